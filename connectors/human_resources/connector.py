@@ -1,0 +1,106 @@
+"""Read the daily `rs_cbdj_YYYYMMDD.csv` drop files.
+
+A file is taken only once its `.ok` marker exists, in date order, and only once by checksum (a file copied
+again under another name is not re-read). Lines are read as bytes and decoded one by one, so a row with bytes
+that are not GB18030 is quarantined alone. A file cut short keeps its complete rows; the partial last row is
+quarantined. The cursor remembers how many rows of the current file are stored, so a crash mid-file resumes
+after them instead of applying a repeated key twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from connectors.base import Checkpoint, Delivery, Row, SourceState, TakenFile, Unreadable, file_sha256
+from linkage.standardise.dates import parse_date
+from linkage.standardise.record import RawPerson
+from mmi.errors import SourceError
+
+STREAM = "rs_cbdj"
+ENCODING = "gb18030"
+FILE_NAME = re.compile(r"^rs_cbdj_(\d{8})\.csv$")
+HEADER = ("个人编号", "姓名", "公民身份号码", "性别", "出生日期", "户籍所在地", "参保地", "单位名称", "险种", "参保状态", "手机号码", "变更日期")
+KEY = "个人编号"
+CHECKPOINT_ROWS = 2000
+
+
+class HumanResourcesConnector:
+    department = "human_resources"
+
+    def __init__(self, drop_dir: Path) -> None:
+        self.drop_dir = drop_dir
+
+    def deliveries(self, state: SourceState) -> Iterator[Delivery]:
+        if not self.drop_dir.is_dir():
+            raise SourceError(self.department, f"drop folder {self.drop_dir} does not exist; fix sources.human_resources.drop_dir")
+        for path in self.ready_files():
+            sha256, size = file_sha256(path)
+            if state.file_taken(sha256):
+                continue
+            cursor = state.cursor(STREAM) or {}
+            resume_after = cursor.get("rows_done", 0) if cursor.get("sha256") == sha256 else 0
+            yield from self._read_file(path, sha256, resume_after)
+            yield Checkpoint(STREAM, {"file": path.name, "sha256": sha256, "rows_done": -1}, TakenFile(path.name, sha256, size))
+
+    def ready_files(self) -> list[Path]:
+        """Files whose `.ok` marker is there, oldest first; a file without one is still being written."""
+        files = [p for p in self.drop_dir.iterdir() if FILE_NAME.match(p.name)]
+        return sorted((p for p in files if p.with_name(p.name + ".ok").exists()), key=lambda p: p.name)
+
+    def _read_file(self, path: Path, sha256: str, resume_after: int) -> Iterator[Delivery]:
+        with path.open("rb") as handle:
+            header = self._header(path, handle.readline())
+            for line_number, line in enumerate(handle, start=2):
+                row_index = line_number - 1
+                if row_index <= resume_after or not line.strip():
+                    continue
+                yield self._parse_line(path.name, line_number, line, header)
+                if row_index % CHECKPOINT_ROWS == 0:
+                    yield Checkpoint(STREAM, {"file": path.name, "sha256": sha256, "rows_done": row_index})
+
+    def _header(self, path: Path, line: bytes) -> list[str]:
+        try:
+            names = next(csv.reader([line.decode(ENCODING).lstrip("\ufeff").rstrip("\r\n")]))
+        except (UnicodeDecodeError, StopIteration):
+            raise SourceError(self.department, f"{path.name}: the header line is not GB18030 CSV; ask the department to re-send the file") from None
+        missing = [name for name in HEADER if name not in names]
+        if missing:
+            raise SourceError(self.department, f"{path.name}: header lacks {', '.join(missing)} (FEEDS.md §2)")
+        return names
+
+    def _parse_line(self, file_name: str, line_number: int, line: bytes, header: list[str]) -> Delivery:
+        location = f"{file_name}:{line_number}"
+        complete = line.endswith(b"\n")
+        try:
+            text = line.decode(ENCODING).rstrip("\r\n")
+        except UnicodeDecodeError as error:
+            reason = "the file ends in the middle of this row (cut short); ask the department to re-send the whole file" if not complete else (
+                f"bytes at offset {error.start} of this row are not valid GB18030; ask the department to correct the row")
+            return Unreadable(STREAM, location, reason, line)
+        fields = next(csv.reader([text]), [])
+        if len(fields) != len(header):
+            reason = (
+                "the file ends in the middle of this row (cut short); ask the department to re-send the whole file"
+                if not complete
+                else f"{len(fields)} columns where the header has {len(header)}; the row cannot be aligned to its columns"
+            )
+            return Unreadable(STREAM, location, reason, line, source_key=fields[0].strip() if fields else None)
+        payload = dict(zip(header, fields, strict=True))
+        if not complete and parse_date(payload["变更日期"]) is None:
+            # Right column count but no line end and a broken last field: the cut fell inside the last field.
+            return Unreadable(STREAM, location, "the file ends in the middle of this row (cut short); ask the department to re-send the whole file", line)
+        key = payload[KEY].strip()
+        if not key:
+            return Unreadable(STREAM, location, "个人编号 (person number) is empty: the row has no key", line)
+        return Row(STREAM, "person", key, payload, location)
+
+    def to_raw_person(self, payload: dict[str, Any]) -> RawPerson:
+        return RawPerson(
+            name=payload["姓名"], id_number=payload["公民身份号码"], sex=payload["性别"], birth_date=payload["出生日期"],
+            hukou_place=payload["户籍所在地"], current_district=payload["参保地"], employer=payload["单位名称"],
+            insurance_type=payload["险种"], insurance_status=payload["参保状态"], phone=payload["手机号码"] or None,
+            source_updated_at=payload["变更日期"],
+        )

@@ -1,0 +1,1 @@
+"""Linkage: standardisation of source records, and (later) the Splink model, clustering and master IDs."""

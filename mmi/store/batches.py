@@ -1,0 +1,253 @@
+"""Writing one department's deliveries: versions, quarantine, cursors and taken files, a checkpoint at a time.
+
+Everything between two checkpoints is written in one transaction together with the cursor, so the store never
+holds rows without the position after them, or a position past rows it does not hold. The batch row is made
+when the first thing is written: a run that finds nothing new leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, select, update
+
+from connectors.base import TakenFile, payload_json, sha256_hex
+from mmi.store.tables import VERSIONED_TABLES, ingest_batch, ingest_cursor, ingested_file, quarantine
+
+_IN_CHUNK = 500  # keys per IN (...) list: well under every driver's bound-parameter limit
+
+
+@dataclass
+class PendingVersion:
+    kind: str  # "person" or "service", naming the table
+    source_key: str
+    payload: dict[str, Any]
+    location: str
+    columns: dict[str, Any]  # the standardised fields
+
+
+@dataclass
+class PendingQuarantine:
+    stream: str
+    location: str
+    reason: str
+    raw: bytes
+    source_key: str | None
+
+
+@dataclass
+class BatchCounts:
+    delivered: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    already_quarantined: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class BatchWriter:
+    """Collects a department's deliveries and writes them at each checkpoint."""
+
+    def __init__(self, engine: Engine, department: str, *, now: Any = None) -> None:
+        self.engine = engine
+        self.department = department
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.batch_id: int | None = None
+        self.counts = BatchCounts()
+        self.versions: list[PendingVersion] = []
+        self.quarantined: list[PendingQuarantine] = []
+        self.cursors: dict[str, dict[str, Any]] = {}
+        self.files: list[TakenFile] = []
+
+    @property
+    def pending(self) -> int:
+        return len(self.versions) + len(self.quarantined)
+
+    def add_version(self, version: PendingVersion) -> None:
+        self.counts.delivered += 1
+        self.versions.append(version)
+
+    def add_quarantine(self, item: PendingQuarantine) -> None:
+        self.counts.delivered += 1
+        self.quarantined.append(item)
+
+    def checkpoint(self, stream: str, cursor: dict[str, Any] | None, taken: TakenFile | None) -> None:
+        if cursor is not None:
+            self.cursors[stream] = cursor
+        if taken is not None:
+            self.files.append(taken)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write everything collected since the last flush, in one transaction."""
+        if not (self.versions or self.quarantined or self.cursors or self.files):
+            return
+        with self.engine.begin() as connection:
+            for kind, table in VERSIONED_TABLES.items():
+                self._write_versions(connection, table, [v for v in self.versions if v.kind == kind])
+            self._write_quarantine(connection)
+            self._write_cursors(connection)
+            self._write_files(connection)
+        self.versions, self.quarantined, self.cursors, self.files = [], [], {}, []
+
+    def finish(self, error: str | None = None) -> None:
+        """Close the batch (if one was opened) with its counts; pending rows are dropped on error, read again next run."""
+        if error is None:
+            self.flush()
+        if self.batch_id is None:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(ingest_batch)
+                .where(ingest_batch.c.id == self.batch_id)
+                .values(finished_at=self.now(), status="failed" if error else "done", error=error,
+                        **{k: v for k, v in self.counts.as_dict().items() if k != "already_quarantined"})
+            )
+
+    def _batch(self, connection: Connection) -> int:
+        if self.batch_id is None:
+            result = connection.execute(
+                insert(ingest_batch).values(department=self.department, started_at=self.now(), status="running",
+                                            delivered=0, new_versions=0, unchanged=0, quarantined=0)
+            )
+            self.batch_id = int(result.inserted_primary_key[0])
+        return self.batch_id
+
+    def _write_versions(self, connection: Connection, table: Table, versions: list[PendingVersion]) -> None:
+        if not versions:
+            return
+        current = _current_versions(connection, table, self.department, {v.source_key for v in versions})
+        rows, retired = [], []
+        for version in versions:
+            payload = payload_json(version.payload)
+            sha = sha256_hex(payload)
+            known = current.get(version.source_key)
+            if known is not None and known[2] == sha:
+                self.counts.unchanged += 1
+                continue
+            if known is not None and known[0] is not None:
+                retired.append(known[0])
+            number = known[1] + 1 if known else 1
+            current[version.source_key] = (None, number, sha)  # a later row of this chunk compares with this one
+            rows.append(self._version_row(connection, version, number, sha, payload))
+        if not rows:
+            return
+        self.counts.new_versions += len(rows)
+        for start in range(0, len(retired), _IN_CHUNK):
+            connection.execute(update(table).where(table.c.id.in_(retired[start : start + _IN_CHUNK])).values(is_current=False))
+        # Rows of one key superseded within this same chunk are stored but not current.
+        last = {row["source_key"]: i for i, row in enumerate(rows)}
+        for i, row in enumerate(rows):
+            row["is_current"] = last[row["source_key"]] == i
+        connection.execute(insert(table), rows)
+
+    def _version_row(self, connection: Connection, version: PendingVersion, number: int, sha: str, payload: str) -> dict[str, Any]:
+        columns = dict(version.columns)
+        flags = columns.pop("quality_flags", ())
+        return {
+            "department": self.department, "source_key": version.source_key, "version": number, "is_current": True,
+            "batch_id": self._batch(connection), "location": version.location, "payload_sha256": sha,
+            "payload": payload, "ingested_at": self.now(), "quality_flags": json.dumps(list(flags), ensure_ascii=False),
+            **columns,
+        }
+
+    def _write_quarantine(self, connection: Connection) -> None:
+        if not self.quarantined:
+            return
+        fresh: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for item in self.quarantined:
+            row = {
+                "department": self.department, "stream": item.stream, "location": item.location,
+                "source_key": item.source_key, "reason": item.reason, "payload": item.raw,
+                "payload_sha256": sha256_hex(item.raw), "location_sha256": sha256_hex(item.location),
+            }
+            fresh.setdefault((row["stream"], row["payload_sha256"], row["location_sha256"]), row)
+        known = _known_quarantine(connection, self.department, list(fresh))
+        new_rows = [row for key, row in fresh.items() if key not in known]
+        self.counts.already_quarantined += len(self.quarantined) - len(new_rows)
+        self.counts.quarantined += len(new_rows)
+        if new_rows:
+            batch_id, now = self._batch(connection), self.now()
+            connection.execute(insert(quarantine), [{**row, "batch_id": batch_id, "quarantined_at": now} for row in new_rows])
+
+    def _write_cursors(self, connection: Connection) -> None:
+        for stream, value in self.cursors.items():
+            text = json.dumps(value, sort_keys=True)
+            where = and_(ingest_cursor.c.department == self.department, ingest_cursor.c.stream == stream)
+            stored = connection.execute(select(ingest_cursor.c.value).where(where)).scalar_one_or_none()
+            if stored == text:
+                continue
+            values = {"value": text, "batch_id": self._batch(connection), "updated_at": self.now()}
+            if stored is None:
+                connection.execute(insert(ingest_cursor).values(department=self.department, stream=stream, **values))
+            else:
+                connection.execute(update(ingest_cursor).where(where).values(**values))
+
+    def _write_files(self, connection: Connection) -> None:
+        for taken in self.files:
+            connection.execute(
+                insert(ingested_file).values(department=self.department, file_name=taken.name, sha256=taken.sha256,
+                                             size=taken.size, batch_id=self._batch(connection), ingested_at=self.now())
+            )
+
+
+def _current_versions(connection: Connection, table: Table, department: str, keys: set[str]) -> dict[str, tuple[int | None, int, str]]:
+    """source_key → (row id, version, payload checksum) of each key's current version."""
+    found: dict[str, tuple[int | None, int, str]] = {}
+    query = select(table.c.source_key, table.c.id, table.c.version, table.c.payload_sha256).where(
+        table.c.department == department, table.c.is_current.is_(True), table.c.source_key.in_(bindparam("keys", expanding=True))
+    )
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        for key, row_id, version, sha in connection.execute(query, {"keys": ordered[start : start + _IN_CHUNK]}):
+            found[key] = (row_id, version, sha)
+    return found
+
+
+def _known_quarantine(connection: Connection, department: str, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    shas = sorted({sha for _, sha, _ in keys})
+    known: set[tuple[str, str, str]] = set()
+    query = select(quarantine.c.stream, quarantine.c.payload_sha256, quarantine.c.location_sha256).where(
+        quarantine.c.department == department, quarantine.c.payload_sha256.in_(bindparam("shas", expanding=True))
+    )
+    for start in range(0, len(shas), _IN_CHUNK):
+        known.update(tuple(row) for row in connection.execute(query, {"shas": shas[start : start + _IN_CHUNK]}))
+    return known
+
+
+class StoredSourceState:
+    """`connectors.base.SourceState` read from the store: cursors and taken files of one department."""
+
+    def __init__(self, engine: Engine, department: str) -> None:
+        with engine.connect() as connection:
+            self._cursors = {
+                stream: json.loads(value)
+                for stream, value in connection.execute(
+                    select(ingest_cursor.c.stream, ingest_cursor.c.value).where(ingest_cursor.c.department == department)
+                )
+            }
+            self._files = set(
+                connection.execute(select(ingested_file.c.sha256).where(ingested_file.c.department == department)).scalars()
+            )
+
+    def cursor(self, stream: str) -> dict[str, Any] | None:
+        return self._cursors.get(stream)
+
+    def file_taken(self, sha256: str) -> bool:
+        return sha256 in self._files
+
+
+def count_rows(engine: Engine) -> dict[str, int]:
+    """Row counts of the ingest tables, for reports and for checking a re-run changed nothing."""
+    from mmi.store.tables import metadata
+
+    with engine.connect() as connection:
+        return {
+            name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in metadata.tables.items()
+        }

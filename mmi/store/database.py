@@ -1,0 +1,66 @@
+"""Opening the store: one engine per URL, the schema brought to the newest migration before use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from mmi.errors import StoreError
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for the store at `url` (SQLite file or PostgreSQL), with SQLite set up for concurrent readers."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection: object, _record: object) -> None:
+    cursor = connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets the API read while an ingest writes; NORMAL sync is durable at each checkpoint in WAL mode.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the store's schema to the newest migration (idempotent)."""
+    if not is_current(engine):
+        command.upgrade(alembic_config(engine), "head")
+
+
+def is_current(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def open_store(url: str) -> Engine:
+    """The engine for a store that is ready to use; migrates it first."""
+    engine = create_store_engine(url)
+    try:
+        migrate(engine)
+    except Exception as error:  # noqa: BLE001 - any driver error means the same thing to the user here
+        raise StoreError(f"cannot open the store at {engine.url!r}: {error}. Check [store] url in the config.") from error
+    return engine

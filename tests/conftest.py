@@ -1,0 +1,87 @@
+"""Shared fixtures. Every test that touches the store runs on SQLite and on PostgreSQL.
+
+PostgreSQL: each test gets a fresh schema in the `test` database (URL from $MMI_TEST_POSTGRES_URL), dropped
+afterwards. Where PostgreSQL is not reachable the PostgreSQL variants are skipped, except under CI (or with
+MMI_REQUIRE_POSTGRES=1), where that is a failure: the suite must have run on both.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from mmi.store.database import open_store
+
+POSTGRES_URL = os.environ.get("MMI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SAMPLES = SHARED / "feeds" / "samples"
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means: not reachable
+        return f"{type(error).__name__}: {error}"
+
+
+def _require_postgres() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("MMI_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_problem() -> str | None:
+    return _postgres_reachable()
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_problem: str | None) -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema of the test database."""
+    if postgres_problem:
+        if _require_postgres():
+            pytest.fail(f"PostgreSQL is required here but not reachable at {POSTGRES_URL}: {postgres_problem}")
+        pytest.skip(f"PostgreSQL not reachable: {postgres_problem}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store's URL, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'mmi.db'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def source_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for a department's own system (public security), once per backend."""
+    if request.param == "sqlite":
+        (tmp_path / "source").mkdir(exist_ok=True)
+        return f"sqlite:///{tmp_path / 'source' / 'ps.sqlite'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Engine]:
+    engine = open_store(store_url)
+    yield engine
+    engine.dispose()

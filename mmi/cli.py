@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", required=True, type=Path)
     sub.add_argument("--seed", type=int, default=2)
     sub.add_argument("--fraction", type=float, default=0.01, help="share of people changed or new")
+    sub = command("demo", _demo, "generate feeds, serve the health API locally, ingest, export: the flow on one machine")
+    sub.add_argument("--out", type=Path, default=Path("demo"))
+    sub.add_argument("--people", type=int, default=3000)
     sub = command("health-api", _health_api, "serve a folder's persons.jsonl and services.jsonl as the health department's API")
     sub.add_argument("--data", required=True, type=Path, help="folder with persons.jsonl and services.jsonl")
     sub.add_argument("--host", default="127.0.0.1")
@@ -122,6 +125,12 @@ def _generate_delta(args: argparse.Namespace) -> None:
     from synthetic import generate_delta
 
     print(json.dumps(generate_delta(args.out, seed=args.seed, fraction=args.fraction), ensure_ascii=False, default=str))
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from mmi.demo import run_demo
+
+    run_demo(args.out, args.people)
 
 
 def _health_api(args: argparse.Namespace) -> None:

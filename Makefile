@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install everything first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo
+DEMO_PEOPLE ?= 3000
+
+.PHONY: install demo test test-sqlite lint bench-ingest clean
+
+install: $(VENV)/.installed
+
+# uv installs exactly what uv.lock pins; it comes from PyPI itself, so a fresh machine needs only Python and pip.
+$(VENV)/.installed: pyproject.toml uv.lock
+	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(PYTHON) -m uv sync --frozen --python $(PYTHON)
+	touch $@
+
+demo: install
+	$(BIN)/mmi demo --out $(DEMO_DIR) --people $(DEMO_PEOPLE)
+
+# The whole suite, on SQLite and PostgreSQL (PostgreSQL must be reachable: see .ci/run for starting it).
+test: install
+	MMI_REQUIRE_POSTGRES=1 $(BIN)/pytest
+
+# Without PostgreSQL: the PostgreSQL variants are skipped, with the reason printed.
+test-sqlite: install
+	$(BIN)/pytest -m "not postgres"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy mmi connectors linkage schemas synthetic
+
+bench-ingest: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) var

@@ -1,0 +1,44 @@
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, insert, select
+
+from mmi.store.database import is_current, migrate, open_store
+from mmi.store.tables import ingest_batch, metadata
+
+
+def test_migrations_build_exactly_the_tables_the_code_declares(store: Engine) -> None:
+    with store.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+    assert differences == []
+
+
+def test_migrating_twice_is_harmless(store: Engine) -> None:
+    assert is_current(store)
+    migrate(store)
+    assert is_current(store)
+
+
+def test_times_are_stored_as_utc_and_read_back_aware(store: Engine) -> None:
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    started = dt.datetime(2026, 11, 1, 8, 0, tzinfo=beijing)
+    with store.begin() as connection:
+        batch_id = connection.execute(insert(ingest_batch).values(department="health", started_at=started, status="done",
+                                                                  delivered=0, new_versions=0, unchanged=0, quarantined=0)).inserted_primary_key[0]
+        stored = connection.execute(select(ingest_batch.c.started_at).where(ingest_batch.c.id == batch_id)).scalar_one()
+    assert stored == started and stored.tzinfo is not None and stored.utcoffset() == dt.timedelta(0)
+
+
+def test_naive_times_are_refused(store: Engine) -> None:
+    with pytest.raises(Exception, match="naive datetime"), store.begin() as connection:
+        connection.execute(insert(ingest_batch).values(department="x", started_at=dt.datetime(2026, 1, 1), status="done",
+                                                       delivered=0, new_versions=0, unchanged=0, quarantined=0))
+
+
+def test_an_unreachable_store_says_where_to_look() -> None:
+    from mmi.errors import StoreError
+
+    with pytest.raises(StoreError, match=r"\[store\] url"):
+        open_store("postgresql+psycopg://nobody@127.0.0.1:1/none")

@@ -19,8 +19,9 @@ from mmi.store.status import store_status
 
 
 def run_demo(out: Path, people: int, seed: int = 7) -> None:
-    from synthetic import generate_feeds
     from synthetic.health_api import start_health_api
+
+    from synthetic import generate_feeds
 
     started = time.monotonic()
     feeds = out / "feeds"

@@ -8,15 +8,16 @@ again on the next run, and change nothing because they are unchanged.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from connectors.base import Checkpoint, Delivery, Row, SourceState, Unreadable
+from connectors.base import Checkpoint, Delivery, RecordKind, Row, SourceState, Unreadable
 from connectors.health.client import HealthClient
 from linkage.standardise.dates import parse_timestamp
 from linkage.standardise.record import RawPerson
 from mmi.config import HealthSettings
 
-STREAMS = {"persons": ("person", "person_id"), "services": ("service", "event_id")}
+STREAMS: dict[str, tuple[RecordKind, str]] = {"persons": ("person", "person_id"), "services": ("service", "event_id")}
 
 
 class HealthConnector:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from connectors.base import Checkpoint, Delivery, Row, SourceState, TakenFile, Unreadable, file_sha256
 from linkage.standardise.dates import parse_date

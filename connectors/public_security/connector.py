@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Engine, MetaData, String, Table, create_engine, literal, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError
@@ -57,13 +58,12 @@ class PublicSecurityConnector:
         if since is not None:
             start = since - dt.timedelta(seconds=self.settings.lookback_seconds)
             query = query.where(columns[CURSOR] >= _bound(start, connection.dialect.name))
-        newest, count = since, 0
-        for values in connection.execute(query):
+        newest = since
+        for count, values in enumerate(connection.execute(query), start=1):
             payload = dict(zip(columns, values, strict=True))
             stamp = _as_datetime(payload[CURSOR])
             newest = max(newest, stamp) if newest else stamp
             yield self._delivery(payload, f"{table.name} GXSJ={payload[CURSOR]} JZDJBH={payload[KEY]}")
-            count += 1
             if count % CHECKPOINT_ROWS == 0:
                 yield Checkpoint(STREAM, {"gxsj": newest.isoformat()})
         if newest is not None:

@@ -9,8 +9,9 @@ stopped. Each file is taken once, by checksum; the cursor counts stored records 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import fastavro
 
@@ -51,6 +52,7 @@ class StatisticsConnector:
             for block in fastavro.block_reader(handle):
                 records = list(block)  # a block is decoded whole, so a corrupt one fails before any row is yielded
                 for record in records:
+                    assert isinstance(record, dict)  # the bureau's schema is a record schema
                     index += 1
                     if index > resume_after:
                         yield self._delivery(name, index, record)

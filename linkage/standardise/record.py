@@ -122,7 +122,8 @@ def standardise_service(raw: dict[str, Any]) -> ServiceEvent:
     flags: list[str] = []
     district = regions.validate_region_code(raw.get("district_code"))
     _flag_unreadable(raw.get("district_code"), district, "district_code", flags)
-    detail = raw.get("detail") if isinstance(raw.get("detail"), dict) else {}
+    detail_value = raw.get("detail")
+    detail: dict[str, object] = detail_value if isinstance(detail_value, dict) else {}
     return ServiceEvent(
         person_key=person_key,
         service_type=service_type,

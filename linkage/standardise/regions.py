@@ -53,6 +53,7 @@ class RegionTable:
     def __init__(self, regions: dict[str, Region]) -> None:
         self._regions = regions
         self._by_place = self._index_place_names()
+        self._prefixes: list[tuple[str, str]] = []  # (province name or short name, code), longest first
 
     def get(self, code: str) -> Region | None:
         return self._regions.get(code)
@@ -126,14 +127,16 @@ class RegionTable:
             if code.endswith("00") and not code.endswith("0000") and any(n.name in text for n in region.names)
         }
 
-    @cache
     def _province_prefixes(self) -> list[tuple[str, str]]:
+        if self._prefixes:
+            return self._prefixes
         prefixes = []
         for code, region in self._regions.items():
             if code.endswith("0000"):
                 for n in region.names:
                     prefixes += [(n.name, code), (_strip_suffix(n.name), code)]
-        return sorted(prefixes, key=lambda p: -len(p[0]))
+        self._prefixes = sorted(prefixes, key=lambda p: -len(p[0]))
+        return self._prefixes
 
     def _index_place_names(self) -> dict[str, str]:
         """Every exact spelling province+prefecture+county (each name of each era) → code; current codes win."""

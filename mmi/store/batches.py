@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, select, update
@@ -115,7 +115,9 @@ class BatchWriter:
                 insert(ingest_batch).values(department=self.department, started_at=self.now(), status="running",
                                             delivered=0, new_versions=0, unchanged=0, quarantined=0)
             )
-            self.batch_id = int(result.inserted_primary_key[0])
+            primary_key = result.inserted_primary_key
+            assert primary_key is not None
+            self.batch_id = int(primary_key[0])
         return self.batch_id
 
     def _write_versions(self, connection: Connection, table: Table, versions: list[PendingVersion]) -> None:
@@ -161,12 +163,13 @@ class BatchWriter:
             return
         fresh: dict[tuple[str, str, str], dict[str, Any]] = {}
         for item in self.quarantined:
-            row = {
+            identity = (item.stream, sha256_hex(item.raw), sha256_hex(item.location))
+            row: dict[str, Any] = {
                 "department": self.department, "stream": item.stream, "location": item.location,
                 "source_key": item.source_key, "reason": item.reason, "payload": item.raw,
-                "payload_sha256": sha256_hex(item.raw), "location_sha256": sha256_hex(item.location),
+                "payload_sha256": identity[1], "location_sha256": identity[2],
             }
-            fresh.setdefault((row["stream"], row["payload_sha256"], row["location_sha256"]), row)
+            fresh.setdefault(identity, row)
         known = _known_quarantine(connection, self.department, list(fresh))
         new_rows = [row for key, row in fresh.items() if key not in known]
         self.counts.already_quarantined += len(self.quarantined) - len(new_rows)

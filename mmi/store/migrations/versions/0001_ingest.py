@@ -1,13 +1,12 @@
 """ingest: batches, versioned source records, quarantine, cursors
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -16,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('ingest_batch',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('department', sa.String(length=32), nullable=False),
@@ -142,11 +141,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_source_record_batch_id', ['batch_id'], unique=False)
         batch_op.create_index('ix_source_record_current', ['department', 'source_key', 'is_current'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('source_record', schema=None) as batch_op:
         batch_op.drop_index('ix_source_record_current')
         batch_op.drop_index('ix_source_record_batch_id')
@@ -161,4 +160,4 @@ def downgrade() -> None:
     op.drop_table('ingested_file')
     op.drop_table('ingest_cursor')
     op.drop_table('ingest_batch')
-    
+

@@ -12,7 +12,7 @@ install: $(VENV)/.installed
 # uv installs exactly what uv.lock pins; it comes from PyPI itself, so a fresh machine needs only Python and pip.
 $(VENV)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv sync --frozen --python $(PYTHON)
+	$(PYTHON) -m uv sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 demo: install

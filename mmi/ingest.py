@@ -21,10 +21,12 @@ from linkage.standardise.record import UnusableRecord, standardise_person, stand
 from mmi.config import Settings
 from mmi.errors import MMIError, TransientError
 from mmi.store.batches import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
+from schemas.canonical import PERSON_FIELDS, SERVICE_FIELDS
 
 log = logging.getLogger(__name__)
 
-FLUSH_AT = 5000  # pending rows at which to write even without a checkpoint (bounds memory)
+FLUSH_ROWS = 5000  # rows gathered before the next checkpoint writes them: one transaction per ~5,000 rows
+MAX_PENDING = 50_000  # rows at which to write even before a checkpoint (bounds memory; connectors checkpoint far sooner)
 
 
 @dataclass
@@ -48,19 +50,19 @@ def ingest(settings: Settings, engine: Engine, only: str | None = None) -> list[
     return [ingest_department(engine, connector) for connector in connectors_for(settings, only)]
 
 
-def ingest_department(engine: Engine, connector: Connector) -> IngestReport:
+def ingest_department(engine: Engine, connector: Connector, *, flush_rows: int = FLUSH_ROWS) -> IngestReport:
     writer = BatchWriter(engine, connector.department)
     state = StoredSourceState(engine, connector.department)
     error: MMIError | None = None
     try:
         for delivery in connector.deliveries(state):
             if isinstance(delivery, Checkpoint):
-                writer.checkpoint(delivery.stream, delivery.cursor, delivery.taken_file)
+                writer.checkpoint(delivery.stream, delivery.cursor, delivery.taken_file, flush_rows=flush_rows)
             elif isinstance(delivery, Unreadable):
                 writer.add_quarantine(PendingQuarantine(delivery.stream, delivery.location, delivery.reason, delivery.raw, delivery.source_key))
             else:
                 _add_row(writer, connector, delivery)
-            if writer.pending >= FLUSH_AT:
+            if writer.pending >= MAX_PENDING:
                 writer.flush()
     except MMIError as failure:
         error = failure
@@ -84,7 +86,8 @@ def _add_row(writer: BatchWriter, connector: Connector, row: Row) -> None:
     except Exception as failure:  # noqa: BLE001 - one bad row never stops a run
         reason = f"standardisation failed ({type(failure).__name__}: {failure}); report this row to the MMI team"
     else:
-        columns = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+        names = PERSON_FIELDS if row.kind == "person" else SERVICE_FIELDS
+        columns = {name: getattr(record, name) for name in names}
         writer.add_version(PendingVersion(row.kind, row.source_key, row.payload, row.location, _storable(columns)))
         return
     raw = payload_json(row.payload).encode("utf-8")

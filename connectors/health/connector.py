@@ -53,14 +53,14 @@ class HealthConnector:
 
     def _delivery(self, stream: str, location: str, item: Any) -> Delivery:
         kind, key_field = STREAMS[stream]
-        raw = json.dumps(item, ensure_ascii=False).encode("utf-8")
         if not isinstance(item, dict):
-            return Unreadable(stream, location, f"the item is a {type(item).__name__}, not a JSON object", raw)
+            return Unreadable(stream, location, f"the item is a {type(item).__name__}, not a JSON object", _raw(item))
         key = item.get(key_field)
         if not isinstance(key, str) or not key.strip():
-            return Unreadable(stream, location, f"{key_field} is missing: the item has no key", raw)
+            return Unreadable(stream, location, f"{key_field} is missing: the item has no key", _raw(item))
         if parse_timestamp(item.get("updated_at")) is None:
-            return Unreadable(stream, location, f"updated_at {item.get('updated_at')!r} is not an ISO-8601 time: the item cannot be ordered", raw, key)
+            reason = f"updated_at {item.get('updated_at')!r} is not an ISO-8601 time: the item cannot be ordered"
+            return Unreadable(stream, location, reason, _raw(item), key)
         return Row(stream, kind, key.strip(), item, location)
 
     def to_raw_person(self, payload: dict[str, Any]) -> RawPerson:
@@ -71,6 +71,10 @@ class HealthConnector:
             health_record_no=payload.get("health_record_no"), health_record_date=payload.get("health_record_date"),
             source_updated_at=payload.get("updated_at"),
         )
+
+
+def _raw(item: Any) -> bytes:
+    return json.dumps(item, ensure_ascii=False).encode("utf-8")
 
 
 def _later(current: str | None, candidate: Any) -> str | None:

@@ -26,6 +26,8 @@ FILE_NAME = re.compile(r"^rs_cbdj_(\d{8})\.csv$")
 HEADER = ("个人编号", "姓名", "公民身份号码", "性别", "出生日期", "户籍所在地", "参保地", "单位名称", "险种", "参保状态", "手机号码", "变更日期")
 KEY = "个人编号"
 CHECKPOINT_ROWS = 2000
+CUT_SHORT = "the file ends in the middle of this row (cut short); ask the department to re-send the whole file"
+_KEY = re.compile(rb"^\s*([A-Za-z0-9_-]{1,64}),")
 
 
 class HumanResourcesConnector:
@@ -78,21 +80,18 @@ class HumanResourcesConnector:
         try:
             text = line.decode(ENCODING).rstrip("\r\n")
         except UnicodeDecodeError as error:
-            reason = "the file ends in the middle of this row (cut short); ask the department to re-send the whole file" if not complete else (
+            reason = CUT_SHORT if not complete else (
                 f"bytes at offset {error.start} of this row are not valid GB18030; ask the department to correct the row")
-            return Unreadable(STREAM, location, reason, line)
+            return Unreadable(STREAM, location, reason, line, source_key=_key_of(line))
         fields = next(csv.reader([text]), [])
         if len(fields) != len(header):
-            reason = (
-                "the file ends in the middle of this row (cut short); ask the department to re-send the whole file"
-                if not complete
-                else f"{len(fields)} columns where the header has {len(header)}; the row cannot be aligned to its columns"
-            )
-            return Unreadable(STREAM, location, reason, line, source_key=fields[0].strip() if fields else None)
+            reason = CUT_SHORT if not complete else (
+                f"{len(fields)} columns where the header has {len(header)}; the row cannot be aligned to its columns")
+            return Unreadable(STREAM, location, reason, line, source_key=_key_of(line))
         payload = dict(zip(header, fields, strict=True))
         if not complete and parse_date(payload["变更日期"]) is None:
             # Right column count but no line end and a broken last field: the cut fell inside the last field.
-            return Unreadable(STREAM, location, "the file ends in the middle of this row (cut short); ask the department to re-send the whole file", line)
+            return Unreadable(STREAM, location, CUT_SHORT, line, source_key=_key_of(line))
         key = payload[KEY].strip()
         if not key:
             return Unreadable(STREAM, location, "个人编号 (person number) is empty: the row has no key", line)
@@ -105,3 +104,10 @@ class HumanResourcesConnector:
             insurance_type=payload["险种"], insurance_status=payload["参保状态"], phone=payload["手机号码"] or None,
             source_updated_at=payload["变更日期"],
         )
+
+
+def _key_of(line: bytes) -> str | None:
+    """The person number at the start of a row that cannot be read as a whole: it is plain ASCII before the first
+    comma, so it usually survives a bad byte later in the row, and tells a steward which person the row was."""
+    match = _KEY.match(line)
+    return match.group(1).decode("ascii") if match else None

@@ -54,12 +54,20 @@ def standardise_name(raw: str | None) -> tuple[str | None, tuple[str, ...]]:
     return simplified, tuple(flags)
 
 
-@lru_cache(maxsize=200_000)
 def name_pinyin(name: str | None) -> str | None:
-    """Toneless pinyin, syllables separated by spaces: 张伟 → 'zhang wei'; surnames read as surnames."""
+    """Toneless pinyin, syllables separated by spaces: 张伟 → 'zhang wei'; surnames read as surnames.
+
+    The surname and the given name are read apart: a surname has its own readings, and given names repeat far
+    more often than whole names, so caching them keeps this cheap on millions of rows.
+    """
     if not name:
         return None
-    syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="default") if s.strip("·")]
-    if name[0] in _SURNAME_READINGS and syllables:
-        syllables[0] = _SURNAME_READINGS[name[0]]
-    return " ".join(s.lower() for s in syllables)
+    surname = _SURNAME_READINGS.get(name[0]) or _pinyin(name[0])
+    given = _pinyin(name[1:]) if len(name) > 1 else ""
+    return " ".join(part for part in (surname, given) if part)
+
+
+@lru_cache(maxsize=200_000)
+def _pinyin(text: str) -> str:
+    syllables = lazy_pinyin(text, style=Style.NORMAL, errors="default")
+    return " ".join(s.lower() for s in syllables if s.strip("·"))

@@ -8,6 +8,7 @@ flags, never corrections: a steward or the linkage model decides which side is r
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any, TypedDict
 
 from linkage.standardise import codes, dates, idnumber, names, regions
@@ -152,11 +153,17 @@ def _hukou_region(raw: RawPerson, flags: list[str]) -> str | None:
     code = regions.validate_region_code(raw.get("hukou_region"))
     _flag_unreadable(raw.get("hukou_region"), code, "hukou_region", flags)
     if code is None and raw.get("hukou_place"):
-        place = str(raw["hukou_place"])
-        code = regions.region_table().code_for_place(place) or regions.region_table().province_code(place)
+        code = _place_code(str(raw["hukou_place"]))
         if code is None:
             flags.append("hukou_place_unknown")
     return code
+
+
+@lru_cache(maxsize=50_000)
+def _place_code(place: str) -> str | None:
+    """A county code for full place text, else a province code for a province name; cached, as places repeat."""
+    table = regions.region_table()
+    return table.code_for_place(place) or table.province_code(place)
 
 
 def _read_date(value: Any, name: str, flags: list[str]) -> dt.date | None:

@@ -1,7 +1,8 @@
 """Writing one department's deliveries: versions, quarantine, cursors and taken files, a checkpoint at a time.
 
-Everything between two checkpoints is written in one transaction together with the cursor, so the store never
-holds rows without the position after them, or a position past rows it does not hold. The batch row is made
+Rows are written in one transaction together with the cursor of the last checkpoint they precede, so the store
+never holds a position past rows it does not hold; rows stored beyond the cursor are only read again, and change
+nothing then. The batch row is made
 when the first thing is written: a run that finds nothing new leaves the store exactly as it was.
 """
 
@@ -76,12 +77,16 @@ class BatchWriter:
         self.counts.delivered += 1
         self.quarantined.append(item)
 
-    def checkpoint(self, stream: str, cursor: dict[str, Any] | None, taken: TakenFile | None) -> None:
+    def checkpoint(self, stream: str, cursor: dict[str, Any] | None, taken: TakenFile | None, *, flush_rows: int = 0) -> None:
+        """Everything added so far is complete up to `cursor`. It is written now, or with a later checkpoint once
+        `flush_rows` rows are pending: either way the cursor is stored in the transaction that stores its rows,
+        and fewer, larger transactions spare PostgreSQL a durable commit per page."""
         if cursor is not None:
             self.cursors[stream] = cursor
         if taken is not None:
             self.files.append(taken)
-        self.flush()
+        if self.pending >= flush_rows:
+            self.flush()
 
     def flush(self) -> None:
         """Write everything collected since the last flush, in one transaction."""

@@ -21,7 +21,12 @@ def create_store_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    options: dict[str, object] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # psycopg prepares a statement server-side after 5 runs, and PostgreSQL may then keep a generic plan made
+        # while a table was nearly empty (a sequential scan) as it grows: ingest slowed 2x on key look-ups.
+        options["connect_args"] = {"prepare_threshold": None}
+    engine = create_engine(url, future=True, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -122,7 +122,7 @@ def test_a_run_resumes_mid_file_without_applying_a_row_twice(store: Engine, tmp_
                 yield delivery
 
     with contextlib.suppress(KeyboardInterrupt):
-        ingest_department(store, CrashAfterThreeRows(tmp_path))
+        ingest_department(store, CrashAfterThreeRows(tmp_path), flush_rows=1)
     assert len(current_records(store, "human_resources")) == 2
     ingest_department(store, HumanResourcesConnector(tmp_path))
     assert [v["version"] for v in versions(store, "human_resources", "RS000000050")] == [1, 2]

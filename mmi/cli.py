@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("ingest", _ingest, "pull every department's feed into source records or quarantine")
     sub.add_argument("--source", choices=("public_security", "human_resources", "statistics", "health"), help="only this department")
+    sub.add_argument("--one-at-a-time", action="store_true", help="ingest departments one after another in this process "
+                     "(default: side by side, one process per core)")
     command("migrate", _migrate, "bring the store's schema up to date")
     command("status", _status, "what the store holds: batches, records and quarantine per department")
     sub = command("export", _export, "write what the store holds as CSV")
@@ -82,7 +84,7 @@ def _ingest(args: argparse.Namespace) -> int:
     settings, engine = _engine(args)
     if args.source and args.source not in settings.configured_sources:
         raise ConfigError(f"--source {args.source}: the config has no [sources.{args.source}] section")
-    reports = ingest(settings, engine, only=args.source)
+    reports = ingest(settings, engine, only=args.source, parallel=not args.one_at_a_time)
     print(f"{'department':<16} {'delivered':>9} {'new':>8} {'unchanged':>9} {'quarant.':>8}  error")
     for report in reports:
         print(f"{report.department:<16} {report.delivered:>9} {report.new_versions:>8} {report.unchanged:>9} "

@@ -8,25 +8,32 @@ stored checkpoint left it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
-from connectors import Checkpoint, Connector, Row, Unreadable, connectors_for
+from connectors import Checkpoint, Connector, Delivery, Row, Unreadable, connectors_for
 from connectors.base import payload_json
-from linkage.standardise.record import UnusableRecord, standardise_person, standardise_service
 from mmi.config import Settings
 from mmi.errors import MMIError, TransientError
+from mmi.standardising import PARALLEL_AFTER, Item, Standardised, Standardiser
 from mmi.store.batches import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
-from schemas.canonical import PERSON_FIELDS, SERVICE_FIELDS
+from mmi.store.database import open_store
+from mmi.store.tables import ingest_batch
 
 log = logging.getLogger(__name__)
 
 FLUSH_ROWS = 5000  # rows gathered before the next checkpoint writes them: one transaction per ~5,000 rows
 MAX_PENDING = 50_000  # rows at which to write even before a checkpoint (bounds memory; connectors checkpoint far sooner)
+SEGMENT_ROWS = 1000  # rows standardised together: large enough to amortise the hand-over to a worker process
+LOOK_AHEAD = 2  # segments read and standardising ahead of the one being stored
 
 
 @dataclass
@@ -45,28 +52,74 @@ class IngestReport:
         return dataclasses.asdict(self)
 
 
-def ingest(settings: Settings, engine: Engine, only: str | None = None) -> list[IngestReport]:
-    """Ingest every configured department (or only one), each on its own."""
-    return [ingest_department(engine, connector) for connector in connectors_for(settings, only)]
+def ingest(settings: Settings, engine: Engine, only: str | None = None, *, parallel: bool = False) -> list[IngestReport]:
+    """Ingest every configured department (or only one), each on its own: one failing does not stop the others.
+
+    With `parallel`, departments run side by side in worker processes, one per core: they share nothing but the
+    store (their own batches, cursors and keys), so this changes what is stored in no way, only how fast.
+    """
+    connectors = connectors_for(settings, only)
+    workers = min(os.cpu_count() or 1, len(connectors))
+    if not parallel or workers < 2:
+        return [_guarded(connector.department, ingest_department, engine, connector) for connector in connectors]
+    names = [connector.department for connector in connectors]
+    order = sorted(names, key=lambda name: (-_last_delivered(engine, name), _TYPICAL_SIZE_ORDER.index(name)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {name: pool.submit(_ingest_in_child, settings, name) for name in order}
+        return [_guarded(name, Future.result, futures[name]) for name in names]
 
 
-def ingest_department(engine: Engine, connector: Connector, *, flush_rows: int = FLUSH_ROWS) -> IngestReport:
+def _guarded(department: str, run: Callable[..., IngestReport], *args: Any, **kwargs: Any) -> IngestReport:
+    """A department's report, also when its ingest failed in a way nobody foresaw (a bug): logged, reported, and
+    the other departments go on."""
+    try:
+        return run(*args, **kwargs)
+    except Exception as failure:  # noqa: BLE001 - isolate one department's unforeseen failure from the others
+        log.exception("%s: ingest failed unexpectedly", department)
+        return IngestReport(department, None, 0, 0, 0, 0, 0, error=f"unexpected failure ({type(failure).__name__}: {failure}); see the log")
+
+
+def _ingest_in_child(settings: Settings, department: str) -> IngestReport:
+    engine = open_store(settings.store_url)
+    try:
+        [connector] = connectors_for(settings, department)
+        # The cores are taken by the departments: no extra standardising process on top.
+        return ingest_department(engine, connector, parallel_after=None)
+    finally:
+        engine.dispose()
+
+
+# Largest feeds first, so no core is left with the biggest one at the end. Before any run, the usual sizes decide:
+# health has two streams (persons and services), public security registers nearly everyone, statistics samples.
+_TYPICAL_SIZE_ORDER = ("health", "public_security", "human_resources", "statistics")
+
+
+def _last_delivered(engine: Engine, department: str) -> int:
+    """Rows the department delivered in its largest run so far (0 if none)."""
+    with engine.connect() as connection:
+        query = select(func.max(ingest_batch.c.delivered)).where(ingest_batch.c.department == department)
+        return int(connection.execute(query).scalar_one_or_none() or 0)
+
+
+def ingest_department(
+    engine: Engine, connector: Connector, *, flush_rows: int = FLUSH_ROWS, parallel_after: int | None = PARALLEL_AFTER
+) -> IngestReport:
+    """One department: read, standardise (in a worker process once the run is large) and store, in feed order."""
     writer = BatchWriter(engine, connector.department)
     state = StoredSourceState(engine, connector.department)
     error: MMIError | None = None
-    try:
-        for delivery in connector.deliveries(state):
-            if isinstance(delivery, Checkpoint):
-                writer.checkpoint(delivery.stream, delivery.cursor, delivery.taken_file, flush_rows=flush_rows)
-            elif isinstance(delivery, Unreadable):
-                writer.add_quarantine(PendingQuarantine(delivery.stream, delivery.location, delivery.reason, delivery.raw, delivery.source_key))
-            else:
-                _add_row(writer, connector, delivery)
-            if writer.pending >= MAX_PENDING:
-                writer.flush()
-    except MMIError as failure:
-        error = failure
-        log.warning("%s: %s", connector.department, failure)
+    in_flight: deque[tuple[list[Delivery], Future[list[Standardised | str]]]] = deque()
+    with Standardiser(parallel_after) as standardiser:
+        try:
+            for segment in _segments(connector.deliveries(state)):
+                in_flight.append((segment, standardiser.submit(_items(connector, segment))))
+                if len(in_flight) > LOOK_AHEAD:
+                    _store(writer, *in_flight.popleft(), flush_rows)
+        except MMIError as failure:
+            error = failure
+            log.warning("%s: %s", connector.department, failure)
+        while in_flight:  # rows read before a failure are complete and stored like any others
+            _store(writer, *in_flight.popleft(), flush_rows)
     writer.finish(str(error) if error else None)
     return IngestReport(
         connector.department, writer.batch_id, **writer.counts.as_dict(),
@@ -74,27 +127,49 @@ def ingest_department(engine: Engine, connector: Connector, *, flush_rows: int =
     )
 
 
-def _add_row(writer: BatchWriter, connector: Connector, row: Row) -> None:
-    """Standardise one row; whatever goes wrong with it quarantines that row alone."""
-    try:
-        if row.kind == "person":
-            record: Any = standardise_person(connector.to_raw_person(row.payload))
+def _segments(deliveries: Iterator[Delivery]) -> Iterator[list[Delivery]]:
+    """Deliveries in feed order, cut after each checkpoint and after SEGMENT_ROWS rows at most."""
+    segment: list[Delivery] = []
+    rows = 0
+    for delivery in deliveries:
+        segment.append(delivery)
+        rows += isinstance(delivery, Row)
+        if rows >= SEGMENT_ROWS or isinstance(delivery, Checkpoint):
+            yield segment
+            segment, rows = [], 0
+    if segment:
+        yield segment
+
+
+def _items(connector: Connector, segment: list[Delivery]) -> list[Item]:
+    items = []
+    for delivery in segment:
+        if not isinstance(delivery, Row):
+            continue
+        try:
+            fields = connector.to_raw_person(delivery.payload) if delivery.kind == "person" else delivery.payload
+        except Exception as failure:  # noqa: BLE001 - a row the mapping cannot take is quarantined, not fatal
+            items.append(Item("unmappable", {"reason": f"the row does not fit {connector.department}'s columns ({type(failure).__name__}: {failure})"}, delivery.payload))
         else:
-            record = standardise_service(row.payload)
-    except UnusableRecord as unusable:
-        reason = str(unusable)
-    except Exception as failure:  # noqa: BLE001 - one bad row never stops a run
-        reason = f"standardisation failed ({type(failure).__name__}: {failure}); report this row to the MMI team"
-    else:
-        names = PERSON_FIELDS if row.kind == "person" else SERVICE_FIELDS
-        columns = {name: getattr(record, name) for name in names}
-        writer.add_version(PendingVersion(row.kind, row.source_key, row.payload, row.location, _storable(columns)))
-        return
-    raw = payload_json(row.payload).encode("utf-8")
-    writer.add_quarantine(PendingQuarantine(row.stream, row.location, reason, raw, row.source_key))
+            items.append(Item(delivery.kind, fields, delivery.payload))
+    return items
 
 
-def _storable(columns: dict[str, Any]) -> dict[str, Any]:
-    if "detail" in columns:  # a service event's detail object is stored as JSON text
-        columns["detail"] = json.dumps(columns["detail"], ensure_ascii=False, sort_keys=True)
-    return columns
+def _store(writer: BatchWriter, segment: list[Delivery], results: Future[list[Standardised | str]], flush_rows: int) -> None:
+    """Hand a standardised segment to the writer, in the order it was delivered."""
+    outcomes = iter(results.result())
+    for delivery in segment:
+        if isinstance(delivery, Checkpoint):
+            writer.checkpoint(delivery.stream, delivery.cursor, delivery.taken_file, flush_rows=flush_rows)
+        elif isinstance(delivery, Unreadable):
+            writer.add_quarantine(PendingQuarantine(delivery.stream, delivery.location, delivery.reason, delivery.raw, delivery.source_key))
+        else:
+            outcome = next(outcomes)
+            if isinstance(outcome, str):
+                raw = payload_json(delivery.payload).encode("utf-8")
+                writer.add_quarantine(PendingQuarantine(delivery.stream, delivery.location, outcome, raw, delivery.source_key))
+            else:
+                writer.add_version(PendingVersion(delivery.kind, delivery.source_key, delivery.location, outcome.columns,
+                                                  outcome.payload_text, outcome.payload_sha256))
+        if writer.pending >= MAX_PENDING:
+            writer.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from sqlalchemy import Engine
 
 from connectors.human_resources import HumanResourcesConnector
 from connectors.human_resources.connector import HEADER
+from mmi.errors import TransientError
 from mmi.ingest import ingest_department
 from tests.helpers import current_records, quarantined, snapshot, versions
 
@@ -114,15 +114,15 @@ def test_a_run_resumes_mid_file_without_applying_a_row_twice(store: Engine, tmp_
     write_drop(tmp_path, "20261022", rows)
     deliveries = HumanResourcesConnector(tmp_path).deliveries
 
-    class CrashAfterThreeRows(HumanResourcesConnector):
+    class FailsAfterThreeRows(HumanResourcesConnector):
         def deliveries(self, state):  # type: ignore[no-untyped-def]
             for number, delivery in enumerate(deliveries(state)):
-                if number == 4:  # rows 1-2, checkpoint, row 3: then the process dies
-                    raise KeyboardInterrupt
+                if number == 4:  # rows 1-2, checkpoint, row 3: then the file share goes away
+                    raise TransientError("drop folder unreachable")
                 yield delivery
 
-    with contextlib.suppress(KeyboardInterrupt):
-        ingest_department(store, CrashAfterThreeRows(tmp_path), flush_rows=1)
+    report = ingest_department(store, FailsAfterThreeRows(tmp_path), flush_rows=1)
+    assert report.transient and report.new_versions == 2  # row 3 came after the last checkpoint: read again next time
     assert len(current_records(store, "human_resources")) == 2
     ingest_department(store, HumanResourcesConnector(tmp_path))
     assert [v["version"] for v in versions(store, "human_resources", "RS000000050")] == [1, 2]

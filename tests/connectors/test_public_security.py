@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from connectors.public_security import PublicSecurityConnector
+from linkage.standardise.dates import CHINA_TZ
 from mmi.config import PublicSecuritySettings
 from mmi.errors import SourceError
 from mmi.ingest import ingest_department
@@ -49,6 +52,9 @@ def test_the_sample_table_is_pulled_whole_then_nothing(store: Engine, source_url
     assert (report.delivered, report.new_versions, report.quarantined) == (57, 57, 0)
     record = current_records(store, "public_security")["JZ33042400000003"]
     assert record["id_number"] == "131026198208033400" and "id_upgraded_from_15" in record["quality_flags"]
+    # GXSJ is Beijing time; stored as UTC and read back as the same instant, whichever way the rows were written.
+    assert record["source_updated_at"] == dt.datetime(2022, 2, 15, 15, 29, 24, tzinfo=CHINA_TZ)
+    assert record["birth_date"] == dt.date(1982, 8, 3) and record["registration_cancelled"] is False
     assert record["location"] == "ga_jzdj GXSJ=2022-02-15 15:29:24 JZDJBH=JZ33042400000003"
     before = snapshot(store)
     again = ingest_department(store, connector(source_url))

@@ -104,3 +104,51 @@ def test_a_second_run_changes_nothing_and_a_delta_adds_versions(settings: Settin
     assert_accounted_for(store, folder)
     updated = [key for key, row in current_records(store, "public_security").items() if row["version"] > 1]
     assert updated, "the delta updates some public security registrations"
+
+
+def test_a_worker_process_stores_exactly_what_inline_standardising_does(feeds: Path, tmp_path: Path) -> None:
+    from connectors import connectors_for
+    from mmi.export import export_quarantine, export_records
+    from mmi.ingest import ingest_department
+    from mmi.store.database import open_store
+
+    server, base_url = start_health_api(feeds / "health", port=0)
+    try:
+        loaded = load_settings(feeds / "mmi.toml")
+        assert loaded.health
+        import dataclasses
+
+        settings = dataclasses.replace(loaded, health=dataclasses.replace(loaded.health, base_url=base_url))
+        exports = {}
+        for mode, parallel_after in (("inline", None), ("worker", 0)):
+            engine = open_store(f"sqlite:///{tmp_path / mode}.db")
+            for connector in connectors_for(settings):
+                ingest_department(engine, connector, parallel_after=parallel_after)
+            export_records(engine, tmp_path / f"{mode}-records.csv")
+            export_quarantine(engine, tmp_path / f"{mode}-quarantine.csv")
+            exports[mode] = [(tmp_path / f"{mode}-{what}.csv").read_text(encoding="utf-8") for what in ("records", "quarantine")]
+    finally:
+        server.shutdown()
+    records, quarantine = exports["inline"]
+    assert records.count("\n") > PEOPLE  # a real comparison, not two empty files
+    assert exports["worker"][0] == records
+    strip_time = lambda text: [line.rsplit(",", 2)[0] for line in text.splitlines()]  # noqa: E731 - quarantined_at differs
+    assert strip_time(exports["worker"][1]) == strip_time(quarantine)
+
+
+def test_departments_side_by_side_store_what_one_at_a_time_does(settings: Settings, store: Engine, tmp_path: Path) -> None:
+    import dataclasses
+
+    from mmi.export import export_records
+    from mmi.store.database import open_store
+
+    reports = ingest(settings, store, parallel=True)  # one process per core, all writing to the same store
+    assert all(report.error is None for report in reports) and [r.department for r in reports] == settings.configured_sources
+    sequential = open_store(f"sqlite:///{tmp_path / 'sequential.db'}")
+    ingest(dataclasses.replace(settings, store_url=str(sequential.url)), sequential)
+    export_records(store, tmp_path / "parallel.csv")
+    export_records(sequential, tmp_path / "sequential.csv")
+    # Batch ids differ with the order departments finished in; everything else is the same.
+    strip_batch = lambda path: sorted(line.rsplit(",", 2)[0] for line in path.read_text(encoding="utf-8").splitlines())  # noqa: E731
+    assert strip_batch(tmp_path / "parallel.csv") == strip_batch(tmp_path / "sequential.csv")
+    assert len(strip_batch(tmp_path / "parallel.csv")) > PEOPLE

@@ -96,3 +96,34 @@ def test_repeated_keys_become_versions_in_delivery_order(settings, store: Engine
     assert [v["is_current"] for v in history] == [False, True]
     assert "id_lowercase_x" in history[0]["quality_flags"] and "id_lowercase_x" not in history[1]["quality_flags"]
     assert Path(history[1]["location"].split(":")[0]).suffix == ".csv"
+
+
+def test_a_row_that_does_not_fit_the_mapping_is_quarantined_not_fatal(store: Engine, tmp_path: Path) -> None:
+    from connectors.statistics import StatisticsConnector
+    from mmi.ingest import ingest_department
+
+    class MappingBreaksOnOneRow(StatisticsConnector):
+        def to_raw_person(self, payload):  # type: ignore[no-untyped-def]
+            if payload["respondent_id"] == "2026Q3-0000040":
+                raise KeyError("hukou_province")
+            return super().to_raw_person(payload)
+
+    import shutil
+
+    shutil.copy(SAMPLES / "statistics" / "tj_ldrk_2026Q3.avro", tmp_path)
+    report = ingest_department(store, MappingBreaksOnOneRow(tmp_path))
+    assert (report.new_versions, report.quarantined, report.error) == (2, 1, None)
+    [entry] = quarantined(store, "statistics")
+    assert entry["source_key"] == "2026Q3-0000040" and "does not fit statistics's columns" in entry["reason"]
+
+
+def test_an_unforeseen_failure_in_one_department_spares_the_others(settings, store: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from connectors.human_resources import HumanResourcesConnector
+
+    def broken(self, state):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(HumanResourcesConnector, "deliveries", broken)
+    reports = {report.department: report for report in ingest(settings, store)}
+    assert "unexpected failure (RuntimeError: a bug)" in (reports["human_resources"].error or "")
+    assert all(reports[name].error is None and reports[name].new_versions > 0 for name in ("public_security", "statistics", "health"))

@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, String, Table, and_, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from connectors.base import TakenFile, sha256_hex
-from mmi.store.tables import VERSIONED_TABLES, UTCDateTime, ingest_batch, ingest_cursor, ingested_file, quarantine
+from mmi.store.tables import VERSIONED_TABLES, UTCDateTime, ingest_batch, ingest_cursor, ingested_file, quarantine, to_naive_utc
 
 _IN_CHUNK = 500  # keys per IN (...) list: well under every driver's bound-parameter limit
 
@@ -220,21 +221,21 @@ def _bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]
         for row in rows:
             values = [row[name] for name in names]
             for i in utc:
-                values[i] = _naive_utc(values[i])
+                values[i] = to_naive_utc(values[i])
             copy.write_row(values)
-
-
-def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
-    return UTCDateTime().process_bind_param(value, None)
 
 
 def _current_versions(connection: Connection, table: Table, department: str, keys: set[str]) -> dict[str, tuple[int | None, int, str]]:
     """source_key → (row id, version, payload checksum) of each key's current version."""
-    found: dict[str, tuple[int | None, int, str]] = {}
-    query = select(table.c.source_key, table.c.id, table.c.version, table.c.payload_sha256).where(
-        table.c.department == department, table.c.is_current.is_(True), table.c.source_key.in_(bindparam("keys", expanding=True))
-    )
+    columns = (table.c.source_key, table.c.id, table.c.version, table.c.payload_sha256)
+    current = (table.c.department == department, table.c.is_current.is_(True))
     ordered = sorted(keys)
+    if connection.dialect.name == "postgresql":
+        # One array parameter, one query, however many keys: half the cost of IN lists at a million rows.
+        query = select(*columns).where(*current, table.c.source_key == any_(bindparam("keys", type_=ARRAY(String))))
+        return {key: (row_id, version, sha) for key, row_id, version, sha in connection.execute(query, {"keys": ordered})}
+    found: dict[str, tuple[int | None, int, str]] = {}
+    query = select(*columns).where(*current, table.c.source_key.in_(bindparam("keys", expanding=True)))
     for start in range(0, len(ordered), _IN_CHUNK):
         for key, row_id, version, sha in connection.execute(query, {"keys": ordered[start : start + _IN_CHUNK]}):
             found[key] = (row_id, version, sha)

@@ -54,14 +54,19 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: give the store timezone-aware times")
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return to_naive_utc(value)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         return value.replace(tzinfo=dt.UTC) if value is not None else None
+
+
+def to_naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """How every timestamp is stored: the same instant, in UTC, without a zone. Naive input is refused."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: give the store timezone-aware times")
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _provenance_columns() -> list[Column[Any]]:

@@ -3,7 +3,7 @@
 A file is taken only once its `.ok` marker exists, in date order, and only once by checksum (a file copied
 again under another name is not re-read). Lines are read as bytes and decoded one by one, so a row with bytes
 that are not GB18030 is quarantined alone. A file cut short keeps its complete rows; the partial last row is
-quarantined. The cursor remembers how many rows of the current file are stored, so a crash mid-file resumes
+quarantined; a file whose header is not this feed's is quarantined whole. The cursor remembers how many rows of the current file are stored, so a crash mid-file resumes
 after them instead of applying a repeated key twice.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Checkpoint, Delivery, Row, SourceState, TakenFile, Unreadable, file_sha256
+from connectors.base import Delivery, Row, SourceState, Unreadable
+from connectors.drop_folder import DropFile, new_files
 from linkage.standardise.dates import parse_date
 from linkage.standardise.record import RawPerson
-from mmi.errors import SourceError
 
 STREAM = "rs_cbdj"
 ENCODING = "gb18030"
@@ -37,42 +37,31 @@ class HumanResourcesConnector:
         self.drop_dir = drop_dir
 
     def deliveries(self, state: SourceState) -> Iterator[Delivery]:
-        if not self.drop_dir.is_dir():
-            raise SourceError(self.department, f"drop folder {self.drop_dir} does not exist; fix sources.human_resources.drop_dir")
-        for path in self.ready_files():
-            sha256, size = file_sha256(path)
-            if state.file_taken(sha256):
-                continue
-            cursor = state.cursor(STREAM) or {}
-            resume_after = cursor.get("rows_done", 0) if cursor.get("sha256") == sha256 else 0
-            yield from self._read_file(path, sha256, resume_after)
-            yield Checkpoint(STREAM, {"file": path.name, "sha256": sha256, "rows_done": -1}, TakenFile(path.name, sha256, size))
+        for drop in new_files(self.department, self.drop_dir, self.ready_files(), state, STREAM):
+            yield from self._read_file(drop)
+            yield drop.taken(STREAM)
 
     def ready_files(self) -> list[Path]:
-        """Files whose `.ok` marker is there, oldest first; a file without one is still being written."""
+        """Files whose `.ok` marker is there; a file without one is still being written."""
+        if not self.drop_dir.is_dir():
+            return []
         files = [p for p in self.drop_dir.iterdir() if FILE_NAME.match(p.name)]
-        return sorted((p for p in files if p.with_name(p.name + ".ok").exists()), key=lambda p: p.name)
+        return [p for p in files if p.with_name(p.name + ".ok").exists()]
 
-    def _read_file(self, path: Path, sha256: str, resume_after: int) -> Iterator[Delivery]:
-        with path.open("rb") as handle:
-            header = self._header(path, handle.readline())
+    def _read_file(self, drop: DropFile) -> Iterator[Delivery]:
+        with drop.path.open("rb") as handle:
+            header, problem = _header(handle.readline())
+            if problem:  # no row can be aligned to its columns: the whole file is kept aside, the run goes on
+                handle.seek(0)
+                yield Unreadable(STREAM, f"{drop.path.name}:1", f"{problem}; ask the department to re-send the file", handle.read())
+                return
             for line_number, line in enumerate(handle, start=2):
                 row_index = line_number - 1
-                if row_index <= resume_after or not line.strip():
+                if row_index <= drop.resume_after or not line.strip():
                     continue
-                yield self._parse_line(path.name, line_number, line, header)
+                yield self._parse_line(drop.path.name, line_number, line, header)
                 if row_index % CHECKPOINT_ROWS == 0:
-                    yield Checkpoint(STREAM, {"file": path.name, "sha256": sha256, "rows_done": row_index})
-
-    def _header(self, path: Path, line: bytes) -> list[str]:
-        try:
-            names = next(csv.reader([line.decode(ENCODING).lstrip("\ufeff").rstrip("\r\n")]))
-        except (UnicodeDecodeError, StopIteration):
-            raise SourceError(self.department, f"{path.name}: the header line is not GB18030 CSV; ask the department to re-send the file") from None
-        missing = [name for name in HEADER if name not in names]
-        if missing:
-            raise SourceError(self.department, f"{path.name}: header lacks {', '.join(missing)} (FEEDS.md §2)")
-        return names
+                    yield drop.position(STREAM, row_index)
 
     def _parse_line(self, file_name: str, line_number: int, line: bytes, header: list[str]) -> Delivery:
         location = f"{file_name}:{line_number}"
@@ -104,6 +93,16 @@ class HumanResourcesConnector:
             insurance_type=payload["险种"], insurance_status=payload["参保状态"], phone=payload["手机号码"] or None,
             source_updated_at=payload["变更日期"],
         )
+
+
+def _header(line: bytes) -> tuple[list[str], str | None]:
+    """The column names, or why the first line is no header of this feed."""
+    try:
+        names = next(csv.reader([line.decode(ENCODING).lstrip("\ufeff").rstrip("\r\n")]))
+    except (UnicodeDecodeError, StopIteration):
+        return [], "the header line is not GB18030 CSV"
+    missing = [name for name in HEADER if name not in names]
+    return names, f"the header lacks {', '.join(missing)} (FEEDS.md §2)" if missing else None
 
 
 def _key_of(line: bytes) -> str | None:

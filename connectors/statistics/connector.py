@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import fastavro
 
-from connectors.base import Checkpoint, Delivery, Row, SourceState, TakenFile, Unreadable, file_sha256
+from connectors.base import Delivery, Row, SourceState, Unreadable
+from connectors.drop_folder import DropFile, new_files
 from linkage.standardise.record import RawPerson
-from mmi.errors import SourceError
 
 STREAM = "tj_ldrk"
 FILE_NAME = re.compile(r"^tj_ldrk_[A-Za-z0-9_-]+\.avro$")
@@ -33,43 +33,39 @@ class StatisticsConnector:
         self.drop_dir = drop_dir
 
     def deliveries(self, state: SourceState) -> Iterator[Delivery]:
-        if not self.drop_dir.is_dir():
-            raise SourceError(self.department, f"drop folder {self.drop_dir} does not exist; fix sources.statistics.drop_dir")
-        for path in sorted(p for p in self.drop_dir.iterdir() if FILE_NAME.match(p.name)):
-            sha256, size = file_sha256(path)
-            if state.file_taken(sha256):
-                continue
-            cursor = state.cursor(STREAM) or {}
-            resume_after = cursor.get("records_done", 0) if cursor.get("sha256") == sha256 else 0
-            with path.open("rb") as handle:
-                yield from self._read_file(path.name, handle, sha256, resume_after)
-            yield Checkpoint(STREAM, {"file": path.name, "sha256": sha256, "records_done": -1}, TakenFile(path.name, sha256, size))
+        files = [p for p in self.drop_dir.iterdir() if FILE_NAME.match(p.name)] if self.drop_dir.is_dir() else []
+        for drop in new_files(self.department, self.drop_dir, files, state, STREAM):
+            yield from self._read_file(drop)
+            yield drop.taken(STREAM)
 
-    def _read_file(self, name: str, handle: BinaryIO, sha256: str, resume_after: int) -> Iterator[Delivery]:
+    def _read_file(self, drop: DropFile) -> Iterator[Delivery]:
         index = 0
         good_until = 0  # byte offset where the last complete block ended
-        try:
-            for block in fastavro.block_reader(handle):
-                records = list(block)  # a block is decoded whole, so a corrupt one fails before any row is yielded
-                for record in records:
-                    assert isinstance(record, dict)  # the bureau's schema is a record schema
-                    index += 1
-                    if index > resume_after:
-                        yield self._delivery(name, index, record)
-                    if index % CHECKPOINT_RECORDS == 0:
-                        yield Checkpoint(STREAM, {"file": name, "sha256": sha256, "records_done": index})
-                good_until = handle.tell()
-        except Exception as error:  # noqa: BLE001 - fastavro raises many types for a truncated or corrupt file
-            handle.seek(good_until)
-            rest = handle.read()
-            where = "its header" if good_until == 0 else f"byte {good_until}, after record {index}"
-            yield Unreadable(
-                STREAM,
-                f"{name}@{good_until}",
-                f"the Avro file cannot be read from {where} ({type(error).__name__}: {error}); "
-                "the file was cut short or corrupted: ask the bureau to re-send the wave",
-                rest,
-            )
+        with drop.path.open("rb") as handle:
+            try:
+                for block in fastavro.block_reader(handle):
+                    records = list(block)  # a block is decoded whole, so a corrupt one fails before any row is yielded
+                    for record in records:
+                        assert isinstance(record, dict)  # the bureau's schema is a record schema
+                        index += 1
+                        if index > drop.resume_after:
+                            yield self._delivery(drop.path.name, index, record)
+                        if index % CHECKPOINT_RECORDS == 0:
+                            yield drop.position(STREAM, index)
+                    good_until = handle.tell()
+            except Exception as error:  # noqa: BLE001 - fastavro raises many types for a truncated or corrupt file
+                handle.seek(good_until)
+                yield self._unreadable_rest(drop.path.name, good_until, index, error, handle.read())
+
+    def _unreadable_rest(self, name: str, offset: int, records_read: int, error: Exception, rest: bytes) -> Unreadable:
+        where = "its header" if offset == 0 else f"byte {offset}, after record {records_read}"
+        return Unreadable(
+            STREAM,
+            f"{name}@{offset}",
+            f"the Avro file cannot be read from {where} ({type(error).__name__}: {error}); "
+            "the file was cut short or corrupted: ask the bureau to re-send the wave",
+            rest,
+        )
 
     def _delivery(self, name: str, index: int, record: dict[str, Any]) -> Delivery:
         location = f"{name}#{index}"

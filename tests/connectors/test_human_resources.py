@@ -127,3 +127,20 @@ def test_a_run_resumes_mid_file_without_applying_a_row_twice(store: Engine, tmp_
     ingest_department(store, HumanResourcesConnector(tmp_path))
     assert [v["version"] for v in versions(store, "human_resources", "RS000000050")] == [1, 2]
     assert [v["version"] for v in versions(store, "human_resources", "RS000000040")] == [1, 2]
+
+
+def test_a_file_with_a_foreign_header_is_quarantined_whole_and_the_others_read(store: Engine, tmp_path: Path) -> None:
+    bad = tmp_path / "rs_cbdj_20261021.csv"
+    bad.write_bytes("编号,名字\r\nRS1,张伟\r\n".encode("gb18030"))
+    bad.with_name(bad.name + ".ok").touch()
+    write_drop(tmp_path, "20261022", GOOD)
+    report = ingest_department(store, HumanResourcesConnector(tmp_path))
+    assert (report.error, report.new_versions, report.quarantined) == (None, 2, 1)
+    [entry] = quarantined(store, "human_resources")
+    assert entry["location"] == "rs_cbdj_20261021.csv:1" and "header lacks 个人编号" in entry["reason"]
+    assert entry["payload"] == bad.read_bytes()
+
+
+def test_a_missing_drop_folder_says_what_to_fix(store: Engine, tmp_path: Path) -> None:
+    report = ingest_department(store, HumanResourcesConnector(tmp_path / "nowhere"))
+    assert report.error and "does not exist; fix sources.human_resources.drop_dir" in report.error

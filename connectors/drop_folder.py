@@ -1,0 +1,48 @@
+"""Drop folders: departments deliver files into a folder; each file is taken once, by checksum.
+
+Both file-based connectors (human resources CSV, statistics Avro) read the same way: the files not taken yet,
+in name order; for each, the rows already stored by a run that stopped part-way (the stream's cursor names the
+file by checksum and counts its stored rows); and, at the end, a checkpoint that marks the file taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Checkpoint, SourceState, TakenFile, file_sha256
+from mmi.errors import SourceError
+
+
+@dataclass(frozen=True)
+class DropFile:
+    path: Path
+    sha256: str
+    size: int
+    resume_after: int  # rows of this file stored by an earlier run that stopped part-way; 0 for a new file
+
+    def position(self, stream: str, rows_done: int) -> Checkpoint:
+        """A checkpoint inside the file: rows up to `rows_done` are complete."""
+        return Checkpoint(stream, self._cursor(rows_done))
+
+    def taken(self, stream: str) -> Checkpoint:
+        """The checkpoint after the file's last row: never read it again, under any name."""
+        return Checkpoint(stream, self._cursor(-1), TakenFile(self.path.name, self.sha256, self.size))
+
+    def _cursor(self, rows_done: int) -> dict[str, Any]:
+        return {"file": self.path.name, "sha256": self.sha256, "rows_done": rows_done}
+
+
+def new_files(department: str, drop_dir: Path, paths: Iterable[Path], state: SourceState, stream: str) -> Iterator[DropFile]:
+    """`paths` (already filtered to complete files) not taken yet, in name order, each with where to resume."""
+    if not drop_dir.is_dir():
+        raise SourceError(department, f"drop folder {drop_dir} does not exist; fix sources.{department}.drop_dir")
+    for path in sorted(paths, key=lambda p: p.name):
+        sha256, size = file_sha256(path)
+        if state.file_taken(sha256):
+            continue
+        cursor = state.cursor(stream) or {}
+        resume_after = cursor.get("rows_done", 0) if cursor.get("sha256") == sha256 else 0
+        yield DropFile(path, sha256, size, resume_after)

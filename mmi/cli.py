@@ -85,10 +85,10 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.source and args.source not in settings.configured_sources:
         raise ConfigError(f"--source {args.source}: the config has no [sources.{args.source}] section")
     reports = ingest(settings, engine, only=args.source, parallel=not args.one_at_a_time)
-    print(f"{'department':<16} {'delivered':>9} {'new':>8} {'unchanged':>9} {'quarant.':>8}  error")
+    print(f"{'department':<16} {'delivered':>9} {'new':>8} {'unchanged':>9} {'quarant.':>8} {'again':>6}  error")
     for report in reports:
         print(f"{report.department:<16} {report.delivered:>9} {report.new_versions:>8} {report.unchanged:>9} "
-              f"{report.quarantined + report.already_quarantined:>8}  {report.error or ''}")
+              f"{report.quarantined:>8} {report.already_quarantined:>6}  {report.error or ''}")
     print(json.dumps([report.as_dict() for report in reports], ensure_ascii=False))
     if any(report.error and not report.transient for report in reports):
         return EXIT_FIX

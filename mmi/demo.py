@@ -8,6 +8,7 @@ runs join the demo as their issues land.)
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def run_demo(out: Path, people: int, seed: int = 7) -> None:
     feeds = out / "feeds"
     step(f"generating feeds for {people} people in {feeds}")
     generate_feeds(feeds, people=people, seed=seed, noise=1.0)
+    shutil.rmtree(feeds / "var", ignore_errors=True)  # the demo's own store: every demo starts from an empty one
     server, base_url = start_health_api(feeds / "health", port=0)
     step(f"health department API serving at {base_url}/api/v1/persons")
     settings = load_settings(feeds / "mmi.toml")
@@ -38,8 +40,8 @@ def run_demo(out: Path, people: int, seed: int = 7) -> None:
             step(f"ingest run {round_number}" + (" (nothing new: changes nothing)" if round_number == 2 else ""))
             for report in ingest(settings, engine):
                 print(f"    {report.department:<16} delivered {report.delivered:>7}  new versions {report.new_versions:>7}  "
-                      f"unchanged {report.unchanged:>7}  quarantined {report.quarantined + report.already_quarantined:>4}"
-                      + (f"  ERROR {report.error}" if report.error else ""))
+                      f"unchanged {report.unchanged:>6}  quarantined {report.quarantined:>4}  seen again in quarantine "
+                      f"{report.already_quarantined:>3}" + (f"  ERROR {report.error}" if report.error else ""))
     finally:
         server.shutdown()
     exports = out / "exports"
@@ -51,7 +53,8 @@ def run_demo(out: Path, people: int, seed: int = 7) -> None:
   store:       {settings.store_url}
   records:     {exports / 'records.csv'} ({records} current source records)
   quarantine:  {exports / 'quarantine.csv'} ({bad} rows, each with the reason and where it came from)
-  per department: {status['source_records']}
+  source records per department: {status['source_records']}
+  health service events: {sum(status['service_events'].values())}
 
   next: mmi status --config {feeds / 'mmi.toml'}
 """)

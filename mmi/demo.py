@@ -20,9 +20,8 @@ from mmi.store.status import store_status
 
 
 def run_demo(out: Path, people: int, seed: int = 7) -> None:
-    from synthetic.health_api import start_health_api
-
     from synthetic import generate_feeds
+    from synthetic.health_api import start_health_api
 
     started = time.monotonic()
     feeds = out / "feeds"

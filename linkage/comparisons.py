@@ -1,0 +1,193 @@
+"""The comparisons the linkage model makes between two source records, written for these records.
+
+Each function returns a Splink comparison whose levels are DuckDB SQL over the canonical columns of
+`schemas.canonical.PersonRecord` (suffixed `_l` and `_r`), most specific level first. Facts that shape them:
+
+- DuckDB's `levenshtein`/`jaro` count UTF-8 bytes (张伟/张玮 are 3 apart), while `length`, `substr` and
+  `string_split` count characters. Chinese names are therefore compared as characters and as pinyin (ASCII), never
+  with byte edit distances.
+- GB 11643's MOD 11-2 check catches every single wrong digit and almost every adjacent transposition, so two
+  numbers one typo or one swap apart cannot both be valid: such a pair is one person's number mistyped, not two
+  people (twins differ in the sequence *and* the check character).
+- The statistics bureau discloses only a masked ID (region + last four) and the birth year-month.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import splink.comparison_library as cl
+from splink.internals.comparison_creator import ComparisonCreator
+
+
+def _level(sql: str, label: str, **options: Any) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, **options}
+
+
+def _null(sql: str) -> dict[str, Any]:
+    return _level(sql, "null", is_null_level=True)
+
+
+_ELSE = _level("ELSE", "all other")
+
+
+def name_comparison() -> ComparisonCreator:
+    """Names as written (term-frequency adjusted: 王伟 agrees less than 欧阳翠花), as sounded, by characters."""
+    chars = "string_split(name_{side}, '')"
+    one_char_differs = (
+        "length(name_l) = length(name_r) AND "
+        "len(list_filter(range(1, length(name_l) + 1), lambda i: substr(name_l, i, 1) <> substr(name_r, i, 1))) = 1"
+    )
+    one_char_dropped = (
+        "abs(length(name_l) - length(name_r)) = 1 AND substr(name_l, 1, 1) = substr(name_r, 1, 1) AND "
+        f"(list_has_all({chars.format(side='l')}, {chars.format(side='r')}) "
+        f"OR list_has_all({chars.format(side='r')}, {chars.format(side='l')}))"
+    )
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="name: exact, same pinyin, one character different or dropped, similar pinyin",
+        comparison_levels=[
+            _null("name_l IS NULL OR name_r IS NULL"),
+            _level("name_l = name_r", "exact", tf_adjustment_column="name", tf_adjustment_weight=1.0),
+            _level("name_pinyin_l = name_pinyin_r", "same pinyin (homophone or variant form)"),
+            _level(f"({one_char_differs})", "one character different"),
+            _level(f"({one_char_dropped})", "one character dropped"),
+            _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.9", "pinyin similar"),
+            _ELSE,
+        ],
+    )
+
+
+def id_number_comparison() -> ComparisonCreator:
+    """ID numbers: equal, one character mistyped, two adjacent characters swapped, or different."""
+    return cl.CustomComparison(
+        output_column_name="id_number",
+        comparison_description="ID number: exact, one mistyped character, one adjacent transposition",
+        comparison_levels=[
+            _null("id_number_l IS NULL OR id_number_r IS NULL"),
+            _level("id_number_l = id_number_r", "exact"),
+            _level("hamming(id_number_l, id_number_r) = 1", "one character mistyped"),
+            _level(
+                "hamming(id_number_l, id_number_r) = 2 AND damerau_levenshtein(id_number_l, id_number_r) = 1",
+                "two adjacent characters swapped",
+            ),
+            _ELSE,
+        ],
+    )
+
+
+def masked_id_comparison() -> ComparisonCreator:
+    """The statistics masked ID (region + last four) against another masked ID or a full ID's same parts."""
+    region = "coalesce(masked_id_region_{s}, substr(id_number_{s}, 1, 6))"
+    tail = "coalesce(masked_id_tail_{s}, substr(id_number_{s}, 15, 4))"
+    applies = (
+        "(masked_id_region_l IS NOT NULL OR masked_id_region_r IS NOT NULL) AND "
+        f"{region.format(s='l')} IS NOT NULL AND {region.format(s='r')} IS NOT NULL"
+    )
+    return cl.CustomComparison(
+        output_column_name="masked_id",
+        comparison_description="masked ID: region and last four agree, last four agree",
+        comparison_levels=[
+            _null(f"NOT ({applies})"),
+            _level(
+                f"{region.format(s='l')} = {region.format(s='r')} AND {tail.format(s='l')} = {tail.format(s='r')}",
+                "region and last four agree",
+            ),
+            _level(f"{tail.format(s='l')} = {tail.format(s='r')}", "last four agree"),
+            _ELSE,
+        ],
+    )
+
+
+def birth_date_comparison() -> ComparisonCreator:
+    """Birth dates, with day and month swapped, one digit off, and year-month only (statistics)."""
+    compact = "strftime(birth_date_{s}, '%Y%m%d')"
+    return cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_description="birth date: exact, day/month swapped, same year-month, one digit off",
+        comparison_levels=[
+            _null("birth_year_month_l IS NULL OR birth_year_month_r IS NULL"),
+            _level("birth_date_l = birth_date_r", "exact"),
+            _level(
+                "year(birth_date_l) = year(birth_date_r) AND month(birth_date_l) = day(birth_date_r) "
+                "AND day(birth_date_l) = month(birth_date_r)",
+                "day and month swapped",
+            ),
+            _level(
+                "(birth_date_l IS NULL OR birth_date_r IS NULL) AND birth_year_month_l = birth_year_month_r",
+                "same year-month (day unknown)",
+            ),
+            _level(f"levenshtein({compact.format(s='l')}, {compact.format(s='r')}) = 1", "one digit off"),
+            _ELSE,
+        ],
+    )
+
+
+def region_comparison(column: str, description: str) -> ComparisonCreator:
+    """A GB/T 2260 code as a hierarchy: county, prefecture (first four digits), province (first two)."""
+    left, right = f"{column}_l", f"{column}_r"
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_description=f"{description}: same county, same prefecture, same province",
+        comparison_levels=[
+            _null(f"{left} IS NULL OR {right} IS NULL"),
+            _level(f"{left} = {right} AND right({left}, 2) <> '00'", "same county"),
+            _level(f"substr({left}, 1, 4) = substr({right}, 1, 4) AND substr({left}, 3, 2) <> '00'", "same prefecture"),
+            _level(f"substr({left}, 1, 2) = substr({right}, 1, 2)", "same province"),
+            _ELSE,
+        ],
+    )
+
+
+def phone_comparison() -> ComparisonCreator:
+    """Phones: the whole number, or only the last four digits (all the statistics bureau gives)."""
+    return cl.CustomComparison(
+        output_column_name="phone",
+        comparison_description="phone: exact, last four digits",
+        comparison_levels=[
+            _null("phone_tail_l IS NULL OR phone_tail_r IS NULL"),
+            _level("phone_l = phone_r", "exact"),
+            _level("phone_tail_l = phone_tail_r", "last four agree"),
+            _ELSE,
+        ],
+    )
+
+
+def sex_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="sex",
+        comparison_description="sex: same code",
+        comparison_levels=[
+            _null("sex_l IS NULL OR sex_r IS NULL OR sex_l NOT IN ('1', '2') OR sex_r NOT IN ('1', '2')"),
+            _level("sex_l = sex_r", "same"),
+            _ELSE,
+        ],
+    )
+
+
+def guardian_comparison() -> ComparisonCreator:
+    """A child known only through a guardian's ID: the same guardian on both records."""
+    return cl.CustomComparison(
+        output_column_name="guardian",
+        comparison_description="guardian ID: the same guardian",
+        comparison_levels=[
+            _null("guardian_id_number_l IS NULL OR guardian_id_number_r IS NULL"),
+            _level("guardian_id_number_l = guardian_id_number_r", "same guardian"),
+            _ELSE,
+        ],
+    )
+
+
+def all_comparisons() -> list[ComparisonCreator]:
+    """Every comparison of the model, in the order its charts show them."""
+    return [
+        name_comparison(),
+        id_number_comparison(),
+        masked_id_comparison(),
+        birth_date_comparison(),
+        sex_comparison(),
+        phone_comparison(),
+        region_comparison("hukou_region", "hukou region"),
+        region_comparison("current_district", "current district"),
+        guardian_comparison(),
+    ]

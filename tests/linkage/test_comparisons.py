@@ -1,0 +1,152 @@
+"""Each comparison's levels on small inline pairs, evaluated by DuckDB exactly as Splink will."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pytest
+
+from linkage import comparisons
+from linkage.standardise.idnumber import check_character
+from linkage.standardise.record import RawPerson, standardise_person
+from schemas.canonical import PERSON_FIELDS
+
+COLUMNS = [f for f in PERSON_FIELDS if f not in ("quality_flags", "source_updated_at")]
+
+
+def person(**raw: Any) -> dict[str, Any]:
+    """A record as linkage sees it: standardised from raw values, like ingest does (named 张伟 unless said)."""
+    record = standardise_person(RawPerson(**{"name": "张伟", **raw}))
+    return {name: getattr(record, name) for name in COLUMNS}
+
+
+def level(comparison: Any, left: dict[str, Any], right: dict[str, Any]) -> str:
+    """The label of the first level whose SQL holds for the pair."""
+    levels = comparison.get_comparison("duckdb").comparison_levels
+    case = " ".join(
+        f"WHEN {lvl.sql_condition} THEN '{lvl.label_for_charts}'" for lvl in levels if lvl.sql_condition != "ELSE"
+    )
+    values = {f"{name}_l": left.get(name) for name in COLUMNS} | {f"{name}_r": right.get(name) for name in COLUMNS}
+    select = ", ".join(f"${i + 1}::{_type(name)} AS {name}" for i, name in enumerate(values))
+    query = f"SELECT CASE {case} ELSE 'all other' END FROM (SELECT {select})"
+    return str(duckdb.connect().execute(query, list(values.values())).fetchone()[0])
+
+
+def _type(column: str) -> str:
+    base = column[:-2]
+    if base in ("birth_date", "residence_start", "health_record_date"):
+        return "DATE"
+    if base in ("id_valid", "registration_cancelled"):
+        return "BOOLEAN"
+    if base in ("arrival_year", "household_size"):
+        return "INTEGER"
+    return "VARCHAR"
+
+
+def an_id(region: str, born: str, sequence: str) -> str:
+    return region + born + sequence + check_character(region + born + sequence)
+
+
+ZHANG_WEI = dict(name="张伟", id_number=an_id("410105", "19900101", "001"), birth_date="1990-01-01", sex="1")
+
+
+def test_identical_names_are_exact_and_term_frequency_adjusted() -> None:
+    levels = comparisons.name_comparison().get_comparison("duckdb").comparison_levels
+    assert levels[1].as_dict()["label_for_charts"] == "exact" and levels[1].as_dict()["tf_adjustment_column"] == "name"
+    assert level(comparisons.name_comparison(), person(name="张伟"), person(name="张 伟")) == "exact"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        ("张伟", "张玮", "same pinyin (homophone or variant form)"),  # a homophone joins
+        ("陳偉", "陈伟", "exact"),  # traditional forms are simplified by standardisation
+        ("张伟明", "张伟亮", "one character different"),
+        ("张伟明", "张明", "one character dropped"),
+        ("张伟", "李伟", "one character different"),
+        ("欧阳娜娜", "欧阳娜", "one character dropped"),
+        ("张伟", "王芳", "all other"),
+    ],
+)
+def test_name_levels(left: str, right: str, expected: str) -> None:
+    assert level(comparisons.name_comparison(), person(name=left), person(name=right)) == expected
+
+
+def test_a_missing_name_is_null_not_a_disagreement() -> None:
+    assert level(comparisons.name_comparison(), person(name="张伟"), person(name=None, id_number=ZHANG_WEI["id_number"])) == "null"
+
+
+def test_id_levels_typo_transposition_and_twins() -> None:
+    number = ZHANG_WEI["id_number"]
+    typo = number[:10] + ("9" if number[10] != "9" else "8") + number[11:]
+    swapped = number[:8] + number[9] + number[8] + number[10:]  # the year's last two digits swapped: 1990 → 1909
+    twin = an_id("410105", "19900101", "003")  # same region and birth date, next odd sequence: another person
+    compare = comparisons.id_number_comparison()
+    assert level(compare, person(id_number=number), person(id_number=number.lower())) == "exact"
+    assert level(compare, person(id_number=number), person(id_number=typo)) == "one character mistyped"
+    assert level(compare, person(id_number=number), person(id_number=swapped)) == "two adjacent characters swapped"
+    assert level(compare, person(id_number=number), person(id_number=twin)) == "all other"  # twins stay apart
+
+
+def test_a_fifteen_digit_card_meets_its_eighteen_digit_number() -> None:
+    assert level(comparisons.id_number_comparison(), person(id_number="131026820803340"), person(id_number="131026198208033400")) == "exact"
+
+
+def test_masked_statistics_id_against_a_full_id() -> None:
+    full = person(id_number="220113199902090033")
+    compare = comparisons.masked_id_comparison()
+    assert level(compare, person(masked_id="220113********0033"), full) == "region and last four agree"
+    assert level(compare, person(masked_id="220199********0033"), full) == "last four agree"
+    assert level(compare, person(masked_id="220113********0099"), full) == "all other"
+    assert level(compare, full, full) == "null"  # two full IDs are the ID comparison's business
+
+
+def test_birth_date_levels() -> None:
+    compare = comparisons.birth_date_comparison()
+    born = person(birth_date="2003-12-07")
+    assert level(compare, born, person(birth_date="2003-12-07")) == "exact"
+    assert level(compare, born, person(birth_date="2003-07-12")) == "day and month swapped"
+    assert level(compare, born, person(birth_year_month="2003-12")) == "same year-month (day unknown)"
+    assert level(compare, born, person(birth_date="2003-12-08")) == "one digit off"
+    assert level(compare, born, person(birth_date="1990-01-01")) == "all other"
+    assert level(compare, born, person(id_number=None)) == "null"
+
+
+def test_regions_as_a_hierarchy() -> None:
+    compare = comparisons.region_comparison("hukou_region", "hukou region")
+    home = person(hukou_region="410105")
+    assert level(compare, home, person(hukou_region="410105")) == "same county"
+    assert level(compare, home, person(hukou_region="410102")) == "same prefecture"
+    assert level(compare, home, person(hukou_place="河南省")) == "same province"  # statistics: province only
+    assert level(compare, person(hukou_place="河南省"), person(hukou_place="河南省")) == "same province"
+    assert level(compare, home, person(hukou_region="110101")) == "all other"
+
+
+def test_phone_sex_and_guardian() -> None:
+    assert level(comparisons.phone_comparison(), person(phone="13812345678"), person(phone="138 1234 5678")) == "exact"
+    assert level(comparisons.phone_comparison(), person(phone="13812345678"), person(phone_tail="5678")) == "last four agree"
+    assert level(comparisons.sex_comparison(), person(sex="男"), person(sex="1")) == "same"
+    assert level(comparisons.sex_comparison(), person(sex="9"), person(sex="1")) == "null"
+    guardian = "410221199612167785"
+    child = person(name="陆珠琴", birth_date="2023-07-25", guardian_id_number=guardian)
+    assert level(comparisons.guardian_comparison(), child, person(name="陆珠琴", guardian_id_number=guardian)) == "same guardian"
+
+
+def test_every_comparison_builds_for_duckdb() -> None:
+    built = [c.get_comparison("duckdb") for c in comparisons.all_comparisons()]
+    assert [c.output_column_name for c in built] == [
+        "name", "id_number", "masked_id", "birth_date", "sex", "phone", "hukou_region", "current_district", "guardian",
+    ]
+    assert all(c.comparison_levels[0].is_null_level for c in built)
+
+
+def test_twins_differ_where_it_counts() -> None:
+    """Twins share surname, birth date, hukou and address; the comparisons that tell them apart must say so."""
+    first = person(name="廖晨阳", id_number=an_id("231282", "20070427", "984"), birth_date="2007-04-27", hukou_region="231282")
+    second = person(name="廖娟珠", id_number=an_id("231282", "20070427", "280"), birth_date="2007-04-27", hukou_region="231282")
+    assert level(comparisons.birth_date_comparison(), first, second) == "exact"
+    assert level(comparisons.name_comparison(), first, second) == "all other"
+    assert level(comparisons.id_number_comparison(), first, second) == "all other"
+    assert dt.date(2007, 4, 27) == first["birth_date"]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite lint bench-ingest clean
+.PHONY: install demo test test-sqlite lint bench-ingest bench-blocking clean
 
 install: $(VENV)/.installed
 
@@ -31,7 +31,10 @@ lint: install
 	$(BIN)/mypy mmi connectors linkage schemas synthetic
 
 bench-ingest: install
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) var
+
+bench-blocking: install
+	$(BIN)/python -m bench.blocking

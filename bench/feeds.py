@@ -1,0 +1,63 @@
+"""Shared by the benchmarks: generated feeds (cached by size, noise and seed) and the health API serving them."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+MMI = [sys.executable, "-m", "mmi.cli"]
+
+
+def generated_feeds(people: int, noise: float = 1.0, seed: int = 11) -> Path:
+    """The four feeds for `people`, generated once and kept under bench/results/."""
+    feeds = RESULTS / (f"feeds-{people}" if noise == 1.0 and seed == 11 else f"feeds-{people}-x{noise:g}-s{seed}")
+    if not (feeds / "mmi.toml").exists():
+        started = time.monotonic()
+        command = [*MMI, "generate", "--out", str(feeds), "--people", str(people), "--seed", str(seed), "--noise", str(noise)]
+        subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        print(f"generated {people} people (noise x{noise:g}) in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    return feeds
+
+
+@contextlib.contextmanager
+def health_api(feeds: Path) -> Iterator[int]:
+    """`mmi health-api` over the feeds' health folder, in its own process, on a free port."""
+    port = _free_port()
+    server = subprocess.Popen([*MMI, "health-api", "--data", str(feeds / "health"), "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        _wait_for(port)
+        yield port
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def config_for_port(feeds: Path, port: int, name: str = "bench.toml") -> Path:
+    """A copy of the feeds' config pointing at the health API on `port`."""
+    config = feeds / name
+    config.write_text((feeds / "mmi.toml").read_text(encoding="utf-8").replace("127.0.0.1:8701", f"127.0.0.1:{port}"), encoding="utf-8")
+    return config
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the health API did not start on port {port}")

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite lint bench-ingest bench-blocking clean
+.PHONY: install demo test test-sqlite lint bench-ingest bench-blocking bench-linkage clean
 
 install: $(VENV)/.installed
 
@@ -38,3 +38,6 @@ clean:
 
 bench-blocking: install
 	$(BIN)/python -m bench.blocking
+
+bench-linkage: install
+	$(BIN)/python -m bench.linkage

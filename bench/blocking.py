@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 
 import duckdb
 
-from bench.feeds import MMI, RESULTS, ROOT, config_for_port, generated_feeds, health_api
+from bench.feeds import RESULTS, generated_feeds, ingested_store
 from linkage.blocking import load_truth_pairs, measure_blocking
 from linkage.inputs import load_person_records
 from mmi.store.database import open_store
@@ -40,13 +38,8 @@ def main() -> None:
 
 
 def measure(feeds: Path) -> dict[str, object]:
-    store = feeds / "blocking-store.db"
-    if not store.exists():
-        with health_api(feeds) as port:
-            env = {**os.environ, "MMI_STORE_URL": f"sqlite:///{store}"}
-            subprocess.run([*MMI, "ingest", "--config", str(config_for_port(feeds, port))], check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     duck = duckdb.connect()
-    records = load_person_records(open_store(f"sqlite:///{store}"), duck)
+    records = load_person_records(open_store(ingested_store(feeds)), duck)
     true_pairs = load_truth_pairs(duck, str(feeds / "truth.csv"))
     started = time.monotonic()
     steps = measure_blocking(duck, "truth_pairs")

@@ -39,6 +39,19 @@ def health_api(feeds: Path) -> Iterator[int]:
         server.wait()
 
 
+def ingested_store(feeds: Path) -> str:
+    """A SQLite store holding the feeds ingested (once, then kept): its URL."""
+    import os
+
+    store = feeds / "blocking-store.db"
+    if not store.exists():
+        with health_api(feeds) as port:
+            env = {**os.environ, "MMI_STORE_URL": f"sqlite:///{store}"}
+            command = [*MMI, "ingest", "--config", str(config_for_port(feeds, port))]
+            subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    return f"sqlite:///{store}"
+
+
 def config_for_port(feeds: Path, port: int, name: str = "bench.toml") -> Path:
     """A copy of the feeds' config pointing at the health API on `port`."""
     config = feeds / name

@@ -131,7 +131,9 @@ def test_phone_sex_and_guardian() -> None:
     assert level(comparisons.sex_comparison(), person(sex="9"), person(sex="1")) == "null"
     guardian = "410221199612167785"
     child = person(name="陆珠琴", birth_date="2023-07-25", guardian_id_number=guardian)
-    assert level(comparisons.guardian_comparison(), child, person(name="陆珠琴", guardian_id_number=guardian)) == "same guardian"
+    assert level(comparisons.guardian_comparison(), child, person(name="陆珠琴", guardian_id_number=guardian)) == "same guardian, same name"
+    twin = person(name="陆鑫琴", birth_date="2023-07-25", guardian_id_number=guardian)
+    assert level(comparisons.guardian_comparison(), child, twin) == "same guardian, another name (a sibling)"
 
 
 def test_every_comparison_builds_for_duckdb() -> None:

@@ -1,0 +1,96 @@
+"""Linkage benchmark: the project's model against the plain-Splink baseline, on the same feeds, in one run.
+
+    .venv/bin/python -m bench.linkage [--people 22000 220000] [--noise 1 3] [--threshold 0.999]
+
+For each size and noise: generated feeds (cached), ingested once into a SQLite store, loaded as the linkage input
+table; then each model is trained, predicts over its blocking rules, clusters at the threshold, and is measured
+against truth.csv: pairwise precision, recall, F1, the share of people clustered exactly, wall time (train,
+predict, cluster) and the process's peak memory while it ran. Not measured yet: incremental runs (the index does
+not exist yet). Results are printed and appended to bench/results/linkage.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import psutil
+from splink import DuckDBAPI, Linker
+
+from bench.baseline import trained_baseline
+from bench.feeds import RESULTS, generated_feeds, ingested_store
+from linkage.blocking import load_truth_pairs
+from linkage.evaluate import evaluate_clusters
+from linkage.inputs import load_person_records
+from linkage.model import trained_linker
+from mmi.store.database import open_store
+
+MODELS: dict[str, Callable[[DuckDBAPI], Linker]] = {"project": trained_linker, "baseline": trained_baseline}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, nargs="+", default=[22_000, 220_000])
+    parser.add_argument("--noise", type=float, nargs="+", default=[1.0, 3.0])
+    parser.add_argument("--threshold", type=float, default=0.999)
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for people in args.people:
+        for noise in args.noise:
+            feeds = generated_feeds(people, noise)
+            for model in MODELS:
+                result = {"people": people, "noise": noise, "model": model, **run(feeds, model, args.threshold)}
+                print(json.dumps(result), flush=True)
+                with (RESULTS / "linkage.jsonl").open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(result) + "\n")
+
+
+def run(feeds: Path, model: str, threshold: float) -> dict[str, object]:
+    duck = duckdb.connect()
+    records = load_person_records(open_store(ingested_store(feeds)), duck)
+    load_truth_pairs(duck, str(feeds / "truth.csv"))
+    with PeakMemory() as memory:
+        started = time.monotonic()
+        linker = MODELS[model](DuckDBAPI(connection=duck))
+        trained = time.monotonic()
+        predictions = linker.inference.predict(threshold_match_probability=0.01)
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold_match_probability=threshold)
+        finished = time.monotonic()
+    accuracy = evaluate_clusters(duck, clusters.physical_name)
+    return {
+        "records": records,
+        **{key: round(value, 6) if isinstance(value, float) else value for key, value in accuracy.as_dict().items()},
+        "train_seconds": round(trained - started, 1),
+        "predict_and_cluster_seconds": round(finished - trained, 1),
+        "wall_seconds": round(finished - started, 1),
+        "peak_rss_mib": round(memory.peak / 2**20),
+    }
+
+
+class PeakMemory:
+    """The process's resident memory, sampled every 0.1 s while the block runs."""
+
+    def __enter__(self) -> PeakMemory:
+        self.peak, self._running = 0, True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._running = False
+        self._thread.join()
+
+    def _sample(self) -> None:
+        process = psutil.Process()
+        while self._running:
+            self.peak = max(self.peak, process.memory_info().rss)
+            time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,15 @@ def _null(sql: str) -> dict[str, Any]:
 _ELSE = _level("ELSE", "all other")
 
 
+def _comparison(column: str, description: str, null_when: str, *levels: dict[str, Any]) -> ComparisonCreator:
+    """A comparison: its null level (`null_when` holds: no evidence either way), its levels, and "all other"."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_description=description,
+        comparison_levels=[_null(null_when), *levels, _ELSE],
+    )
+
+
 def name_comparison() -> ComparisonCreator:
     """Names as written (term-frequency adjusted: 王伟 agrees less than 欧阳翠花), as sounded, by characters."""
     chars = "string_split(name_{side}, '')"
@@ -43,36 +52,30 @@ def name_comparison() -> ComparisonCreator:
         f"(list_has_all({chars.format(side='l')}, {chars.format(side='r')}) "
         f"OR list_has_all({chars.format(side='r')}, {chars.format(side='l')}))"
     )
-    return cl.CustomComparison(
-        output_column_name="name",
-        comparison_description="name: exact, same pinyin, one character different or dropped, similar pinyin",
-        comparison_levels=[
-            _null("name_l IS NULL OR name_r IS NULL"),
-            _level("name_l = name_r", "exact", tf_adjustment_column="name", tf_adjustment_weight=1.0),
-            _level("name_pinyin_l = name_pinyin_r", "same pinyin (homophone or variant form)"),
-            _level(f"({one_char_differs})", "one character different"),
-            _level(f"({one_char_dropped})", "one character dropped"),
-            _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.9", "pinyin similar"),
-            _ELSE,
-        ],
+    return _comparison(
+        "name",
+        "name: exact, same pinyin, one character different or dropped, similar pinyin",
+        "name_l IS NULL OR name_r IS NULL",
+        _level("name_l = name_r", "exact", tf_adjustment_column="name", tf_adjustment_weight=1.0),
+        _level("name_pinyin_l = name_pinyin_r", "same pinyin (homophone or variant form)"),
+        _level(f"({one_char_differs})", "one character different"),
+        _level(f"({one_char_dropped})", "one character dropped"),
+        _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.9", "pinyin similar"),
     )
 
 
 def id_number_comparison() -> ComparisonCreator:
     """ID numbers: equal, one character mistyped, two adjacent characters swapped, or different."""
-    return cl.CustomComparison(
-        output_column_name="id_number",
-        comparison_description="ID number: exact, one mistyped character, one adjacent transposition",
-        comparison_levels=[
-            _null("id_number_l IS NULL OR id_number_r IS NULL"),
-            _level("id_number_l = id_number_r", "exact"),
-            _level("hamming(id_number_l, id_number_r) = 1", "one character mistyped"),
-            _level(
-                "hamming(id_number_l, id_number_r) = 2 AND damerau_levenshtein(id_number_l, id_number_r) = 1",
-                "two adjacent characters swapped",
-            ),
-            _ELSE,
-        ],
+    return _comparison(
+        "id_number",
+        "ID number: exact, one mistyped character, one adjacent transposition",
+        "id_number_l IS NULL OR id_number_r IS NULL",
+        _level("id_number_l = id_number_r", "exact"),
+        _level("hamming(id_number_l, id_number_r) = 1", "one character mistyped"),
+        _level(
+            "hamming(id_number_l, id_number_r) = 2 AND damerau_levenshtein(id_number_l, id_number_r) = 1",
+            "two adjacent characters swapped",
+        ),
     )
 
 
@@ -84,84 +87,69 @@ def masked_id_comparison() -> ComparisonCreator:
         "(masked_id_region_l IS NOT NULL OR masked_id_region_r IS NOT NULL) AND "
         f"{region.format(s='l')} IS NOT NULL AND {region.format(s='r')} IS NOT NULL"
     )
-    return cl.CustomComparison(
-        output_column_name="masked_id",
-        comparison_description="masked ID: region and last four agree, last four agree",
-        comparison_levels=[
-            _null(f"NOT ({applies})"),
-            _level(
-                f"{region.format(s='l')} = {region.format(s='r')} AND {tail.format(s='l')} = {tail.format(s='r')}",
-                "region and last four agree",
-            ),
-            _level(f"{tail.format(s='l')} = {tail.format(s='r')}", "last four agree"),
-            _ELSE,
-        ],
+    return _comparison(
+        "masked_id",
+        "masked ID: region and last four agree, last four agree",
+        f"NOT ({applies})",
+        _level(
+            f"{region.format(s='l')} = {region.format(s='r')} AND {tail.format(s='l')} = {tail.format(s='r')}",
+            "region and last four agree",
+        ),
+        _level(f"{tail.format(s='l')} = {tail.format(s='r')}", "last four agree"),
     )
 
 
 def birth_date_comparison() -> ComparisonCreator:
     """Birth dates, with day and month swapped, one digit off, and year-month only (statistics)."""
     compact = "strftime(birth_date_{s}, '%Y%m%d')"
-    return cl.CustomComparison(
-        output_column_name="birth_date",
-        comparison_description="birth date: exact, day/month swapped, same year-month, one digit off",
-        comparison_levels=[
-            _null("birth_year_month_l IS NULL OR birth_year_month_r IS NULL"),
-            _level("birth_date_l = birth_date_r", "exact"),
-            _level(
-                "year(birth_date_l) = year(birth_date_r) AND month(birth_date_l) = day(birth_date_r) "
-                "AND day(birth_date_l) = month(birth_date_r)",
-                "day and month swapped",
-            ),
-            _level(
-                "(birth_date_l IS NULL OR birth_date_r IS NULL) AND birth_year_month_l = birth_year_month_r",
-                "same year-month (day unknown)",
-            ),
-            _level(f"levenshtein({compact.format(s='l')}, {compact.format(s='r')}) = 1", "one digit off"),
-            _ELSE,
-        ],
+    return _comparison(
+        "birth_date",
+        "birth date: exact, day/month swapped, same year-month, one digit off",
+        "birth_year_month_l IS NULL OR birth_year_month_r IS NULL",
+        _level("birth_date_l = birth_date_r", "exact"),
+        _level(
+            "year(birth_date_l) = year(birth_date_r) AND month(birth_date_l) = day(birth_date_r) "
+            "AND day(birth_date_l) = month(birth_date_r)",
+            "day and month swapped",
+        ),
+        _level(
+            "(birth_date_l IS NULL OR birth_date_r IS NULL) AND birth_year_month_l = birth_year_month_r",
+            "same year-month (day unknown)",
+        ),
+        _level(f"levenshtein({compact.format(s='l')}, {compact.format(s='r')}) = 1", "one digit off"),
     )
 
 
 def region_comparison(column: str, description: str) -> ComparisonCreator:
     """A GB/T 2260 code as a hierarchy: county, prefecture (first four digits), province (first two)."""
     left, right = f"{column}_l", f"{column}_r"
-    return cl.CustomComparison(
-        output_column_name=column,
-        comparison_description=f"{description}: same county, same prefecture, same province",
-        comparison_levels=[
-            _null(f"{left} IS NULL OR {right} IS NULL"),
-            _level(f"{left} = {right} AND right({left}, 2) <> '00'", "same county"),
-            _level(f"substr({left}, 1, 4) = substr({right}, 1, 4) AND substr({left}, 3, 2) <> '00'", "same prefecture"),
-            _level(f"substr({left}, 1, 2) = substr({right}, 1, 2)", "same province"),
-            _ELSE,
-        ],
+    return _comparison(
+        column,
+        f"{description}: same county, same prefecture, same province",
+        f"{left} IS NULL OR {right} IS NULL",
+        _level(f"{left} = {right} AND right({left}, 2) <> '00'", "same county"),
+        _level(f"substr({left}, 1, 4) = substr({right}, 1, 4) AND substr({left}, 3, 2) <> '00'", "same prefecture"),
+        _level(f"substr({left}, 1, 2) = substr({right}, 1, 2)", "same province"),
     )
 
 
 def phone_comparison() -> ComparisonCreator:
     """Phones: the whole number, or only the last four digits (all the statistics bureau gives)."""
-    return cl.CustomComparison(
-        output_column_name="phone",
-        comparison_description="phone: exact, last four digits",
-        comparison_levels=[
-            _null("phone_tail_l IS NULL OR phone_tail_r IS NULL"),
-            _level("phone_l = phone_r", "exact"),
-            _level("phone_tail_l = phone_tail_r", "last four agree"),
-            _ELSE,
-        ],
+    return _comparison(
+        "phone",
+        "phone: exact, last four digits",
+        "phone_tail_l IS NULL OR phone_tail_r IS NULL",
+        _level("phone_l = phone_r", "exact"),
+        _level("phone_tail_l = phone_tail_r", "last four agree"),
     )
 
 
 def sex_comparison() -> ComparisonCreator:
-    return cl.CustomComparison(
-        output_column_name="sex",
-        comparison_description="sex: same code",
-        comparison_levels=[
-            _null("sex_l IS NULL OR sex_r IS NULL OR sex_l NOT IN ('1', '2') OR sex_r NOT IN ('1', '2')"),
-            _level("sex_l = sex_r", "same"),
-            _ELSE,
-        ],
+    return _comparison(
+        "sex",
+        "sex: same code",
+        "sex_l IS NULL OR sex_r IS NULL OR sex_l NOT IN ('1', '2') OR sex_r NOT IN ('1', '2')",
+        _level("sex_l = sex_r", "same"),
     )
 
 
@@ -170,17 +158,14 @@ def guardian_comparison() -> ComparisonCreator:
     with the same name it is the child again; with another name it is a sibling (twins share guardian, birth
     date and address), which must count against a match, not for it."""
     same_guardian = "guardian_id_number_l = guardian_id_number_r"
-    return cl.CustomComparison(
-        output_column_name="guardian",
-        comparison_description="guardian ID: same guardian and name, same guardian and another name (a sibling)",
-        comparison_levels=[
-            _null("guardian_id_number_l IS NULL OR guardian_id_number_r IS NULL"),
-            _level(f"{same_guardian} AND name_pinyin_l = name_pinyin_r", "same guardian, same name"),
-            # Fixed, not learned: no training block yields enough true matches here (only the health feed carries
-            # a guardian, once per child), and a true match almost never shows its guardian with another name.
-            _level(same_guardian, "same guardian, another name (a sibling)", m_probability=0.001, fix_m_probability=True),
-            _ELSE,
-        ],
+    return _comparison(
+        "guardian",
+        "guardian ID: same guardian and name, same guardian and another name (a sibling)",
+        "guardian_id_number_l IS NULL OR guardian_id_number_r IS NULL",
+        _level(f"{same_guardian} AND name_pinyin_l = name_pinyin_r", "same guardian, same name"),
+        # Fixed, not learned: no training block yields enough true matches here (only the health feed carries
+        # a guardian, once per child), and a true match almost never shows its guardian with another name.
+        _level(same_guardian, "same guardian, another name (a sibling)", m_probability=0.001, fix_m_probability=True),
     )
 
 

@@ -7,7 +7,7 @@ file by checksum and counts its stored rows); and, at the end, a checkpoint that
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,12 @@ class DropFile:
         return {"file": self.path.name, "sha256": self.sha256, "rows_done": rows_done}
 
 
-def new_files(department: str, drop_dir: Path, paths: Iterable[Path], state: SourceState, stream: str) -> Iterator[DropFile]:
-    """`paths` (already filtered to complete files) not taken yet, in name order, each with where to resume."""
+def new_files(department: str, drop_dir: Path, accept: Callable[[Path], bool], state: SourceState, stream: str) -> Iterator[DropFile]:
+    """The files of `drop_dir` that `accept` takes (complete files of this feed) and that are not taken yet, in
+    name order, each with where to resume."""
     if not drop_dir.is_dir():
         raise SourceError(department, f"drop folder {drop_dir} does not exist; fix sources.{department}.drop_dir")
-    for path in sorted(paths, key=lambda p: p.name):
+    for path in sorted((p for p in drop_dir.iterdir() if accept(p)), key=lambda p: p.name):
         sha256, size = file_sha256(path)
         if state.file_taken(sha256):
             continue

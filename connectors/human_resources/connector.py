@@ -3,8 +3,8 @@
 A file is taken only once its `.ok` marker exists, in date order, and only once by checksum (a file copied
 again under another name is not re-read). Lines are read as bytes and decoded one by one, so a row with bytes
 that are not GB18030 is quarantined alone. A file cut short keeps its complete rows; the partial last row is
-quarantined; a file whose header is not this feed's is quarantined whole. The cursor remembers how many rows of the current file are stored, so a crash mid-file resumes
-after them instead of applying a repeated key twice.
+quarantined; a file whose header is not this feed's is quarantined whole. The cursor remembers how many rows of
+the current file are stored, so a crash mid-file resumes after them instead of applying a repeated key twice.
 """
 
 from __future__ import annotations
@@ -37,16 +37,14 @@ class HumanResourcesConnector:
         self.drop_dir = drop_dir
 
     def deliveries(self, state: SourceState) -> Iterator[Delivery]:
-        for drop in new_files(self.department, self.drop_dir, self.ready_files(), state, STREAM):
+        for drop in new_files(self.department, self.drop_dir, self.is_ready, state, STREAM):
             yield from self._read_file(drop)
             yield drop.taken(STREAM)
 
-    def ready_files(self) -> list[Path]:
-        """Files whose `.ok` marker is there; a file without one is still being written."""
-        if not self.drop_dir.is_dir():
-            return []
-        files = [p for p in self.drop_dir.iterdir() if FILE_NAME.match(p.name)]
-        return [p for p in files if p.with_name(p.name + ".ok").exists()]
+    @staticmethod
+    def is_ready(path: Path) -> bool:
+        """A drop file whose `.ok` marker is there; a file without one is still being written."""
+        return bool(FILE_NAME.match(path.name)) and path.with_name(path.name + ".ok").exists()
 
     def _read_file(self, drop: DropFile) -> Iterator[Delivery]:
         with drop.path.open("rb") as handle:

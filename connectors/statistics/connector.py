@@ -33,8 +33,7 @@ class StatisticsConnector:
         self.drop_dir = drop_dir
 
     def deliveries(self, state: SourceState) -> Iterator[Delivery]:
-        files = [p for p in self.drop_dir.iterdir() if FILE_NAME.match(p.name)] if self.drop_dir.is_dir() else []
-        for drop in new_files(self.department, self.drop_dir, files, state, STREAM):
+        for drop in new_files(self.department, self.drop_dir, lambda path: bool(FILE_NAME.match(path.name)), state, STREAM):
             yield from self._read_file(drop)
             yield drop.taken(STREAM)
 

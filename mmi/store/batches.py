@@ -2,8 +2,8 @@
 
 Rows are written in one transaction together with the cursor of the last checkpoint they precede, so the store
 never holds a position past rows it does not hold; rows stored beyond the cursor are only read again, and change
-nothing then. The batch row is made
-when the first thing is written: a run that finds nothing new leaves the store exactly as it was.
+nothing then. The batch row is made when the first thing is written: a run that finds nothing new leaves the
+store exactly as it was.
 """
 
 from __future__ import annotations

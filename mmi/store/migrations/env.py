@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from mmi.store.tables import metadata
+from mmi.store.schema import metadata
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -6,7 +6,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, insert, select
 
 from mmi.store.database import is_current, migrate, open_store
-from mmi.store.tables import ingest_batch, metadata
+from mmi.store.schema import metadata
+from mmi.store.tables import ingest_batch
 
 
 def test_migrations_build_exactly_the_tables_the_code_declares(store: Engine) -> None:

@@ -1,19 +1,29 @@
-"""What linkage reads: every department's current person records, from the store into a DuckDB table.
+"""What linkage reads: every department's current person records, from the store into DuckDB tables.
 
 Rows stream from the store (SQLite or PostgreSQL) in Arrow batches, so the store's size never has to fit in
-Python objects at once. Beside the canonical columns, the table carries the derived columns that blocking and the
-comparisons use: each person's ID region and last four characters whether the ID is full or masked, the surname
-and given name, and the first 14 characters of the ID (region + birth date, which survive a typo in the rest).
+Python objects at once. Two tables come out:
+- the linkage input (`person_records`): the canonical columns the model compares, plus derived columns that
+  blocking and the comparisons use: each person's ID region and last four characters whether the ID is full or
+  masked, the surname and given name, and the first 14 characters of the ID (region + birth date, which survive a
+  typo in the rest);
+- optionally, the golden inputs: the fields golden records are chosen from, with the source version and the time
+  it was last changed, kept apart so that Splink does not carry addresses and employers through every join.
+
+`changed_only` reads just the records whose current version the index has not linked yet (new keys, new
+versions): what an incremental run scores.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, TypeDecorator, and_, or_, select
+from sqlalchemy.types import TypeEngine
 
+from mmi.store.index_tables import master_xref
 from mmi.store.tables import source_record
 
 RECORDS = "person_records"
@@ -24,38 +34,65 @@ LINKAGE_COLUMNS = (
     "name", "name_pinyin", "id_number", "id_valid", "masked_id_region", "masked_id_tail", "guardian_id_number",
     "birth_date", "birth_year_month", "sex", "phone", "phone_tail", "hukou_region", "current_district",
 )
+# What golden records are chosen from, beyond the linkage columns.
+GOLDEN_ONLY_COLUMNS = (
+    "ethnicity", "current_address", "residence_start", "permit_number", "employer", "insurance_status", "health_record_no",
+    "source_updated_at", "ingested_at",
+)
 
-_ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), dt.date: pa.date32()}
+_ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC")}
 
 _DERIVED = """
-    department || '|' || source_key AS unique_id,
     substr(name, 1, 1) AS surname,
     substr(name, 2) AS given_name,
     coalesce(masked_id_region, substr(id_number, 1, 6)) AS id_region,
     coalesce(masked_id_tail, substr(id_number, 15, 4)) AS id_tail,
     substr(id_number, 1, 14) AS id_region_birth
 """
+_KEY = "department || '|' || source_key AS unique_id"
+_LINKAGE_SELECT = ", ".join(["record_id", "department", "source_key", "version", *LINKAGE_COLUMNS])
 
 
-def load_person_records(engine: Engine, duck: duckdb.DuckDBPyConnection, table: str = RECORDS) -> int:
-    """Create `table` in `duck` from the store's current person records; returns the row count."""
-    columns = [source_record.c.department, source_record.c.source_key, *(source_record.c[name] for name in LINKAGE_COLUMNS)]
+def load_person_records(
+    engine: Engine, duck: duckdb.DuckDBPyConnection, table: str = RECORDS, *, golden_inputs: str | None = None, changed_only: bool = False
+) -> int:
+    """Create `table` (and `golden_inputs`, if named) in `duck` from the store's current person records; returns
+    the row count. A full load of an empty store is an error; an incremental one may find nothing."""
+    columns = [source_record.c.id.label("record_id"), source_record.c.department, source_record.c.source_key, source_record.c.version,
+               *(source_record.c[name] for name in LINKAGE_COLUMNS)]
+    if golden_inputs:
+        columns += [source_record.c[name] for name in GOLDEN_ONLY_COLUMNS]
     query = select(*columns).where(source_record.c.is_current.is_(True)).order_by(source_record.c.id)
-    names = [column.name for column in columns]
+    if changed_only:
+        linked = and_(master_xref.c.department == source_record.c.department, master_xref.c.source_key == source_record.c.source_key)
+        query = query.outerjoin(master_xref, linked).where(or_(master_xref.c.version.is_(None), master_xref.c.version != source_record.c.version))
     # Declared, not inferred: a batch in which a column happens to be all NULL must not make it a NULL-typed column.
-    schema = pa.schema([(column.name, _ARROW_TYPES[column.type.python_type]) for column in columns])
-    duck.execute(f"DROP TABLE IF EXISTS {table}")
-    created = False
+    schema = pa.schema([(column.name, _ARROW_TYPES[_python_type(column.type)]) for column in columns])
+    _create_tables(duck, table, golden_inputs, schema)
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
         for rows in result.partitions(BATCH_ROWS):
-            batch = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows], schema=schema)  # noqa: F841 - read by DuckDB
-            if not created:
-                duck.execute(f"CREATE TABLE {table} AS SELECT *, {_DERIVED} FROM batch")
-                created = True
-            else:
-                duck.execute(f"INSERT INTO {table} SELECT *, {_DERIVED} FROM batch")
-    if not created:
-        raise ValueError("the store holds no person records yet: run `mmi ingest` first")
+            batch = pa.Table.from_pylist([dict(zip(schema.names, row, strict=True)) for row in rows], schema=schema)
+            _insert_batch(duck, table, golden_inputs, batch)
     [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
+    if not count and not changed_only:
+        raise ValueError("the store holds no person records yet: run `mmi ingest` first")
     return int(count)
+
+
+def _python_type(column_type: TypeEngine[Any]) -> type:
+    base = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
+    return base.python_type
+
+
+def _create_tables(duck: duckdb.DuckDBPyConnection, table: str, golden_inputs: str | None, schema: pa.Schema) -> None:
+    empty = schema.empty_table()  # noqa: F841 - read by DuckDB
+    duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {_KEY}, {_LINKAGE_SELECT}, {_DERIVED} FROM empty")
+    if golden_inputs:
+        duck.execute(f"CREATE OR REPLACE TABLE {golden_inputs} AS SELECT {_KEY}, * FROM empty")
+
+
+def _insert_batch(duck: duckdb.DuckDBPyConnection, table: str, golden_inputs: str | None, batch: pa.Table) -> None:
+    duck.execute(f"INSERT INTO {table} SELECT {_KEY}, {_LINKAGE_SELECT}, {_DERIVED} FROM batch")
+    if golden_inputs:
+        duck.execute(f"INSERT INTO {golden_inputs} SELECT {_KEY}, * FROM batch")

@@ -7,6 +7,7 @@ set-up is wrong (fix it first).
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -48,8 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     command("migrate", _migrate, "bring the store's schema up to date")
     command("status", _status, "what the store holds: batches, records and quarantine per department")
     sub = command("export", _export, "write what the store holds as CSV")
-    sub.add_argument("what", choices=("records", "quarantine"))
+    sub.add_argument("what", choices=("records", "quarantine", "xref", "review"))
     sub.add_argument("--out", required=True, type=Path)
+    _linkage_commands(command)
     sub = command("generate", _generate, "write synthetic feeds of all four departments, with a truth file")
     sub.add_argument("--out", required=True, type=Path)
     sub.add_argument("--people", type=int, default=1000)
@@ -67,7 +69,67 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8701)
     sub.add_argument("--token", help="bearer token to require (default: the generator's)")
+    _exchange_commands(command)
     return parser
+
+
+def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    command("publish", _publish, "build every pending change set for the subscribers, from the master index's outbox")
+    command("run", _run, "ingest, link, publish: the whole flow once")
+    sub = command("serve", _serve, "serve the change-set API (OpenAPI at /docs)")
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8700)
+    sub = command("token", _token, "print a signed bearer token for the API (the last line of the output)")
+    sub.add_argument("--role", required=True, choices=("subscriber", "steward", "auditor", "admin"))
+    sub.add_argument("--subject", required=True, help="for a subscriber: the subscription's name")
+    sub.add_argument("--ttl", type=int, help="seconds the token is valid (default: [api] token_ttl_seconds)")
+    sub = command("keys", _keys, "create the API's signing key and JWKS, or rotate them")
+    sub.add_argument("--rotate", action="store_true", help="replace the signing key; the old public key stays valid")
+    sub.add_argument("--algorithm", choices=("ES256", "RS256"), default="ES256")
+
+
+def _linkage_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    command("train", _train, "train the linkage model on the store's records and make it the current version")
+    sub = command("link", _link, "link new and changed source records into the master index (incremental unless --full)")
+    sub.add_argument("--full", action="store_true", help="re-score and re-cluster every record")
+    sub = command("constrain", _constrain, "record a steward's decision on two records (department|source_key); the next link applies it")
+    sub.add_argument("kind", choices=("must-link", "cannot-link"))
+    sub.add_argument("record_a")
+    sub.add_argument("record_b")
+    sub.add_argument("--reason", required=True)
+    sub.add_argument("--by", default=getpass.getuser(), help="who decided (default: the current user)")
+    sub = command("evaluate", _evaluate, "the index's clusters against a truth file: pairwise and cluster-level figures as JSON")
+    sub.add_argument("--truth", required=True, type=Path, help="CSV department,source_key,person")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from mmi.index import train_and_store
+
+    _settings, engine = _engine(args)
+    version = train_and_store(engine, trained_by=getpass.getuser())
+    print(json.dumps({"model_version_id": version.id, "sha256": version.sha256, "trained_by": version.trained_by}))
+
+
+def _link(args: argparse.Namespace) -> None:
+    from mmi.index import link_index
+
+    settings, engine = _engine(args)
+    print(json.dumps(link_index(settings, engine, full=args.full).as_dict()))
+
+
+def _constrain(args: argparse.Namespace) -> None:
+    from mmi.index import add_constraint
+
+    _settings, engine = _engine(args)
+    number = add_constraint(engine, "must_link" if args.kind == "must-link" else "cannot_link", args.record_a, args.record_b, reason=args.reason, decided_by=args.by)
+    print(f"constraint {number} stored ({args.kind} {args.record_a} {args.record_b}); the next `mmi link` applies it")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from mmi.index.evaluation import evaluate_index
+
+    _settings, engine = _engine(args)
+    print(json.dumps(evaluate_index(engine, args.truth), indent=2))
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -108,10 +170,12 @@ def _status(args: argparse.Namespace) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
-    from mmi.export import export_quarantine, export_records
+    from mmi.export import export_quarantine, export_records, export_review, export_xref
 
-    _settings, engine = _engine(args)
-    count = (export_records if args.what == "records" else export_quarantine)(engine, args.out)
+    settings, engine = _engine(args)
+    exports = {"records": export_records, "quarantine": export_quarantine, "xref": export_xref,
+               "review": lambda engine, out: export_review(engine, out, settings.linkage.match_threshold)}
+    count = exports[args.what](engine, args.out)
     print(f"wrote {count} {args.what} to {args.out}")
 
 
@@ -140,6 +204,65 @@ def _health_api(args: argparse.Namespace) -> None:
 
     print(f"health API on http://{args.host}:{args.port}/api/v1/ serving {args.data}", flush=True)
     serve_health_api(args.data, args.token or HEALTH_TOKEN, args.host, args.port)
+
+
+def _publish(args: argparse.Namespace) -> None:
+    from mmi.exchange import publish
+
+    settings, engine = _engine(args)
+    print(json.dumps(publish(settings, engine).as_dict()))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mmi.exchange import publish
+    from mmi.index import link_index  # type: ignore[attr-defined,unused-ignore]
+
+    code = _ingest(args_with(args, source=None, one_at_a_time=False))
+    settings, engine = _engine(args)
+    print(json.dumps({"link": _as_plain(link_index(settings, engine, full=False))}, default=str))
+    print(json.dumps({"publish": publish(settings, engine).as_dict()}))
+    return code
+
+
+def args_with(args: argparse.Namespace, **values: object) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), **values})
+
+
+def _as_plain(value: object) -> object:
+    as_dict = getattr(value, "as_dict", None)
+    return as_dict() if callable(as_dict) else value
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from mmi.api import serve
+
+    settings, engine = _engine(args)
+    print(f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs)", flush=True)
+    serve(settings, engine, args.host, args.port)
+
+
+def _token(args: argparse.Namespace) -> None:
+    from mmi.api import api_settings, ensure_keys, issue_token
+    from mmi.config import load_settings
+    from mmi.exchange import exchange_settings
+
+    settings = load_settings(args.config)
+    api = api_settings(settings)
+    if args.role == "subscriber" and args.subject not in exchange_settings(settings).subscriptions:
+        raise ConfigError(f"--subject {args.subject}: no [subscribers.{args.subject}] in the config")
+    if ensure_keys(api):
+        print(f"created a signing key {api.signing_key} and its JWKS {api.jwks}", file=sys.stderr)
+    print(issue_token(api, args.role, args.subject, args.ttl))
+
+
+def _keys(args: argparse.Namespace) -> None:
+    from mmi.api import api_settings, create_keys
+    from mmi.config import load_settings
+
+    api = api_settings(load_settings(args.config))
+    kid = create_keys(api, args.algorithm, rotate=args.rotate)
+    print(f"signing key {api.signing_key} (kid {kid}); public keys: {api.jwks}")
+
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ instead of the file: `MMI_HEALTH_TOKEN`, `MMI_STORE_URL`, `MMI_PUBLIC_SECURITY_U
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -43,6 +44,16 @@ class HealthSettings:
 
 
 @dataclass(frozen=True)
+class LinkageSettings:
+    # Pairs scoring at least match_threshold join a cluster; those between review_threshold and it go to review.
+    match_threshold: float = 0.999
+    review_threshold: float = 0.5
+    # A DuckDB file holding the records, scored pairs and clusters of the last run, so an incremental run scores
+    # only what changed. A cache: if it is missing or out of step with the store, the next run is a full one.
+    workspace: Path = Path("var/linkage.duckdb")
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path | None
     store_url: str
@@ -50,6 +61,7 @@ class Settings:
     human_resources: DropFolderSettings | None = None
     statistics: DropFolderSettings | None = None
     health: HealthSettings | None = None
+    linkage: LinkageSettings = field(default_factory=LinkageSettings)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the whole file, for later sections
 
     @property
@@ -75,15 +87,16 @@ def load_settings(path: str | Path | None = None) -> Settings:
 
 def settings_from_dict(raw: dict[str, Any], config_path: Path | None = None) -> Settings:
     base = config_path.parent if config_path else Path.cwd()
-    store_url = os.environ.get("MMI_STORE_URL") or _require(raw, "store", "url")
+    store_url = _resolve_url(os.environ.get("MMI_STORE_URL") or _require(raw, "store", "url"), base)
     sources = raw.get("sources", {})
     return Settings(
         config_path=config_path,
-        store_url=_resolve_url(store_url, base),
+        store_url=store_url,
         public_security=_public_security(sources.get("public_security"), base),
         human_resources=_drop_folder(sources.get("human_resources"), "human_resources", base),
         statistics=_drop_folder(sources.get("statistics"), "statistics", base),
         health=_health(sources.get("health")),
+        linkage=_linkage(raw.get("linkage", {}), store_url, base),
         raw=raw,
     )
 
@@ -115,6 +128,19 @@ def _health(section: dict[str, Any] | None) -> HealthSettings | None:
     known = {f for f in HealthSettings.__dataclass_fields__ if f not in ("base_url", "token")}
     options = {key: value for key, value in section.items() if key in known}
     return HealthSettings(base_url=_require(section, "base_url", where="sources.health").rstrip("/"), token=token, **options)
+
+
+def _linkage(section: dict[str, Any], store_url: str, base: Path) -> LinkageSettings:
+    match = float(section.get("match_threshold", LinkageSettings.match_threshold))
+    review = float(section.get("review_threshold", LinkageSettings.review_threshold))
+    if not 0 < review <= match < 1:
+        raise ConfigError(f"linkage: need 0 < review_threshold ({review}) <= match_threshold ({match}) < 1")
+    if "workspace" in section:
+        workspace = Path(section["workspace"])
+    else:
+        # One workspace per store: two configs naming different stores must not share one.
+        workspace = Path("var") / f"linkage-{hashlib.sha256(store_url.encode()).hexdigest()[:12]}.duckdb"
+    return LinkageSettings(match, review, workspace if workspace.is_absolute() else (base / workspace).resolve())
 
 
 def _require(section: dict[str, Any], *keys: str, where: str = "") -> Any:

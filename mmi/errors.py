@@ -30,3 +30,11 @@ class SourceError(MMIError):
 
 class StoreError(MMIError):
     """The master index store refused an operation (schema out of date, database unreachable)."""
+
+
+class LinkageBusy(TransientError):
+    """Another linkage run holds the workspace: this one may run once it has finished."""
+
+
+class LinkageError(MMIError):
+    """Linkage cannot run as asked (no records yet, a constraint naming an unknown record)."""

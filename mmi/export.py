@@ -1,4 +1,4 @@
-"""CSV exports of what ingest stored: current source records, and quarantine."""
+"""CSV exports: what ingest stored (current source records, quarantine) and what linkage decided (xref, review band)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, select
 
-from mmi.store.tables import quarantine, source_record
+from mmi.store.index_tables import master_xref, match_pair
+from mmi.store.tables import quarantine, service_event, source_record
 from schemas.canonical import PERSON_FIELDS
 
 RECORD_COLUMNS = ("department", "source_key", "version", *PERSON_FIELDS, "location", "batch_id", "payload_sha256")
+XREF_COLUMNS = ("department", "source_key", "master_id")
+REVIEW_COLUMNS = ("left_key", "right_key", "match_probability", "match_weight", "left_master_id", "right_master_id")
 QUARANTINE_COLUMNS = ("department", "location", "source_key", "reason", "stream", "batch_id", "quarantined_at", "payload_sha256")
 
 
@@ -29,6 +32,33 @@ def export_quarantine(engine: Engine, out: Path) -> int:
     columns = [quarantine.c[name] for name in QUARANTINE_COLUMNS]
     query = select(*columns).order_by(quarantine.c.department, quarantine.c.id)
     return _write(engine, query, QUARANTINE_COLUMNS, out)
+
+
+def export_xref(engine: Engine, out: Path) -> int:
+    """`department,source_key,master_id` for every ingested source record (person records and service events; a
+    service belongs to the master of its person). master_id is empty for a record no `mmi link` has seen yet."""
+    people = select(source_record.c.department, source_record.c.source_key, master_xref.c.master_id).select_from(
+        source_record.outerjoin(master_xref, and_(master_xref.c.department == source_record.c.department,
+                                                  master_xref.c.source_key == source_record.c.source_key))
+    ).where(source_record.c.is_current.is_(True))
+    services = select(service_event.c.department, service_event.c.source_key, master_xref.c.master_id).select_from(
+        service_event.outerjoin(master_xref, and_(master_xref.c.department == service_event.c.department,
+                                                  master_xref.c.source_key == service_event.c.person_key))
+    ).where(service_event.c.is_current.is_(True))
+    both = people.union_all(services).subquery()
+    query = select(both).order_by(both.c.department, both.c.source_key)
+    return _write(engine, query, XREF_COLUMNS, out)
+
+
+def export_review(engine: Engine, out: Path, match_threshold: float) -> int:
+    """The review band: scored pairs below the match threshold, strongest first, with each record's master."""
+    left, right = master_xref.alias("left_xref"), master_xref.alias("right_xref")
+    query = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight,
+                   left.c.master_id, right.c.master_id.label("right_master_id")).select_from(
+        match_pair.outerjoin(left, left.c.department + "|" + left.c.source_key == match_pair.c.left_key)
+        .outerjoin(right, right.c.department + "|" + right.c.source_key == match_pair.c.right_key)
+    ).where(match_pair.c.match_probability < match_threshold).order_by(match_pair.c.match_probability.desc(), match_pair.c.left_key)
+    return _write(engine, query, REVIEW_COLUMNS, out)
 
 
 def _write(engine: Engine, query: Any, header: tuple[str, ...], out: Path) -> int:

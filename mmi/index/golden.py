@@ -1,0 +1,97 @@
+"""Golden records: for each master, each field's value chosen from its source records by a survivorship rule.
+
+A rule orders the candidate values (non-empty values of the field in the master's records) by, in turn:
+- validity, where a field has it: an ID number whose check character, date and region are good beats one that
+  is not, and the birth date and sex read from a valid ID come with it;
+- recency first, for what changes as people move (phone, current district and address): the most recently
+  changed source row wins, then department trust;
+- department trust order, which says whose register is authoritative for the field (public security for
+  identity and residence, human resources for employment, health for the health record);
+- recency; then the record key, so that ties always fall the same way.
+
+Each chosen value keeps a pointer to the source record version it came from (the lineage an auditor follows).
+The choice runs in DuckDB, one pass over the masters' records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+PS, HR, STATS, HEALTH = "public_security", "human_resources", "statistics", "health"
+
+GOLDEN_FIELDS = (
+    "name", "name_pinyin", "id_number", "birth_date", "sex", "ethnicity", "phone", "hukou_region", "current_district",
+    "current_address", "residence_start", "permit_number", "employer", "insurance_status", "health_record_no",
+)
+
+
+@dataclass(frozen=True)
+class SurvivorshipRule:
+    fields: tuple[str, ...]
+    trust: tuple[str, ...]  # departments, most trusted first
+    valid_first: bool = False
+    recent_first: bool = False
+
+    def describe(self) -> str:
+        steps = (["valid ID first"] if self.valid_first else []) + (["most recent first"] if self.recent_first else [])
+        return "; ".join([*steps, "trust " + " > ".join(self.trust), "then most recent"])
+
+
+RULES = (
+    SurvivorshipRule(("id_number", "birth_date", "sex"), (PS, HR, HEALTH, STATS), valid_first=True),
+    SurvivorshipRule(("name", "name_pinyin", "ethnicity", "hukou_region"), (PS, HR, HEALTH, STATS)),
+    SurvivorshipRule(("phone", "current_district", "current_address"), (PS, HR, HEALTH, STATS), recent_first=True),
+    SurvivorshipRule(("residence_start", "permit_number"), (PS, HEALTH, HR, STATS)),
+    SurvivorshipRule(("employer", "insurance_status"), (HR, PS, HEALTH, STATS)),
+    SurvivorshipRule(("health_record_no",), (HEALTH, PS, HR, STATS)),
+)
+RULE_OF = {name: rule for rule in RULES for name in rule.fields}
+assert set(RULE_OF) == set(GOLDEN_FIELDS), "every golden field needs exactly one rule"
+
+
+@dataclass(frozen=True)
+class Golden:
+    values: dict[str, Any]  # field → value (dates as datetime.date)
+    lineage: dict[str, dict[str, Any]]  # field → {department, source_key, version, record_id, rule}
+    record_count: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: value.isoformat() if isinstance(value, dt.date) else value for name, value in self.values.items()}
+
+
+def golden_records(duck: duckdb.DuckDBPyConnection, inputs: str, assignment: str) -> dict[str, Golden]:
+    """master ID → golden record, for every master in `assignment` (unique_id, master_id), from `inputs` (the
+    golden inputs table of linkage.inputs)."""
+    choices = ",\n".join(_choice_sql(name) for name in GOLDEN_FIELDS)
+    rows = duck.execute(f"""
+        SELECT a.master_id, count(*) AS records, {choices}
+        FROM {assignment} a JOIN {inputs} g USING (unique_id)
+        GROUP BY a.master_id
+    """).fetchall()
+    return {master: _golden(record_count, chosen) for master, record_count, *chosen in rows}
+
+
+def _choice_sql(name: str) -> str:
+    rule = RULE_OF[name]
+    trust = "CASE g.department " + " ".join(f"WHEN '{department}' THEN {rank}" for rank, department in enumerate(rule.trust)) + " END"
+    staleness = "-epoch(coalesce(g.source_updated_at, g.ingested_at))"
+    order = (["CASE WHEN g.id_valid THEN 0 ELSE 1 END"] if rule.valid_first else []) + ([staleness] if rule.recent_first else [])
+    order += [trust, staleness, "g.unique_id"]
+    key = ", ".join(f"k{i} := {expression}" for i, expression in enumerate(order))
+    chosen = f"v := g.{name}, department := g.department, source_key := g.source_key, version := g.version, record_id := g.record_id"
+    return f"arg_min(struct_pack({chosen}), struct_pack({key})) FILTER (WHERE g.{name} IS NOT NULL) AS {name}"
+
+
+def _golden(record_count: int, chosen: list[dict[str, Any] | None]) -> Golden:
+    values: dict[str, Any] = {}
+    lineage: dict[str, dict[str, Any]] = {}
+    for name, choice in zip(GOLDEN_FIELDS, chosen, strict=True):
+        values[name] = choice["v"] if choice else None
+        if choice:
+            pointer = {key: choice[key] for key in ("department", "source_key", "version", "record_id")}
+            lineage[name] = {**pointer, "rule": RULE_OF[name].describe()}
+    return Golden(values, lineage, record_count)

@@ -33,6 +33,7 @@ def evaluate_index(engine: Engine, truth_csv: Path) -> dict[str, Any]:
     load_truth_pairs(duck, str(truth_csv), table="clusters")
     [(truth_rows,)] = duck.execute(f"SELECT count(*) FROM read_csv('{truth_csv}', header = true, all_varchar = true)").fetchall()
     [(evaluated,)] = duck.execute("SELECT count(*) FROM truth").fetchall()
+    duck.execute("DELETE FROM clusters WHERE unique_id NOT IN (SELECT unique_id FROM truth)")  # no truth, no verdict
     accuracy = evaluate_clusters(duck, "clusters")
     return {
         "records_in_index": len(rows),

@@ -5,14 +5,22 @@
 For each size and noise: generated feeds (cached), ingested once into a SQLite store, loaded as the linkage input
 table; then each model is trained, predicts over its blocking rules, clusters at the threshold, and is measured
 against truth.csv: pairwise precision, recall, F1, the share of people clustered exactly, wall time (train,
-predict, cluster) and the process's peak memory while it ran. Not measured yet: incremental runs (the index does
-not exist yet). Results are printed and appended to bench/results/linkage.jsonl.
+predict, cluster) and the process's peak memory while it ran.
+
+Then the index itself (`mmi link`, on a copy of the store): a first full run, the departments' next delivery for
+1% of people ingested, an incremental run over it, and a full run over the same records for comparison (which
+must change nothing: incremental and full agree). Results are printed and appended to
+bench/results/linkage.jsonl.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -23,12 +31,16 @@ import psutil
 from splink import DuckDBAPI, Linker
 
 from bench.baseline import trained_baseline
-from bench.feeds import RESULTS, generated_feeds, ingested_store
+from bench.feeds import MMI, RESULTS, ROOT, config_for_port, generated_feeds, health_api, ingested_store
 from linkage.blocking import load_truth_pairs
 from linkage.evaluate import evaluate_clusters
 from linkage.inputs import load_person_records
 from linkage.model import trained_linker
+from mmi.config import load_settings
+from mmi.index import link_index, train_and_store
+from mmi.index.evaluation import evaluate_index
 from mmi.store.database import open_store
+from synthetic import generate_delta
 
 MODELS: dict[str, Callable[[DuckDBAPI], Linker]] = {"project": trained_linker, "baseline": trained_baseline}
 
@@ -38,13 +50,17 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs="+", default=[22_000, 220_000])
     parser.add_argument("--noise", type=float, nargs="+", default=[1.0, 3.0])
     parser.add_argument("--threshold", type=float, default=0.999)
+    parser.add_argument("--skip-index", action="store_true", help="only the models, not the index's full and incremental runs")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for people in args.people:
         for noise in args.noise:
             feeds = generated_feeds(people, noise)
-            for model in MODELS:
-                result = {"people": people, "noise": noise, "model": model, **run(feeds, model, args.threshold)}
+            results = [{"model": model, **run(feeds, model, args.threshold)} for model in MODELS]
+            if not args.skip_index:
+                results.append({"model": "index", **run_index(feeds)})
+            for result in results:
+                result = {"people": people, "noise": noise, **result}
                 print(json.dumps(result), flush=True)
                 with (RESULTS / "linkage.jsonl").open("a", encoding="utf-8") as handle:
                     handle.write(json.dumps(result) + "\n")
@@ -69,6 +85,40 @@ def run(feeds: Path, model: str, threshold: float) -> dict[str, object]:
         "predict_and_cluster_seconds": round(finished - trained, 1),
         "wall_seconds": round(finished - started, 1),
         "peak_rss_mib": round(memory.peak / 2**20),
+    }
+
+
+def run_index(feeds: Path, delta_fraction: float = 0.01) -> dict[str, object]:
+    """Full run, 1% delta ingested, incremental run, then a full run over the same records; on a copy."""
+    work = feeds.parent / f"{feeds.name}-index"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(feeds, work, ignore=shutil.ignore_patterns("bench*.toml", "var"))
+    store = f"sqlite:///{work / 'blocking-store.db'}"
+    settings = load_settings(work / "mmi.toml")
+    settings = dataclasses.replace(settings, store_url=store, linkage=dataclasses.replace(settings.linkage, workspace=work / "workspace.duckdb"))
+    engine = open_store(store)
+    timings: dict[str, object] = {}
+    with PeakMemory() as memory:
+        started = time.monotonic()
+        train_and_store(engine, trained_by="bench")
+        timings["index_train_seconds"] = round(time.monotonic() - started, 1)
+        first = link_index(settings, engine)
+    timings |= {"index_first_full_seconds": first.seconds, "index_peak_rss_mib": round(memory.peak / 2**20)}
+    generate_delta(work, seed=99, fraction=delta_fraction)
+    with health_api(work) as port:
+        subprocess.run([*MMI, "ingest", "--config", str(config_for_port(work, port))], check=True, cwd=ROOT,
+                       env={**os.environ, "MMI_STORE_URL": store}, stdout=subprocess.DEVNULL)
+    incremental = link_index(settings, engine)
+    full = link_index(settings, engine, full=True)
+    accuracy = evaluate_index(engine, work / "truth.csv")
+    return {
+        **timings,
+        "delta_records": incremental.records_changed, "incremental_seconds": incremental.seconds,
+        "incremental_reclustered": incremental.records_reclustered, "incremental_events": dict(incremental.events),
+        "full_after_delta_seconds": full.seconds, "full_after_delta_events": dict(full.events),
+        "full_over_incremental": round(full.seconds / incremental.seconds, 1) if incremental.seconds else None,
+        "index_precision": round(float(accuracy["precision"]), 6), "index_recall": round(float(accuracy["recall"]), 6),
+        "index_f1": round(float(accuracy["f1"]), 6),
     }
 
 

@@ -45,8 +45,8 @@ def settings() -> SettingsCreator:
 
 def trained_linker(db_api: DuckDBAPI, table: str = RECORDS, *, seed: int = 1) -> Linker:
     """A linker over `table` (registered with `db_api`), trained as described above."""
-    logging.getLogger("splink").setLevel(logging.WARNING)
     linker = Linker(db_api.register(table), settings())
+    logging.getLogger("splink").setLevel(logging.WARNING)  # after the Linker: it sets its own level
     linker.training.estimate_probability_two_random_records_match([PRIOR_RULE], recall=PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
     for block in EM_BLOCKS:

@@ -72,7 +72,8 @@ def load_person_records(
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
         for rows in result.partitions(BATCH_ROWS):
-            batch = pa.Table.from_pylist([dict(zip(schema.names, row, strict=True)) for row in rows], schema=schema)
+            arrays = [pa.array(column, type) for column, type in zip(zip(*rows, strict=True), schema.types, strict=True)]
+            batch = pa.Table.from_arrays(arrays, schema=schema)
             _insert_batch(duck, table, golden_inputs, batch)
     [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
     if not count and not changed_only:

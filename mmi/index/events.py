@@ -6,6 +6,8 @@ Events come from two sources:
   newer source version) gets an update event naming the changed fields.
 A master whose only change is where a value came from (the same value, now from a newer source version) has its
 lineage updated without an event: subscribers see values, auditors see lineage.
+
+Golden records are compared as JSON text inside the workspace (mmi.index.golden); only changed masters come out.
 """
 
 from __future__ import annotations
@@ -19,79 +21,87 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, select
 
 from linkage.clustering import Clustering
-from linkage.master_ids import Assignment, MasterEvent
-from mmi.index.golden import GOLDEN_FIELDS, Golden, golden_records
-from mmi.store.index_tables import master_record
+from linkage.master_ids import MasterEvent
+from mmi.index.golden import GOLDEN_FIELDS, stage_golden_records
 
 ASSIGNMENT = "assignment_next"  # workspace table: (unique_id, master_id) of every reclustered record
+GOLDEN_NEXT = "golden_next"  # workspace table: the golden records of the reclustered masters
+GOLDEN_CHANGED = "golden_changed"  # workspace table: those of them that are new or differ from `golden`
 XREF_CHANGES = "xref_changes"  # workspace table: the master_xref rows to write
-
-
-@dataclass(frozen=True)
-class StoredMaster:
-    values: dict[str, Any]  # golden values as JSON (dates ISO)
-    lineage: dict[str, Any]
-    record_count: int
 
 
 @dataclass
 class IndexChanges:
-    new_masters: dict[str, Golden] = field(default_factory=dict)
-    changed_masters: dict[str, Golden] = field(default_factory=dict)
+    new_masters: list[dict[str, Any]] = field(default_factory=list)  # master_record rows (golden values, count, lineage)
+    changed_masters: list[dict[str, Any]] = field(default_factory=list)
     retired: dict[str, str | None] = field(default_factory=dict)  # master → the master it lives on in, if any
     events: list[dict[str, Any]] = field(default_factory=list)  # master_event rows, without run and model
     refused_pairs: int = 0  # matches kept apart by a cannot-link
 
 
-def compose_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, assignment: Assignment, previous: Mapping[str, str],
+def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str], membership: list[MasterEvent],
                     clustering: Clustering) -> IndexChanges:
-    _stage_assignment(duck, assignment.master_of)
-    after = golden_records(duck, "golden_inputs", ASSIGNMENT)
-    before = stored_masters(engine, set(previous.values()))
-    members = _members(assignment.master_of)
+    """The index changes and events of a run that assigned `master_of` (every reclustered record → master), with
+    the membership events linkage.master_ids gave."""
+    _stage_assignment(duck, master_of)
+    stage_golden_records(duck, "golden_inputs", ASSIGNMENT, GOLDEN_NEXT)
+    duck.execute(f"""
+        CREATE OR REPLACE TABLE {GOLDEN_CHANGED} AS
+        SELECT n.*, g.master_id IS NULL AS is_new, g.golden_json AS previous_json
+        FROM {GOLDEN_NEXT} n LEFT JOIN golden g USING (master_id)
+        WHERE g.master_id IS NULL OR n.golden_json <> g.golden_json OR n.lineage <> g.lineage OR n.record_count <> g.record_count
+    """)
     changes = IndexChanges(refused_pairs=len(clustering.refused))
-    explained = set()
-    for event in assignment.events:
-        explained.add(event.master_id)
+    columns = ["master_id", "record_count", "lineage", *GOLDEN_FIELDS, "golden_json", "previous_json", "is_new"]
+    rows = [dict(zip(columns, row, strict=True)) for row in duck.execute(f"SELECT {', '.join(columns)} FROM {GOLDEN_CHANGED}").fetchall()]
+    for row in rows:
+        (changes.new_masters if row["is_new"] else changes.changed_masters).append(_master_row(row))
+    before, after = _golden_json_of(duck, {event.master_id for event in membership})
+    for event in membership:
         changes.events.append(_membership_event(event, before.get(event.master_id), after.get(event.master_id)))
-        if event.operation in ("create", "split"):
-            changes.new_masters[event.master_id] = after[event.master_id]
-        elif event.operation == "retire":
+        if event.operation == "retire":
             changes.retired[event.master_id] = event.related[0] if event.related else None
-    for master, golden in after.items():
-        if master in changes.new_masters:
-            continue
-        stored = before[master]
-        if golden.as_json() != stored.values or golden.lineage != stored.lineage or golden.record_count != stored.record_count:
-            changes.changed_masters[master] = golden
-        if master not in explained and golden.as_json() != stored.values:
-            records = sorted(members[master])
-            changes.events.append(_event("update", master, (), records, records, stored, golden))
+    explained = {event.master_id for event in membership}
+    value_changes = [row for row in rows if not row["is_new"] and row["master_id"] not in explained and row["golden_json"] != row["previous_json"]]
+    members = _members(master_of, {row["master_id"] for row in value_changes})
+    for row in value_changes:
+        records = sorted(members[row["master_id"]])
+        changes.events.append(_event("update", row["master_id"], (), records, records, row["previous_json"], row["golden_json"], row["lineage"]))
     return changes
 
 
-def _membership_event(event: MasterEvent, before: StoredMaster | None, after: Golden | None) -> dict[str, Any]:
+def _master_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: row[key] for key in ("master_id", "record_count", "lineage", *GOLDEN_FIELDS)}
+
+
+def _golden_json_of(duck: duckdb.DuckDBPyConnection, masters: set[str]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """For `masters`: golden JSON before the run, and (golden JSON, lineage) after it."""
+    wanted = pa.table({"master_id": pa.array(sorted(masters), pa.string())})  # noqa: F841 - read by DuckDB
+    before = dict(duck.execute("SELECT master_id, golden_json FROM golden JOIN wanted USING (master_id)").fetchall())
+    after = {master: (values, lineage) for master, values, lineage in
+             duck.execute(f"SELECT master_id, golden_json, lineage FROM {GOLDEN_NEXT} JOIN wanted USING (master_id)").fetchall()}
+    return before, after
+
+
+def _membership_event(event: MasterEvent, before: str | None, after: tuple[str, str] | None) -> dict[str, Any]:
     if event.operation in ("create", "split"):
         before = None
     if event.operation == "retire":
         after = None
-    return _event(event.operation, event.master_id, event.related, sorted(event.before), sorted(event.after), before, after)
+    values, lineage = after if after else (None, "{}")
+    return _event(event.operation, event.master_id, event.related, sorted(event.before), sorted(event.after), before, values, lineage)
 
 
 def _event(operation: str, master: str, related: Iterable[str], records_before: list[str], records_after: list[str],
-           before: StoredMaster | None, after: Golden | None) -> dict[str, Any]:
-    values_before = before.values if before else None
-    values_after = after.as_json() if after else None
-    changed = [name for name in GOLDEN_FIELDS if (values_before or {}).get(name) != (values_after or {}).get(name)]
+           before: str | None, after: str | None, lineage: str) -> dict[str, Any]:
+    values_before, values_after = json.loads(before) if before else {}, json.loads(after) if after else {}
+    changed = [name for name in GOLDEN_FIELDS if values_before.get(name) != values_after.get(name)]
     return {
         "event_id": str(uuid.uuid4()), "operation": operation, "master_id": master, "related": json.dumps(list(related)),
         "records_before": json.dumps(records_before, ensure_ascii=False), "records_after": json.dumps(records_after, ensure_ascii=False),
-        "golden_before": json.dumps(values_before, ensure_ascii=False) if values_before is not None else None,
-        "golden_after": json.dumps(values_after, ensure_ascii=False) if values_after is not None else None,
-        "changed_fields": json.dumps(changed), "lineage": json.dumps(after.lineage if after else {}, ensure_ascii=False),
+        "golden_before": before, "golden_after": after, "changed_fields": json.dumps(changed), "lineage": lineage,
     }
 
 
@@ -108,22 +118,10 @@ def _stage_assignment(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, s
     """)
 
 
-def stored_masters(engine: Engine, master_ids: set[str], chunk: int = 5_000) -> dict[str, StoredMaster]:
-    """The index's golden records for `master_ids`, as JSON values."""
-    found: dict[str, StoredMaster] = {}
-    ordered = sorted(master_ids)
-    columns = [master_record.c.master_id, master_record.c.record_count, master_record.c.lineage, *(master_record.c[name] for name in GOLDEN_FIELDS)]
-    with engine.connect() as connection:
-        for start in range(0, len(ordered), chunk):
-            query = select(*columns).where(master_record.c.master_id.in_(ordered[start:start + chunk]))
-            for master, record_count, lineage, *values in connection.execute(query):
-                golden = Golden(dict(zip(GOLDEN_FIELDS, values, strict=True)), {}, record_count)
-                found[master] = StoredMaster(golden.as_json(), json.loads(lineage), record_count)
-    return found
-
-
-def _members(master_of: Mapping[str, str]) -> dict[str, set[str]]:
+def _members(master_of: Mapping[str, str], masters: set[str]) -> dict[str, set[str]]:
     members: dict[str, set[str]] = defaultdict(set)
-    for record, master in master_of.items():
-        members[master].add(record)
+    if masters:
+        for record, master in master_of.items():
+            if master in masters:
+                members[master].add(record)
     return members

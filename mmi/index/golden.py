@@ -10,14 +10,13 @@ A rule orders the candidate values (non-empty values of the field in the master'
 - recency; then the record key, so that ties always fall the same way.
 
 Each chosen value keeps a pointer to the source record version it came from (the lineage an auditor follows).
-The choice runs in DuckDB, one pass over the masters' records.
+The choice runs in DuckDB, one pass over the masters' records, and the result stays there: runs compare golden
+records as JSON text in SQL, and only the masters that changed come out to Python.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 
@@ -53,26 +52,35 @@ RULE_OF = {name: rule for rule in RULES for name in rule.fields}
 assert set(RULE_OF) == set(GOLDEN_FIELDS), "every golden field needs exactly one rule"
 
 
-@dataclass(frozen=True)
-class Golden:
-    values: dict[str, Any]  # field → value (dates as datetime.date)
-    lineage: dict[str, dict[str, Any]]  # field → {department, source_key, version, record_id, rule}
-    record_count: int
-
-    def as_json(self) -> dict[str, Any]:
-        return {name: value.isoformat() if isinstance(value, dt.date) else value for name, value in self.values.items()}
+GOLDEN_JSON = "to_json(struct_pack(" + ", ".join(f"{name} := {name}" for name in GOLDEN_FIELDS) + "))"
+GOLDEN_TABLE_SQL = ("master_id VARCHAR, record_count BIGINT, golden_json VARCHAR, lineage VARCHAR, "
+                    "name VARCHAR, name_pinyin VARCHAR, id_number VARCHAR, birth_date DATE, sex VARCHAR, ethnicity VARCHAR, "
+                    "phone VARCHAR, hukou_region VARCHAR, current_district VARCHAR, current_address VARCHAR, residence_start DATE, "
+                    "permit_number VARCHAR, employer VARCHAR, insurance_status VARCHAR, health_record_no VARCHAR")
 
 
-def golden_records(duck: duckdb.DuckDBPyConnection, inputs: str, assignment: str) -> dict[str, Golden]:
-    """master ID → golden record, for every master in `assignment` (unique_id, master_id), from `inputs` (the
-    golden inputs table of linkage.inputs)."""
+def stage_golden_records(duck: duckdb.DuckDBPyConnection, inputs: str, assignment: str, into: str) -> None:
+    """Table `into` (GOLDEN_TABLE_SQL's columns): the golden record of every master in `assignment`
+    (unique_id, master_id), chosen from `inputs` (linkage.inputs' golden inputs). `golden_json` holds the values
+    as the events carry them, `lineage` each value's source version and rule, both as JSON text."""
     choices = ",\n".join(_choice_sql(name) for name in GOLDEN_FIELDS)
-    rows = duck.execute(f"""
-        SELECT a.master_id, count(*) AS records, {choices}
-        FROM {assignment} a JOIN {inputs} g USING (unique_id)
-        GROUP BY a.master_id
-    """).fetchall()
-    return {master: _golden(record_count, chosen) for master, record_count, *chosen in rows}
+    lineage = "to_json(struct_pack(" + ", ".join(f"{name} := {_pointer_sql(name)}" for name in GOLDEN_FIELDS) + "))"
+    values = ", ".join(f"{name}.v AS {name}" for name in GOLDEN_FIELDS)
+    duck.execute(f"""
+        CREATE OR REPLACE TABLE {into} AS
+        WITH chosen AS (
+            SELECT a.master_id, count(*) AS record_count, {choices}
+            FROM {assignment} a JOIN {inputs} g USING (unique_id)
+            GROUP BY a.master_id
+        ), typed AS (SELECT master_id, record_count, {lineage} AS lineage, {values} FROM chosen)
+        SELECT master_id, record_count, {GOLDEN_JSON} AS golden_json, * EXCLUDE (master_id, record_count) FROM typed
+    """)
+
+
+def _pointer_sql(name: str) -> str:
+    rule = RULE_OF[name].describe().replace("'", "''")
+    return (f"CASE WHEN {name} IS NULL THEN NULL ELSE struct_pack(department := {name}.department, source_key := {name}.source_key, "
+            f"version := {name}.version, record_id := {name}.record_id, rule := '{rule}') END")
 
 
 def _choice_sql(name: str) -> str:
@@ -84,14 +92,3 @@ def _choice_sql(name: str) -> str:
     key = ", ".join(f"k{i} := {expression}" for i, expression in enumerate(order))
     chosen = f"v := g.{name}, department := g.department, source_key := g.source_key, version := g.version, record_id := g.record_id"
     return f"arg_min(struct_pack({chosen}), struct_pack({key})) FILTER (WHERE g.{name} IS NOT NULL) AS {name}"
-
-
-def _golden(record_count: int, chosen: list[dict[str, Any] | None]) -> Golden:
-    values: dict[str, Any] = {}
-    lineage: dict[str, dict[str, Any]] = {}
-    for name, choice in zip(GOLDEN_FIELDS, chosen, strict=True):
-        values[name] = choice["v"] if choice else None
-        if choice:
-            pointer = {key: choice[key] for key in ("department", "source_key", "version", "record_id")}
-            lineage[name] = {**pointer, "rule": RULE_OF[name].describe()}
-    return Golden(values, lineage, record_count)

@@ -23,15 +23,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import duckdb
+import pyarrow as pa
 from sqlalchemy import Engine, desc, func, insert, select, update
 
 from linkage.clustering import cluster_records
 from linkage.inputs import load_person_records
-from linkage.master_ids import assign_master_ids
+from linkage.master_ids import MasterEvent, assign_master_ids
 from linkage.scoring import score_between, score_within
 from mmi.config import LinkageSettings, Settings
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
-from mmi.index.events import ASSIGNMENT, IndexChanges, compose_changes
+from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_changes
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
 from mmi.index.workspace import Workspace
 from mmi.index.writes import write_changes
@@ -59,16 +61,19 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
     version = current_model(engine) or train_and_store(engine, trained_by="mmi link (the store had no model yet)")
     config = settings.linkage
     with Workspace.open(config.workspace) as workspace:
-        incremental = not full and workspace.in_step_with(_last_done_run(engine), version.id)
-        report = LinkReport(_start_run(engine, version.id, "incremental" if incremental else "full", config), "", version.id)
-        report.mode = "incremental" if incremental else "full"
+        in_step = workspace.in_step_with(_last_done_run(engine), version.id)
+        mode = "incremental" if in_step and not full else "full"
+        report = LinkReport(_start_run(engine, version.id, mode, config), mode, version.id)
         try:
             workspace.mark_out_of_step()
-            (_score_incremental if incremental else _score_full)(engine, workspace, version, config, report)
+            if mode == "incremental":
+                _score_incremental(engine, workspace, version, config, report)
+            else:
+                _score_full(engine, workspace, version, config, report, reload_index=not in_step)
             changes = _recluster(engine, workspace, config, report)
             run = {"id": report.run_id, "model_version_id": version.id, **report.as_dict()}
             write_changes(engine, workspace.duck, run, changes, now or dt.datetime.now(dt.UTC))
-            _advance_master_of(workspace)
+            _advance_workspace(workspace, changes)
             workspace.mark_in_step(report.run_id, version.id)
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
@@ -77,9 +82,11 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
     return report
 
 
-def _score_full(engine: Engine, workspace: Workspace, version: ModelVersion, config: LinkageSettings, report: LinkReport) -> None:
+def _score_full(engine: Engine, workspace: Workspace, version: ModelVersion, config: LinkageSettings, report: LinkReport, *,
+                reload_index: bool) -> None:
     duck = workspace.duck
-    workspace.load_index_from_store(engine)  # the previous state, to diff against
+    if reload_index:  # the previous state, to diff against; an in-step workspace already holds it
+        workspace.load_index_from_store(engine)
     report.records_changed = load_person_records(engine, duck, "records", golden_inputs="golden_inputs")
     report.pairs_scored = score_within(duck, "records", version.model, config.review_threshold, "pairs_next")
     _stage_pair_changes(workspace, touched="pairs")  # in a full run, every stored pair may change
@@ -144,17 +151,44 @@ def _recluster(engine: Engine, workspace: Workspace, config: LinkageSettings, re
     """).fetchall()
     must_link, cannot_link = stored_constraints(engine)
     clustering = cluster_records(affected, matches, must_link, cannot_link)
-    previous = dict(duck.execute("SELECT unique_id, master_id FROM master_of WHERE unique_id IN (SELECT unique_id FROM affected)").fetchall())
-    assignment = assign_master_ids(previous, clustering.cluster_of, _id_minter(engine))
-    changes = compose_changes(engine, duck, assignment, previous, clustering)
+    master_of, membership = _carry_master_ids(engine, duck, clustering.cluster_of)
+    changes = compose_changes(duck, master_of, membership, clustering)
     report.events = Counter(event["operation"] for event in changes.events)
     return changes
 
 
-def _advance_master_of(workspace: Workspace) -> None:
-    """The workspace's copy of master_xref follows the store's, now committed."""
-    workspace.duck.execute("DELETE FROM master_of WHERE unique_id IN (SELECT unique_id FROM affected)")
-    workspace.duck.execute(f"INSERT INTO master_of SELECT a.unique_id, a.master_id, r.version FROM {ASSIGNMENT} a JOIN records r USING (unique_id)")
+def _carry_master_ids(engine: Engine, duck: duckdb.DuckDBPyConnection, cluster_of: dict[str, str]) -> tuple[dict[str, str], list[MasterEvent]]:
+    """Master IDs for the new clusters, and the membership events. A cluster holding exactly one previous master's
+    records keeps its ID with no event (found in SQL: most clusters, in most runs); linkage.master_ids decides
+    the rest, which it can do apart because none of their masters touches an unchanged cluster."""
+    staged = pa.table({"unique_id": pa.array(list(cluster_of), pa.string()),  # noqa: F841 - read by DuckDB
+                       "cluster_id": pa.array(list(cluster_of.values()), pa.string())})
+    duck.execute("CREATE OR REPLACE TABLE clusters_next AS SELECT * FROM staged")
+    duck.execute("""
+        CREATE OR REPLACE TABLE unchanged_clusters AS
+        WITH previous AS (SELECT m.unique_id, m.master_id FROM master_of m JOIN clusters_next USING (unique_id)),
+             per_cluster AS (SELECT c.cluster_id, count(*) AS size, count(p.master_id) AS linked, min(p.master_id) AS first, max(p.master_id) AS last
+                             FROM clusters_next c LEFT JOIN previous p USING (unique_id) GROUP BY c.cluster_id),
+             master_sizes AS (SELECT master_id, count(*) AS size FROM master_of GROUP BY master_id)
+        SELECT c.cluster_id, c.first AS master_id FROM per_cluster c JOIN master_sizes s ON s.master_id = c.first
+        WHERE c.linked = c.size AND c.first = c.last AND s.size = c.size
+    """)
+    kept = dict(duck.execute("SELECT c.unique_id, u.master_id FROM clusters_next c JOIN unchanged_clusters u USING (cluster_id)").fetchall())
+    rest = {record: cluster for record, cluster in cluster_of.items() if record not in kept}
+    previous = dict(duck.execute("""SELECT m.unique_id, m.master_id FROM master_of m JOIN clusters_next c USING (unique_id)
+                                    WHERE c.cluster_id NOT IN (SELECT cluster_id FROM unchanged_clusters)""").fetchall())
+    assignment = assign_master_ids(previous, rest, _id_minter(engine))
+    return kept | assignment.master_of, assignment.events
+
+
+def _advance_workspace(workspace: Workspace, changes: IndexChanges) -> None:
+    """The workspace's copies of master_xref and master_record follow the store's, now committed."""
+    duck = workspace.duck
+    duck.execute("DELETE FROM master_of WHERE unique_id IN (SELECT unique_id FROM affected)")
+    duck.execute(f"INSERT INTO master_of SELECT a.unique_id, a.master_id, r.version FROM {ASSIGNMENT} a JOIN records r USING (unique_id)")
+    retired = pa.table({"master_id": pa.array(list(changes.retired), pa.string())})  # noqa: F841 - read by DuckDB
+    duck.execute(f"DELETE FROM golden WHERE master_id IN (SELECT master_id FROM {GOLDEN_CHANGED} UNION ALL SELECT master_id FROM retired)")
+    duck.execute(f"INSERT INTO golden SELECT * EXCLUDE (is_new, previous_json) FROM {GOLDEN_CHANGED}")
 
 
 def _id_minter(engine: Engine):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ Tables:
 - `records` and `golden_inputs` (linkage.inputs): the source versions the index last linked;
 - `pairs`: every scored pair at or above the review threshold, as in the store's `match_pair`;
 - `master_of`: each record's master and linked version, as in the store's `master_xref`;
+- `golden`: each active master's golden record, as in the store's `master_record` (plus its values as JSON);
 - `meta`: the run and model version the workspace is in step with.
 
 It is a cache of the store. A run first marks it out of step and only marks it in step again once the store has
@@ -16,25 +17,30 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 
 from mmi.errors import LinkageBusy
-from mmi.store.index_tables import master_xref, match_pair
+from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON, GOLDEN_TABLE_SQL
+from mmi.store.index_tables import master_record, master_xref, match_pair
 
+# Bumped whenever the tables below change: a workspace of another format is out of step, and rebuilt by a full run.
+FORMAT = 2
 _SCHEMA = """
     CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT);
     CREATE TABLE IF NOT EXISTS pairs (left_key VARCHAR, right_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE);
     CREATE TABLE IF NOT EXISTS master_of (unique_id VARCHAR, master_id VARCHAR, version BIGINT);
+    CREATE TABLE IF NOT EXISTS golden ({GOLDEN_TABLE_SQL});
 """
 
 
 class Workspace:
     def __init__(self, duck: duckdb.DuckDBPyConnection) -> None:
         self.duck = duck
-        duck.execute(_SCHEMA)
+        duck.execute(_SCHEMA.format(GOLDEN_TABLE_SQL=GOLDEN_TABLE_SQL))
 
     @classmethod
     @contextlib.contextmanager
@@ -52,28 +58,44 @@ class Workspace:
     def in_step_with(self, run_id: int | None, model_version_id: int) -> bool:
         meta = dict(self.duck.execute("SELECT key, value FROM meta").fetchall())
         has_records = bool(self.duck.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchall()[0][0])
-        return has_records and run_id is not None and meta.get("run_id") == run_id and meta.get("model_version_id") == model_version_id
+        expected = {"format": FORMAT, "run_id": run_id, "model_version_id": model_version_id}
+        return has_records and run_id is not None and all(meta.get(key) == value for key, value in expected.items())
 
     def mark_out_of_step(self) -> None:
         self.duck.execute("DELETE FROM meta")
 
     def mark_in_step(self, run_id: int, model_version_id: int) -> None:
         self.duck.execute("DELETE FROM meta")
-        self.duck.execute("INSERT INTO meta VALUES ('run_id', ?), ('model_version_id', ?)", [run_id, model_version_id])
+        self.duck.execute("INSERT INTO meta VALUES ('format', ?), ('run_id', ?), ('model_version_id', ?)", [FORMAT, run_id, model_version_id])
         self.duck.execute("CHECKPOINT")
 
     def load_index_from_store(self, engine: Engine) -> None:
-        """Replace `pairs` and `master_of` with the store's own: what a full run diffs against."""
+        """Replace `pairs`, `master_of` and `golden` with the store's own: what a full run diffs against."""
         xref = select(master_xref.c.department + "|" + master_xref.c.source_key, master_xref.c.master_id, master_xref.c.version)
         pairs = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight)
-        for table, query, schema in (
-            ("master_of", xref, pa.schema([("unique_id", pa.string()), ("master_id", pa.string()), ("version", pa.int64())])),
-            ("pairs", pairs, pa.schema([("left_key", pa.string()), ("right_key", pa.string()),
-                                        ("match_probability", pa.float64()), ("match_weight", pa.float64())])),
-        ):
-            self.duck.execute(f"DELETE FROM {table}")
-            with engine.connect() as connection:
-                result = connection.execution_options(stream_results=True, yield_per=50_000).execute(query)
-                for rows in result.partitions(50_000):
-                    batch = pa.Table.from_pylist([dict(zip(schema.names, row, strict=True)) for row in rows], schema=schema)  # noqa: F841
-                    self.duck.execute(f"INSERT INTO {table} SELECT * FROM batch")
+        masters = select(master_record.c.master_id, master_record.c.record_count, master_record.c.lineage,
+                         *(master_record.c[name] for name in GOLDEN_FIELDS)).where(master_record.c.status == "active")
+        _copy_query(engine, self.duck, xref, "master_of", {"unique_id": pa.string(), "master_id": pa.string(), "version": pa.int64()})
+        _copy_query(engine, self.duck, pairs, "pairs", {"left_key": pa.string(), "right_key": pa.string(),
+                                                        "match_probability": pa.float64(), "match_weight": pa.float64()})
+        types = {"master_id": pa.string(), "record_count": pa.int64(), "lineage": pa.string(),
+                 **{name: pa.date32() if name in ("birth_date", "residence_start") else pa.string() for name in GOLDEN_FIELDS}}
+        _copy_query(engine, self.duck, masters, "stored_golden", types, create=True)
+        self.duck.execute(f"""DELETE FROM golden;
+            INSERT INTO golden SELECT master_id, record_count, {GOLDEN_JSON}, lineage, {", ".join(GOLDEN_FIELDS)} FROM stored_golden;
+            DROP TABLE stored_golden""")
+
+
+def _copy_query(engine: Engine, duck: duckdb.DuckDBPyConnection, query: Select[Any], table: str, types: dict[str, pa.DataType],
+                *, create: bool = False) -> None:
+    """The rows of a store query into a DuckDB table, in Arrow batches built column by column."""
+    schema = pa.schema(list(types.items()))
+    empty = schema.empty_table()  # noqa: F841 - read by DuckDB
+    duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty" if create else f"DELETE FROM {table}")
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=50_000).execute(query)
+        for rows in result.partitions(50_000):
+            columns = list(zip(*rows, strict=True))
+            batch = pa.Table.from_arrays([pa.array(column, type) for column, type in zip(columns, types.values(), strict=True)],  # noqa: F841
+                                         schema=schema)
+            duck.execute(f"INSERT INTO {table} SELECT * FROM batch")

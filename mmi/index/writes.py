@@ -7,7 +7,6 @@ never publishes an event whose change was not stored, and no stored change lacks
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,6 @@ import duckdb
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, update
 
 from mmi.index.events import XREF_CHANGES, IndexChanges
-from mmi.index.golden import Golden
 from mmi.store.batches import bulk_insert
 from mmi.store.index_tables import link_constraint, linkage_run, master_event, master_record, master_xref, match_pair
 
@@ -40,20 +38,18 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
 
 def _write_masters(connection: Connection, run_id: int, changes: IndexChanges) -> None:
     if changes.new_masters:
-        rows = [{"master_id": master, "status": "active", "created_run_id": run_id, **_master_values(golden, run_id)}
-                for master, golden in sorted(changes.new_masters.items())]
+        rows = [{**row, "status": "active", "created_run_id": run_id, "updated_run_id": run_id} for row in changes.new_masters]
         for chunk in _chunks(rows):
             bulk_insert(connection, master_record, chunk)
-    for master, golden in changes.changed_masters.items():
-        connection.execute(update(master_record).where(master_record.c.master_id == master).values(**_master_values(golden, run_id)))
+    if changes.changed_masters:
+        statement = update(master_record).where(master_record.c.master_id == bindparam("key"))
+        rows = [{**{name: value for name, value in row.items() if name != "master_id"}, "key": row["master_id"], "updated_run_id": run_id}
+                for row in changes.changed_masters]
+        for chunk in _chunks(rows):
+            connection.execute(statement, chunk)
     for master, successor in changes.retired.items():
         connection.execute(update(master_record).where(master_record.c.master_id == master).values(
             status="retired", successor_id=successor, record_count=0, updated_run_id=run_id))
-
-
-def _master_values(golden: Golden, run_id: int) -> dict[str, Any]:
-    return {**golden.values, "record_count": golden.record_count, "lineage": json.dumps(golden.lineage, ensure_ascii=False),
-            "updated_run_id": run_id}
 
 
 def _write_xref(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int) -> None:

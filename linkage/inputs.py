@@ -23,6 +23,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, TypeDecorator, and_, or_, select
 from sqlalchemy.types import TypeEngine
 
+from mmi.errors import LinkageError
 from mmi.store.index_tables import master_xref
 from mmi.store.tables import source_record
 
@@ -77,7 +78,7 @@ def load_person_records(
             _insert_batch(duck, table, golden_inputs, batch)
     [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
     if not count and not changed_only:
-        raise ValueError("the store holds no person records yet: run `mmi ingest` first")
+        raise LinkageError("the store holds no person records yet: run `mmi ingest` first")
     return int(count)
 
 

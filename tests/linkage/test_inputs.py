@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from connectors.human_resources import HumanResourcesConnector
 from connectors.statistics import StatisticsConnector
 from linkage import inputs
+from mmi.errors import LinkageError
 from mmi.ingest import ingest_department
 from tests.conftest import SAMPLES
 from tests.helpers import current_records
@@ -37,5 +38,5 @@ def test_current_person_records_load_with_derived_columns(store: Engine, tmp_pat
 
 
 def test_an_empty_store_says_to_ingest_first(store: Engine) -> None:
-    with pytest.raises(ValueError, match="run `mmi ingest` first"):
+    with pytest.raises(LinkageError, match="run `mmi ingest` first"):
         inputs.load_person_records(store, duckdb.connect())

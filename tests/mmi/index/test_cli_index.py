@@ -44,3 +44,10 @@ def test_train_link_export_and_evaluate(index, tmp_path: Path, capsys: pytest.Ca
 def rows_of(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_link_on_an_empty_store_says_what_to_do_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "empty.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "empty.db"}"\n', encoding="utf-8")
+    assert main(["link", "--config", str(config)]) == EXIT_FIX
+    assert "run `mmi ingest` first" in capsys.readouterr().err

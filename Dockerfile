@@ -1,4 +1,5 @@
-# The mmi image: the project installed with the exact versions of uv.lock.
+# The mmi image: the project installed with the exact versions of uv.lock, Airflow included (a dependency), and the
+# DAGs. Its entry point is `mmi`; docker-compose.yml runs Airflow's services from the same image as `airflow ...`.
 FROM python:3.11-slim
 RUN pip install --no-cache-dir uv
 WORKDIR /app
@@ -8,6 +9,7 @@ COPY connectors connectors
 COPY linkage linkage
 COPY schemas schemas
 COPY synthetic synthetic
+COPY dags dags
 RUN uv sync --frozen --no-dev --compile-bytecode
 ENV PATH="/app/.venv/bin:$PATH"
 ENTRYPOINT ["mmi"]

@@ -40,10 +40,12 @@ def new_files(department: str, drop_dir: Path, accept: Callable[[Path], bool], s
     name order, each with where to resume."""
     if not drop_dir.is_dir():
         raise SourceError(department, f"drop folder {drop_dir} does not exist; fix sources.{department}.drop_dir")
+    seen: set[str] = set()  # the same bytes twice in one pass (two empty days' files): taken once, like across runs
     for path in sorted((p for p in drop_dir.iterdir() if accept(p)), key=lambda p: p.name):
         sha256, size = file_sha256(path)
-        if state.file_taken(sha256):
+        if state.file_taken(sha256) or sha256 in seen:
             continue
+        seen.add(sha256)
         cursor = state.cursor(stream) or {}
         resume_after = cursor.get("rows_done", 0) if cursor.get("sha256") == sha256 else 0
         yield DropFile(path, sha256, size, resume_after)

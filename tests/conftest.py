@@ -43,13 +43,18 @@ def postgres_problem() -> str | None:
     return _postgres_reachable()
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_problem: str | None) -> Iterator[str]:
-    """A URL whose search_path is a fresh, empty schema of the test database."""
+def skip_without_postgres(postgres_problem: str | None) -> None:
+    """Skip a PostgreSQL test where the server is not reachable; under CI (or MMI_REQUIRE_POSTGRES=1), fail it."""
     if postgres_problem:
         if _require_postgres():
             pytest.fail(f"PostgreSQL is required here but not reachable at {POSTGRES_URL}: {postgres_problem}")
         pytest.skip(f"PostgreSQL not reachable: {postgres_problem}")
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_problem: str | None) -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema of the test database."""
+    skip_without_postgres(postgres_problem)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

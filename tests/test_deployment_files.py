@@ -1,23 +1,128 @@
-"""The deployment files parse and name what the README says they do (schema validation comes with Airflow)."""
+"""The deployment files: docker-compose.yml is valid by the Compose Specification's JSON schema (vendored in
+tests/vendor/compose-spec) and runs what the README says it does; the image and the config it mounts fit it."""
 
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
+import jsonschema
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = Path(__file__).parent / "vendor" / "compose-spec" / "compose-spec.json"
+AIRFLOW_SERVICES = {"airflow-api-server": "api-server", "airflow-scheduler": "scheduler",
+                    "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer"}
 
 
-def test_compose_file_runs_ingest_against_its_postgres() -> None:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8")))
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema)  # the schema's $schema: draft-07
+    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(document)]
+
+
+def test_the_compose_file_follows_the_compose_specification(compose: dict[str, Any]) -> None:
+    assert schema_errors(compose) == []
+
+
+def _set(path: str, value: Any) -> Any:
+    def mutate(document: dict[str, Any]) -> None:
+        *parents, last = path.split("/")
+        target = document
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return mutate
+
+
+@pytest.mark.parametrize("mutate", [
+    _set("services/airflow-scheduler/dependson", ["postgres"]),  # a misspelt key
+    _set("services/mmi-web/ports", {"8700": 8700}),  # ports are a list
+    _set("services/airflow-scheduler/depends_on/airflow-init/condition", "service_ready"),  # no such condition
+    _set("services/postgres/restart", 5),  # a policy's name, not a number
+    _set("volumes/mmi var", None),  # not a valid volume name
+    _set("secret_stuff", {"password": "x"}),  # top-level keys are the specification's or x-…
+], ids=["misspelt-key", "ports-mapping", "unknown-condition", "restart-number", "volume-name", "top-level-key"])
+def test_the_schema_rejects_a_broken_variant(compose: dict[str, Any], mutate: Any) -> None:
+    broken = copy.deepcopy(compose)
+    mutate(broken)
+    assert schema_errors(broken)
+
+
+def test_airflow_and_the_web_service_run_on_the_project_image(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"postgres", "ingest"} <= set(services)
-    assert services["ingest"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert "@postgres:5432/" in services["ingest"]["environment"]["MMI_STORE_URL"]
+    assert {"postgres", "airflow-postgres", "airflow-init", "mmi-init", "mmi-web", *AIRFLOW_SERVICES} <= set(services)
+    for name, command in AIRFLOW_SERVICES.items():
+        service = services[name]
+        assert service["build"] == "." and service["entrypoint"] == ["airflow"] and service["command"][0] == command, name
+        assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+        environment = service["environment"]
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert "@airflow-postgres:5432/" in environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert "@postgres:5432/" in environment["MMI_STORE_URL"]
+        assert environment["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-api-server:8080/")
+    assert services["airflow-init"]["command"] == ["db", "migrate"]
+    assert services["mmi-web"]["build"] == "." and services["mmi-web"]["command"][0] == "serve"
+    assert "@postgres:5432/" in services["mmi-web"]["environment"]["MMI_STORE_URL"]
+
+
+def test_every_dependency_and_named_volume_is_declared(compose: dict[str, Any]) -> None:
+    services, volumes = compose["services"], set(compose["volumes"])
+    for name, service in services.items():
+        assert set(service.get("depends_on", {})) <= set(services) - {name}, name
+        named = {mount.split(":")[0] for mount in service.get("volumes", []) if not mount.startswith((".", "/", "$"))}
+        assert named <= volumes, name
+
+
+def test_secrets_come_from_the_env_file(compose: dict[str, Any]) -> None:
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    required = set(re.findall(r"\$\{(\w+):\?", text))
+    optional = set(re.findall(r"\$\{(\w+):-", text))
+    example = {line.split("=")[0] for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if "=" in line and not line.startswith("#")}
+    assert {"MMI_POSTGRES_PASSWORD", "AIRFLOW_POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"} <= required
+    assert required | optional <= example
+    for name, service in compose["services"].items():
+        for key, value in service.get("environment", {}).items():
+            if re.search(r"(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|TOKEN)$", key):
+                assert value.startswith("${"), (name, key)  # a secret, written into the compose file
+            if "://" in value and "@" in value:
+                assert re.search(r"://\w+:\$\{\w+:\?[^}]*\}@", value), (name, key)  # a password in a URL, from .env
+    assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_tasks_see_the_config_dags_and_drop_folders(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmi.config import load_settings
+
+    scheduler = compose["services"]["airflow-scheduler"]
+    parsed = (re.fullmatch(r"(.+?):(/[^:]*)(?::(\w+))?", mount) for mount in scheduler["volumes"])  # source:target[:ro]
+    mounts = {match[2]: (match[1], match[3]) for match in parsed if match}
+    assert len(mounts) == len(scheduler["volumes"])
+    config_source, config_options = mounts[scheduler["environment"]["MMI_CONFIG"]]
+    assert config_options == "ro"
+    for name in ("MMI_STORE_URL", "MMI_PUBLIC_SECURITY_URL", "MMI_HEALTH_TOKEN"):
+        monkeypatch.setenv(name, "postgresql+psycopg://u@h/d" if name.endswith("URL") else "token")
+    settings = load_settings(ROOT / config_source)
+    assert settings.configured_sources == ["public_security", "human_resources", "statistics", "health"]
+    for folder in (settings.human_resources, settings.statistics):
+        assert folder and mounts[str(folder.drop_dir)][1] == "ro"  # each drop folder mounted, read-only
+    var = next(target for target, (source, _options) in mounts.items() if source == "mmi-var")
+    assert settings.linkage.workspace.is_relative_to(var)
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert scheduler["environment"]["AIRFLOW__CORE__DAGS_FOLDER"] == "/app/dags"
+    assert "WORKDIR /app" in dockerfile and "COPY dags dags" in dockerfile
 
 
 def test_the_image_installs_every_package_the_wheel_ships() -> None:
-    import tomllib
-
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert all(f"COPY {package} {package}" in dockerfile for package in packages)

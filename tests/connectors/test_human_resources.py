@@ -59,6 +59,15 @@ def test_each_file_is_taken_once_by_checksum(store: Engine, tmp_path: Path) -> N
     assert snapshot(store) == before
 
 
+def test_files_with_the_same_bytes_in_one_run_are_taken_once(store: Engine, tmp_path: Path) -> None:
+    """Two days with no rows deliver the same header-only bytes: the second is not taken again in the same run."""
+    for day in ("20261022", "20261023"):
+        write_drop(tmp_path, day, [])
+    write_drop(tmp_path, "20261024", GOOD)
+    report = ingest_department(store, HumanResourcesConnector(tmp_path))
+    assert report.error is None and report.new_versions == 2
+
+
 def test_a_changed_row_in_a_later_file_is_a_new_version_and_the_old_is_kept(store: Engine, tmp_path: Path) -> None:
     write_drop(tmp_path, "20261022", GOOD)
     write_drop(tmp_path, "20261030", [GOOD[0].replace("暂停缴费", "参保缴费").replace("2026-10-22", "2026-10-30")])

@@ -65,8 +65,13 @@ def load_person_records(
         columns += [source_record.c[name] for name in GOLDEN_ONLY_COLUMNS]
     query = select(*columns).where(source_record.c.is_current.is_(True)).order_by(source_record.c.id)
     if changed_only:
-        linked = and_(master_xref.c.department == source_record.c.department, master_xref.c.source_key == source_record.c.source_key)
-        query = query.outerjoin(master_xref, linked).where(or_(master_xref.c.version.is_(None), master_xref.c.version != source_record.c.version))
+        # Found on the covering index (is_current, department, source_key, version), then read by id: only the
+        # changed rows' full width is read.
+        current = source_record.alias("current")
+        linked = and_(master_xref.c.department == current.c.department, master_xref.c.source_key == current.c.source_key)
+        changed = (select(current.c.id).select_from(current.outerjoin(master_xref, linked))
+                   .where(current.c.is_current.is_(True), or_(master_xref.c.version.is_(None), master_xref.c.version != current.c.version)))
+        query = query.where(source_record.c.id.in_(changed))
     # Declared, not inferred: a batch in which a column happens to be all NULL must not make it a NULL-typed column.
     schema = pa.schema([(column.name, _ARROW_TYPES[_python_type(column.type)]) for column in columns])
     _create_tables(duck, table, golden_inputs, schema)

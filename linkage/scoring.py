@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import duckdb
@@ -35,7 +36,7 @@ class TrainedModel:
     settings: dict[str, Any]  # Splink's model JSON
     term_frequencies: dict[str, dict[str, float]]  # column → value → frequency, as trained
 
-    @property
+    @cached_property  # hashing ten megabytes of term frequencies is worth doing once
     def sha256(self) -> str:
         canonical = json.dumps([self.settings, self.term_frequencies], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
@@ -59,9 +60,12 @@ def scoring_linker(duck: duckdb.DuckDBPyConnection, table: str, model: TrainedMo
     linker = Linker(db_api.register(table), json.loads(json.dumps(model.settings)))  # Splink may mutate what it is given
     logging.getLogger("splink").setLevel(logging.WARNING)  # after the Linker: it sets its own level
     for column, frequencies in model.term_frequencies.items():
-        lookup = pa.table({column: list(frequencies), f"tf_{column}": list(frequencies.values())})  # noqa: F841 - read by DuckDB
-        duck.execute(f"CREATE OR REPLACE TABLE model_tf_{column} AS SELECT * FROM lookup")
-        linker.table_management.register_term_frequency_lookup(db_api.register(f"model_tf_{column}"), column)
+        # Kept in the database under the model's hash: a persistent workspace builds it once per model version.
+        table = f"model_tf_{column}_{model.sha256[:16]}"
+        if not duck.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [table]).fetchall():
+            lookup = pa.table({column: list(frequencies), f"tf_{column}": list(frequencies.values())})  # noqa: F841 - read by DuckDB
+            duck.execute(f"CREATE TABLE {table} AS SELECT * FROM lookup")
+        linker.table_management.register_term_frequency_lookup(db_api.register(table), column)
     return db_api, linker
 
 

@@ -34,8 +34,9 @@ XREF_CHANGES = "xref_changes"  # workspace table: the master_xref rows to write
 
 @dataclass
 class IndexChanges:
-    new_masters: list[dict[str, Any]] = field(default_factory=list)  # master_record rows (golden values, count, lineage)
-    changed_masters: list[dict[str, Any]] = field(default_factory=list)
+    """The events, and the masters retired; the master rows to insert and update stay in the workspace
+    (`golden_changed`), where the writer streams them from: a first run creates as many masters as there are people."""
+
     retired: dict[str, str | None] = field(default_factory=dict)  # master → the master it lives on in, if any
     events: list[dict[str, Any]] = field(default_factory=list)  # master_event rows, without run and model
     refused_pairs: int = 0  # matches kept apart by a cannot-link
@@ -54,35 +55,22 @@ def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str
         WHERE g.master_id IS NULL OR n.golden_json <> g.golden_json OR n.lineage <> g.lineage OR n.record_count <> g.record_count
     """)
     changes = IndexChanges(refused_pairs=len(clustering.refused))
-    columns = ["master_id", "record_count", "lineage", *GOLDEN_FIELDS, "golden_json", "previous_json", "is_new"]
-    rows = [dict(zip(columns, row, strict=True)) for row in duck.execute(f"SELECT {', '.join(columns)} FROM {GOLDEN_CHANGED}").fetchall()]
-    for row in rows:
-        (changes.new_masters if row["is_new"] else changes.changed_masters).append(_master_row(row))
-    before, after = _golden_json_of(duck, {event.master_id for event in membership})
+    explained = pa.table({"master_id": pa.array(sorted({event.master_id for event in membership}), pa.string())})  # noqa: F841
+    duck.execute("CREATE OR REPLACE TEMP TABLE explained AS SELECT * FROM explained")
+    before = dict(duck.execute("SELECT master_id, golden_json FROM golden JOIN explained USING (master_id)").fetchall())
+    after = {master: (values, lineage) for master, values, lineage in
+             duck.execute(f"SELECT master_id, golden_json, lineage FROM {GOLDEN_NEXT} JOIN explained USING (master_id)").fetchall()}
     for event in membership:
         changes.events.append(_membership_event(event, before.get(event.master_id), after.get(event.master_id)))
         if event.operation == "retire":
             changes.retired[event.master_id] = event.related[0] if event.related else None
-    explained = {event.master_id for event in membership}
-    value_changes = [row for row in rows if not row["is_new"] and row["master_id"] not in explained and row["golden_json"] != row["previous_json"]]
-    members = _members(master_of, {row["master_id"] for row in value_changes})
-    for row in value_changes:
-        records = sorted(members[row["master_id"]])
-        changes.events.append(_event("update", row["master_id"], (), records, records, row["previous_json"], row["golden_json"], row["lineage"]))
+    value_changes = duck.execute(f"""SELECT master_id, previous_json, golden_json, lineage FROM {GOLDEN_CHANGED}
+        WHERE NOT is_new AND golden_json <> previous_json AND master_id NOT IN (SELECT master_id FROM explained)""").fetchall()
+    members = _members(master_of, {master for master, *_ in value_changes})
+    for master, previous, values, lineage in value_changes:
+        records = sorted(members[master])
+        changes.events.append(_event("update", master, (), records, records, previous, values, lineage))
     return changes
-
-
-def _master_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: row[key] for key in ("master_id", "record_count", "lineage", *GOLDEN_FIELDS)}
-
-
-def _golden_json_of(duck: duckdb.DuckDBPyConnection, masters: set[str]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    """For `masters`: golden JSON before the run, and (golden JSON, lineage) after it."""
-    wanted = pa.table({"master_id": pa.array(sorted(masters), pa.string())})  # noqa: F841 - read by DuckDB
-    before = dict(duck.execute("SELECT master_id, golden_json FROM golden JOIN wanted USING (master_id)").fetchall())
-    after = {master: (values, lineage) for master, values, lineage in
-             duck.execute(f"SELECT master_id, golden_json, lineage FROM {GOLDEN_NEXT} JOIN wanted USING (master_id)").fetchall()}
-    return before, after
 
 
 def _membership_event(event: MasterEvent, before: str | None, after: tuple[str, str] | None) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from mmi.errors import LinkageBusy
 from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON, GOLDEN_TABLE_SQL
 from mmi.store.index_tables import master_record, master_xref, match_pair
 
+# DuckDB would take 80% of the machine's memory for its buffers; beyond this it spills to `<workspace>.tmp/`.
+MEMORY_LIMIT = "2GB"
 # Bumped whenever the tables below change: a workspace of another format is out of step, and rebuilt by a full run.
 FORMAT = 2
 _SCHEMA = """
@@ -47,7 +49,7 @@ class Workspace:
     def open(cls, path: Path) -> Iterator[Workspace]:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            duck = duckdb.connect(str(path))
+            duck = duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT})
         except duckdb.IOException as error:
             raise LinkageBusy(f"the linkage workspace {path} is in use by another process (another `mmi link`?): {error}") from error
         try:

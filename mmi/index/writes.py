@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, update
 
-from mmi.index.events import XREF_CHANGES, IndexChanges
+from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges
+from mmi.index.golden import GOLDEN_FIELDS
 from mmi.store.batches import bulk_insert
 from mmi.store.index_tables import link_constraint, linkage_run, master_event, master_record, master_xref, match_pair
 
@@ -24,7 +25,7 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
     """Store `changes` (and the workspace's staged xref and pair changes) as run `run["id"]`'s result."""
     run_id, model_version_id = run["id"], run["model_version_id"]
     with engine.begin() as connection:
-        _write_masters(connection, run_id, changes)
+        _write_masters(connection, duck, run_id, changes)
         _write_xref(connection, duck, run_id)
         _write_pairs(connection, duck, run_id, model_version_id)
         if changes.events:
@@ -36,45 +37,42 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
             status="done", finished_at=dt.datetime.now(dt.UTC), events=len(changes.events), **counts))
 
 
-def _write_masters(connection: Connection, run_id: int, changes: IndexChanges) -> None:
-    if changes.new_masters:
-        rows = [{**row, "status": "active", "created_run_id": run_id, "updated_run_id": run_id} for row in changes.new_masters]
-        for chunk in _chunks(rows):
-            bulk_insert(connection, master_record, chunk)
-    if changes.changed_masters:
-        statement = update(master_record).where(master_record.c.master_id == bindparam("key"))
-        rows = [{**{name: value for name, value in row.items() if name != "master_id"}, "key": row["master_id"], "updated_run_id": run_id}
-                for row in changes.changed_masters]
-        for chunk in _chunks(rows):
-            connection.execute(statement, chunk)
+def _write_masters(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int, changes: IndexChanges) -> None:
+    columns = ("master_id", "record_count", "lineage", *GOLDEN_FIELDS)
+    selected = f"SELECT {', '.join(columns)} FROM {GOLDEN_CHANGED}"
+    for chunk in _streamed(duck, f"{selected} WHERE is_new"):
+        bulk_insert(connection, master_record, [{**dict(zip(columns, row, strict=True)), "status": "active", "created_run_id": run_id,
+                                                 "updated_run_id": run_id} for row in chunk])
+    statement = update(master_record).where(master_record.c.master_id == bindparam("key"))
+    for chunk in _streamed(duck, f"{selected} WHERE NOT is_new"):
+        connection.execute(statement, [{**dict(zip(columns[1:], row[1:], strict=True)), "key": row[0], "updated_run_id": run_id}
+                                       for row in chunk])
     for master, successor in changes.retired.items():
         connection.execute(update(master_record).where(master_record.c.master_id == master).values(
             status="retired", successor_id=successor, record_count=0, updated_run_id=run_id))
 
 
+def _streamed(duck: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[Any]]:
+    """A workspace query's rows in chunks, so that a first run's hundreds of thousands never sit in memory at once."""
+    result = duck.execute(sql)
+    while rows := result.fetchmany(CHUNK):
+        yield rows
+
+
 def _write_xref(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    rows = duck.execute(f"SELECT department, source_key, version, record_id, master_id, was_linked FROM {XREF_CHANGES}").fetchall()
-    relinked = [{"d": department, "k": key} for department, key, *_rest, was_linked in rows if was_linked]
     statement = delete(master_xref).where(and_(master_xref.c.department == bindparam("d"), master_xref.c.source_key == bindparam("k")))
-    for chunk in _chunks(relinked):
-        connection.execute(statement, chunk)
+    for chunk in _streamed(duck, f"SELECT department, source_key FROM {XREF_CHANGES} WHERE was_linked"):
+        connection.execute(statement, [{"d": department, "k": key} for department, key in chunk])
     keys = ("department", "source_key", "version", "source_record_id", "master_id")
-    for chunk in _chunks([{**dict(zip(keys, row[:5], strict=True)), "run_id": run_id} for row in rows]):
-        bulk_insert(connection, master_xref, chunk)
+    for chunk in _streamed(duck, f"SELECT department, source_key, version, record_id, master_id FROM {XREF_CHANGES}"):
+        bulk_insert(connection, master_xref, [{**dict(zip(keys, row, strict=True)), "run_id": run_id} for row in chunk])
 
 
 def _write_pairs(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int, model_version_id: int) -> None:
-    removed = duck.execute("SELECT left_key, right_key FROM pairs_removed").fetchall()
     statement = delete(match_pair).where(and_(match_pair.c.left_key == bindparam("left"), match_pair.c.right_key == bindparam("right")))
-    for chunk in _chunks([{"left": left, "right": right} for left, right in removed]):
-        connection.execute(statement, chunk)
-    added = duck.execute("SELECT left_key, right_key, match_probability, match_weight FROM pairs_added").fetchall()
+    for chunk in _streamed(duck, "SELECT left_key, right_key FROM pairs_removed"):
+        connection.execute(statement, [{"left": left, "right": right} for left, right in chunk])
     keys = ("left_key", "right_key", "match_probability", "match_weight")
-    rows = [{**dict(zip(keys, row, strict=True)), "model_version_id": model_version_id, "run_id": run_id} for row in added]
-    for chunk in _chunks(rows):
-        bulk_insert(connection, match_pair, chunk)
-
-
-def _chunks(rows: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start:start + CHUNK]
+    for chunk in _streamed(duck, "SELECT left_key, right_key, match_probability, match_weight FROM pairs_added"):
+        bulk_insert(connection, match_pair, [{**dict(zip(keys, row, strict=True)), "model_version_id": model_version_id, "run_id": run_id}
+                                             for row in chunk])

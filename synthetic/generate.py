@@ -40,6 +40,32 @@ drop_dir = "statistics"
 [sources.health]
 base_url = "http://127.0.0.1:8701"
 token = "{HEALTH_TOKEN}"
+
+# The exchange: change sets per subscriber (see README, 'Exchange'). Keys for the API's tokens are made on
+# demand by `mmi keys` or the first `mmi token`.
+[exchange]
+out_dir = "var/changesets"
+
+[subscribers.zhengzhou-health]
+department = "health"
+jurisdiction = ["4101"]
+fields = ["name", "id_number", "birth_date", "sex", "current_district", "residence_start", "health_record_no"]
+
+[subscribers.guangdong-public-security]
+department = "public_security"
+jurisdiction = ["44"]
+fields = ["name", "id_number", "birth_date", "sex", "phone", "current_district", "current_address", "residence_start", "permit_number"]
+
+[subscribers.shanghai-human-resources]
+department = "human_resources"
+jurisdiction = ["3101"]
+fields = ["name", "id_number", "current_district", "employer", "insurance_status"]
+
+[api]
+issuer = "mmi"
+audience = "mmi-exchange"
+jwks = "var/keys/jwks.json"
+signing_key = "var/keys/signing.pem"
 """
 
 

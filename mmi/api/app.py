@@ -1,0 +1,151 @@
+"""The delivery API: change sets for subscribers, behind JWT bearer tokens.
+
+    GET  /v1/changesets?after=N        the caller's change sets numbered above N (default: above its acknowledged one)
+    GET  /v1/changesets/{seq}          one change set: the Avro file (application/avro); any one, again and again
+    POST /v1/changesets/{seq}/ack      acknowledge everything up to seq (the position never moves back)
+
+Roles: a `subscriber` token reaches only the subscription its `sub` names; `auditor` and `admin` name one with
+`?subscriber=NAME` (auditors read, admins also acknowledge); `steward` tokens have no business here (403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from mmi.api.auth import KeySet, Principal, Unauthorized, verify_token
+from mmi.api.models import Acknowledgement, ChangesetItem, ChangesetList, Health, Position
+from mmi.api.settings import ApiSettings, api_settings
+from mmi.config import Settings
+from mmi.exchange import deliveries
+from mmi.exchange.subscriptions import ExchangeSettings, exchange_settings
+
+AVRO = "application/avro"
+_bearer = HTTPBearer(auto_error=False, description="A token from `mmi token` (ES256 or RS256, with kid)")
+
+
+@dataclass(frozen=True)
+class Context:
+    engine: Engine
+    api: ApiSettings
+    exchange: ExchangeSettings
+    keys: KeySet
+
+
+def create_app(settings: Settings, engine: Engine) -> FastAPI:
+    api = api_settings(settings)
+    app = _application()
+    app.state.context = Context(engine, api, exchange_settings(settings), KeySet(api.jwks))
+    return app
+
+
+def _application() -> FastAPI:
+    app = FastAPI(title="Master Migrant Index: change-set exchange", version="1",
+                  description="Avro change sets of the master migrant index, per subscriber. Schemas: schemas/changeset/.")
+    app.include_router(router)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI document, as kept in schemas/api/openapi.json (`python -m mmi.api.openapi` prints it)."""
+    return _application().openapi()
+
+
+def _context(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
+
+
+def _principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "a bearer token is required (Authorization: Bearer <token from mmi token>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    context = _context(request)
+    try:
+        return verify_token(credentials.credentials, context.keys, context.api)
+    except Unauthorized as error:
+        raise HTTPException(401, str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+
+
+def _subscriber(request: Request, principal: Principal, asked: str | None, acknowledging: bool = False) -> str:
+    """The subscription the caller may reach with this request; 403 or 404 otherwise."""
+    subscriptions = _context(request).exchange.subscriptions
+    if principal.role == "subscriber":
+        if asked is not None and asked != principal.subject:
+            raise HTTPException(403, f"a subscriber token for {principal.subject} reaches only its own change sets")
+        if principal.subject not in subscriptions:
+            raise HTTPException(403, f"{principal.subject} is not a configured subscription")
+        return principal.subject
+    if principal.role == "steward" or (acknowledging and principal.role != "admin"):
+        raise HTTPException(403, f"role {principal.role} may not do this")
+    if asked is None:
+        raise HTTPException(400, "name the subscription: ?subscriber=NAME")
+    if asked not in subscriptions:
+        raise HTTPException(404, f"no subscription {asked}")
+    return asked
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+SubscriberParameter = Annotated[str | None, Query(description="auditor and admin tokens: the subscription to read")]
+
+
+def _item(row: dict[str, Any]) -> ChangesetItem:
+    fields = {name: row[name] for name in ChangesetItem.model_fields if name != "href"}
+    return ChangesetItem(**fields, href=f"/v1/changesets/{row['seq']}")
+
+
+router = APIRouter()
+
+
+@router.get("/v1/health", response_model=Health)
+def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/v1/changesets", response_model=ChangesetList)
+def list_changesets(request: Request, principal: Caller, subscriber: SubscriberParameter = None,
+                    after: Annotated[int | None, Query(ge=0, description="default: the acknowledged position")] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> ChangesetList:
+    name = _subscriber(request, principal, subscriber)
+    engine = _context(request).engine
+    position = deliveries.acknowledged(engine, name)
+    rows = deliveries.list_changesets(engine, name, position["seq"] if after is None else after, limit)
+    return ChangesetList(subscriber=name, acknowledged=Position(**position), latest=deliveries.latest_seq(engine, name),
+                         items=[_item(row) for row in rows])
+
+
+@router.get("/v1/changesets/{seq}", response_class=Response, responses={200: {"content": {AVRO: {}}, "description": "The Avro file"}})
+def get_changeset(request: Request, seq: int, principal: Caller, subscriber: SubscriberParameter = None) -> Response:
+    name = _subscriber(request, principal, subscriber)
+    context = _context(request)
+    try:
+        row, content = deliveries.read_changeset(context.engine, context.exchange.out_dir, name, seq)
+    except deliveries.ChangesetNotFound as error:
+        raise HTTPException(404, str(error)) from None
+    except deliveries.ChangesetCorrupt as error:
+        raise HTTPException(500, str(error)) from None
+    deliveries.record_download(context.engine, name, seq, principal.subject, principal.role)
+    headers = {"ETag": f'"{row["sha256"]}"', "X-MMI-Subscriber": name, "X-MMI-Sequence": str(seq), "X-MMI-Events": str(row["events"]),
+               "Content-Disposition": f'attachment; filename="{name}-{seq:08d}.avro"'}
+    return Response(content, media_type=AVRO, headers=headers)
+
+
+@router.post("/v1/changesets/{seq}/ack", response_model=Acknowledgement)
+def acknowledge(request: Request, seq: int, principal: Caller, subscriber: SubscriberParameter = None) -> Acknowledgement:
+    name = _subscriber(request, principal, subscriber, acknowledging=True)
+    try:
+        position = deliveries.acknowledge(_context(request).engine, name, seq, principal.subject)
+    except deliveries.ChangesetNotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return Acknowledgement(subscriber=name, acknowledged=Position(**position))
+
+
+def serve(settings: Settings, engine: Engine, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+

@@ -1,0 +1,14 @@
+"""The exchange: publish the master index's changes to the departments that subscribe, as Avro change sets.
+
+    publish(settings, engine) -> PublishReport      every pending change set, from the outbox (`master_event`)
+    exchange_settings(settings) -> ExchangeSettings  the change-set folder and the subscriptions from the config
+
+Internals: `subscriptions` (config), `routing` (who gets an event, and what of it), `changesets` (Avro files),
+`gaps` (late-committed events), `publisher` (the transaction per batch), `failpoints` (crash tests),
+`deliveries` (what the API reads and records).
+"""
+
+from mmi.exchange.publisher import PublishReport, publish
+from mmi.exchange.subscriptions import ExchangeSettings, Subscription, exchange_settings
+
+__all__ = ["ExchangeSettings", "PublishReport", "Subscription", "exchange_settings", "publish"]

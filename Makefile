@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite lint bench-ingest bench-blocking bench-linkage clean
+.PHONY: install demo test test-sqlite test-dags lint bench-ingest bench-blocking bench-linkage bench-publish clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,10 @@ test: install
 test-sqlite: install
 	$(BIN)/pytest -m "not postgres"
 
+# The Airflow DAGs alone: parsing, `airflow dags test` of every DAG on generated feeds, the compose file (~5 min).
+test-dags: install
+	$(BIN)/pytest tests/dags tests/mmi/test_tasks.py tests/test_deployment_files.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy mmi connectors linkage schemas synthetic
@@ -41,3 +45,6 @@ bench-blocking: install
 
 bench-linkage: install
 	$(BIN)/python -m bench.linkage
+
+bench-publish: install
+	$(BIN)/python -m bench.publish

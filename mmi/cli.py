@@ -61,8 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", required=True, type=Path)
     sub.add_argument("--seed", type=int, default=2)
     sub.add_argument("--fraction", type=float, default=0.01, help="share of people changed or new")
-    sub = command("demo", _demo, "generate feeds, serve the health API locally, ingest, export: the flow on one machine")
+    sub = command("demo", _demo, "the whole flow on one machine through the real Airflow DAGs, then serve the exchange API")
     sub.add_argument("--out", type=Path, default=Path("demo"))
+    sub.add_argument("--port", type=int, default=8700, help="where to serve the exchange API afterwards")
+    sub.add_argument("--no-serve", action="store_true", help="stop after the batch part")
     sub.add_argument("--people", type=int, default=3000)
     sub = command("health-api", _health_api, "serve a folder's persons.jsonl and services.jsonl as the health department's API")
     sub.add_argument("--data", required=True, type=Path, help="folder with persons.jsonl and services.jsonl")
@@ -196,7 +198,7 @@ def _generate_delta(args: argparse.Namespace) -> None:
 def _demo(args: argparse.Namespace) -> None:
     from mmi.demo import run_demo
 
-    run_demo(args.out, args.people)
+    run_demo(args.out, args.people, serve=not args.no_serve, port=args.port)
 
 
 def _health_api(args: argparse.Namespace) -> None:

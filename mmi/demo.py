@@ -1,62 +1,142 @@
-"""`mmi demo`: the flow so far on generated feeds, with nothing to set up.
+"""`mmi demo`: the whole flow on one machine, through the real Airflow DAGs, with nothing to set up.
 
-It generates the four departments' feeds, serves the health feed from a local HTTP server as the department
-would, ingests everything into a SQLite store, and writes the exports. (Linkage, publication and the Airflow
-runs join the demo as their issues land.)
+1. Generate the four departments' feeds for a few thousand people, with a truth file.
+2. Serve the health feed from a local HTTP server, as the department would.
+3. Run the DAGs with Airflow (`airflow dags test`, SQLite metadata database under the demo folder): the four
+   ingest DAGs, `link_master_index` (the first run trains the model and links everyone), `publish_change_sets`.
+4. The departments' next delivery arrives: the same DAGs again, now linking only what changed.
+5. Print what there is to see (store, index, accuracy against truth, change sets), write the exports, and serve
+   the exchange API with tokens for a subscriber, a steward and an auditor.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
+import json
 import time
 from pathlib import Path
+from typing import Any
 
-from mmi.config import load_settings
-from mmi.export import export_quarantine, export_records
-from mmi.ingest import ingest
+from sqlalchemy import Engine, func, select
+
+from mmi.airflow_local import LocalAirflow
+from mmi.config import Settings, load_settings
 from mmi.store.database import open_store
-from mmi.store.status import store_status
+
+INGEST_DAGS = ("ingest_public_security", "ingest_human_resources", "ingest_statistics", "ingest_health")
+FLOW = (*INGEST_DAGS, "link_master_index", "publish_change_sets")
 
 
-def run_demo(out: Path, people: int, seed: int = 7) -> None:
-    from synthetic import generate_feeds
+def run_demo(out: Path, people: int, *, seed: int = 7, serve: bool = True, port: int = 8700) -> dict[str, Any]:
+    """Run the demo into `out`; returns what it printed as figures (for tests). Serves until interrupted if `serve`."""
+    from synthetic import generate_delta, generate_feeds
     from synthetic.health_api import start_health_api
 
     started = time.monotonic()
+    out = out.resolve()
     feeds = out / "feeds"
     step(f"generating feeds for {people} people in {feeds}")
-    generate_feeds(feeds, people=people, seed=seed, noise=1.0)
-    shutil.rmtree(feeds / "var", ignore_errors=True)  # the demo's own store: every demo starts from an empty one
+    generate_feeds(feeds, people=people, seed=seed, noise=1.0)  # replaces any earlier demo's feeds and store
     server, base_url = start_health_api(feeds / "health", port=0)
-    step(f"health department API serving at {base_url}/api/v1/persons")
-    settings = load_settings(feeds / "mmi.toml")
-    assert settings.health is not None
-    settings = dataclasses.replace(settings, health=dataclasses.replace(settings.health, base_url=base_url))
+    step(f"the health department's API is serving at {base_url}/api/v1/persons")
+    config = feeds / "mmi.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("http://127.0.0.1:8701", base_url), encoding="utf-8")
+    settings = load_settings(config)
+    engine = open_store(settings.store_url)
     try:
-        engine = open_store(settings.store_url)
-        for round_number in (1, 2):
-            step(f"ingest run {round_number}" + (" (nothing new: changes nothing)" if round_number == 2 else ""))
-            for report in ingest(settings, engine):
-                print(f"    {report.department:<16} delivered {report.delivered:>7}  new versions {report.new_versions:>7}  "
-                      f"unchanged {report.unchanged:>6}  quarantined {report.quarantined:>4}  seen again in quarantine "
-                      f"{report.already_quarantined:>3}" + (f"  ERROR {report.error}" if report.error else ""))
+        step(f"preparing Airflow in {out / 'airflow'} (SQLite metadata database, the project's DAGs)")
+        airflow = LocalAirflow.prepared(out / "airflow")
+        run_flow(airflow, config, engine, "first delivery")
+        step("the departments' next delivery arrives (1% of people changed or new, a new survey wave)")
+        generate_delta(feeds, seed=seed + 1, fraction=0.01)
+        run_flow(airflow, config, engine, "next delivery: only what changed is linked")
     finally:
         server.shutdown()
-    exports = out / "exports"
-    records = export_records(engine, exports / "records.csv")
-    bad = export_quarantine(engine, exports / "quarantine.csv")
-    status = store_status(engine)
-    step(f"done in {time.monotonic() - started:.1f}s")
-    print(f"""
-  store:       {settings.store_url}
-  records:     {exports / 'records.csv'} ({records} current source records)
-  quarantine:  {exports / 'quarantine.csv'} ({bad} rows, each with the reason and where it came from)
-  source records per department: {status['source_records']}
-  health service events: {sum(status['service_events'].values())}
+    figures = summarise(settings, engine, out, feeds)
+    step(f"batch part done in {time.monotonic() - started:.0f}s")
+    if serve:
+        serve_api(settings, engine, port)
+    return figures
 
-  next: mmi status --config {feeds / 'mmi.toml'}
-""")
+
+def run_flow(airflow: LocalAirflow, config: Path, engine: Engine, label: str) -> None:
+    step(f"running the DAGs through Airflow: {label}")
+    for dag_id in FLOW:
+        began = time.monotonic()
+        airflow.dags_test(dag_id, env={"MMI_CONFIG": str(config)})
+        print(f"    {dag_id:<24} done in {time.monotonic() - began:4.0f}s   {progress(engine, dag_id)}", flush=True)
+
+
+def progress(engine: Engine, dag_id: str) -> str:
+    """One line on what the DAG left in the store."""
+    from mmi.store.index_tables import linkage_run, master_record
+    from mmi.store.tables import ingest_batch
+
+    with engine.connect() as connection:
+        if dag_id.startswith("ingest_"):
+            department = dag_id.removeprefix("ingest_")
+            batch = connection.execute(select(ingest_batch).where(ingest_batch.c.department == department)
+                                       .order_by(ingest_batch.c.id.desc()).limit(1)).first()
+            return "nothing new" if batch is None else (f"delivered {batch.delivered}, new versions {batch.new_versions}, "
+                                                        f"quarantined {batch.quarantined}")
+        if dag_id == "link_master_index":
+            run = connection.execute(select(linkage_run).order_by(linkage_run.c.id.desc()).limit(1)).one()
+            masters = connection.execute(select(func.count()).select_from(master_record).where(master_record.c.status == "active")).scalar_one()
+            return f"{run.mode} run: {run.records_changed} records scored, {run.events} events; {masters} masters"
+    from mmi.store.exchange_tables import changeset
+
+    with engine.connect() as connection:
+        sets = connection.execute(select(func.count()).select_from(changeset)).scalar_one()
+    return f"{sets} change sets in all"
+
+
+def summarise(settings: Settings, engine: Engine, out: Path, feeds: Path) -> dict[str, Any]:
+    from mmi.export import export_quarantine, export_records, export_review, export_xref
+    from mmi.index.evaluation import evaluate_index
+    from mmi.store.status import store_status
+
+    exports = out / "exports"
+    counts = {
+        "records": export_records(engine, exports / "records.csv"),
+        "quarantine": export_quarantine(engine, exports / "quarantine.csv"),
+        "xref": export_xref(engine, exports / "xref.csv"),
+        "review": export_review(engine, exports / "review.csv", settings.linkage.match_threshold),
+    }
+    accuracy = evaluate_index(engine, feeds / "truth.csv")
+    status = store_status(engine)
+    print(f"""
+  store            {settings.store_url}
+  source records   {json.dumps(status['source_records'])}
+  master index     {accuracy['masters']} masters from {accuracy['records_in_index']} person records
+  against truth    precision {accuracy['precision']:.4f}  recall {accuracy['recall']:.4f}  F1 {accuracy['f1']:.4f}  (mmi evaluate)
+  exports          {exports}/: records.csv ({counts['records']}), quarantine.csv ({counts['quarantine']}, each with its reason),
+                   xref.csv ({counts['xref']}: department,source_key,master_id), review.csv ({counts['review']} pairs for stewards)
+  change sets      {feeds / settings.raw.get('exchange', {}).get('out_dir', 'var/changesets')}/ (Avro, one folder per subscriber)
+""", flush=True)
+    return {"accuracy": accuracy, "exports": counts}
+
+
+def serve_api(settings: Settings, engine: Engine, port: int) -> None:
+    from mmi.api.app import serve
+    from mmi.api.keys import ensure_keys, issue_token
+    from mmi.api.settings import api_settings
+
+    api = api_settings(settings)
+    ensure_keys(api)
+    subscriber = next(iter(settings.raw.get("subscribers", {})), "zhengzhou-health")
+    tokens = {role: issue_token(api, role, subject) for role, subject in
+              (("subscriber", subscriber), ("steward", "demo-steward"), ("auditor", "demo-auditor"))}
+    base = f"http://127.0.0.1:{port}"
+    step(f"serving the exchange API at {base} (Ctrl-C to stop)")
+    print(f"""
+  OpenAPI          {base}/docs
+  tokens (1 hour)  subscriber {subscriber}: {tokens['subscriber']}
+                   steward:    {tokens['steward']}
+                   auditor:    {tokens['auditor']}
+  try              curl -H "Authorization: Bearer $TOKEN" "{base}/v1/changesets?after=0"
+                   curl -H "Authorization: Bearer $TOKEN" -o 1.avro {base}/v1/changesets/1
+  more tokens      mmi token --config {settings.config_path} --role subscriber --subject {subscriber}
+""", flush=True)
+    serve(settings, engine, "127.0.0.1", port)
 
 
 def step(message: str) -> None:

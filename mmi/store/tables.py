@@ -137,6 +137,8 @@ source_record = Table(
     UniqueConstraint("department", "source_key", "version"),
     Index("ix_source_record_current", "department", "source_key", "is_current"),
     Index("ix_source_record_batch_id", "batch_id"),
+    # Covers the search for what linkage has not linked yet, which would otherwise read every wide row.
+    Index("ix_source_record_linkage", "is_current", "department", "source_key", "version"),
 )
 
 service_event = Table(

@@ -13,9 +13,10 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from mmi.airflow_local import airflow_env
 from synthetic import generate_feeds
 from tests.conftest import POSTGRES_URL, skip_without_postgres
-from tests.dags.conftest import ALL_DAGS, ROOT, Airflow, airflow_env
+from tests.dags.conftest import ALL_DAGS, ROOT, Airflow
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SETTINGS = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC")

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,9 @@ def run_demo(out: Path, people: int, *, seed: int = 7, serve: bool = True, port:
     out = out.resolve()
     feeds = out / "feeds"
     step(f"generating feeds for {people} people in {feeds}")
-    generate_feeds(feeds, people=people, seed=seed, noise=1.0)  # replaces any earlier demo's feeds and store
+    for earlier in (feeds / "var", out / "airflow"):  # every demo starts from an empty store, index and Airflow
+        shutil.rmtree(earlier, ignore_errors=True)
+    generate_feeds(feeds, people=people, seed=seed, noise=1.0)
     server, base_url = start_health_api(feeds / "health", port=0)
     step(f"the health department's API is serving at {base_url}/api/v1/persons")
     config = feeds / "mmi.toml"

@@ -16,11 +16,12 @@ versions): what an incremental run scores.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, TypeDecorator, and_, or_, select
+from sqlalchemy import Engine, Select, TypeDecorator, and_, or_, select
 from sqlalchemy.types import TypeEngine
 
 from mmi.errors import LinkageError
@@ -41,7 +42,7 @@ GOLDEN_ONLY_COLUMNS = (
     "source_updated_at", "ingested_at",
 )
 
-_ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC")}
+_ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC")}
 
 _DERIVED = """
     substr(name, 1, 1) AS surname,
@@ -72,19 +73,29 @@ def load_person_records(
         changed = (select(current.c.id).select_from(current.outerjoin(master_xref, linked))
                    .where(current.c.is_current.is_(True), or_(master_xref.c.version.is_(None), master_xref.c.version != current.c.version)))
         query = query.where(source_record.c.id.in_(changed))
-    # Declared, not inferred: a batch in which a column happens to be all NULL must not make it a NULL-typed column.
-    schema = pa.schema([(column.name, _ARROW_TYPES[_python_type(column.type)]) for column in columns])
-    _create_tables(duck, table, golden_inputs, schema)
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
-        for rows in result.partitions(BATCH_ROWS):
-            arrays = [pa.array(column, type) for column, type in zip(zip(*rows, strict=True), schema.types, strict=True)]
-            batch = pa.Table.from_arrays(arrays, schema=schema)
-            _insert_batch(duck, table, golden_inputs, batch)
+    _create_tables(duck, table, golden_inputs, arrow_schema(query))
+    for batch in arrow_batches(engine, query):
+        _insert_batch(duck, table, golden_inputs, batch)
     [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
     if not count and not changed_only:
         raise LinkageError("the store holds no person records yet: run `mmi ingest` first")
     return int(count)
+
+
+def arrow_schema(query: Select[Any]) -> pa.Schema:
+    """The Arrow schema of a store query's rows, declared from its columns' types, not inferred: a batch in which
+    a column happens to be all NULL must not make it a NULL-typed column."""
+    return pa.schema([(column.name, _ARROW_TYPES[_python_type(column.type)]) for column in query.selected_columns])
+
+
+def arrow_batches(engine: Engine, query: Select[Any], rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """A store query's rows streamed as Arrow tables of `rows` rows, built column by column (for DuckDB to read)."""
+    schema = arrow_schema(query)
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=rows).execute(query)
+        for chunk in result.partitions(rows):
+            arrays = [pa.array(column, type) for column, type in zip(zip(*chunk, strict=True), schema.types, strict=True)]
+            yield pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _python_type(column_type: TypeEngine[Any]) -> type:

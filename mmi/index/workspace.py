@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from sqlalchemy import Engine, Select, select
 
+from linkage.inputs import arrow_batches, arrow_schema
 from mmi.errors import LinkageBusy
 from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON, GOLDEN_TABLE_SQL
 from mmi.store.index_tables import master_record, master_xref, match_pair
@@ -73,31 +73,22 @@ class Workspace:
 
     def load_index_from_store(self, engine: Engine) -> None:
         """Replace `pairs`, `master_of` and `golden` with the store's own: what a full run diffs against."""
-        xref = select(master_xref.c.department + "|" + master_xref.c.source_key, master_xref.c.master_id, master_xref.c.version)
+        xref = select((master_xref.c.department + "|" + master_xref.c.source_key).label("unique_id"), master_xref.c.master_id,
+                      master_xref.c.version)
         pairs = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight)
         masters = select(master_record.c.master_id, master_record.c.record_count, master_record.c.lineage,
                          *(master_record.c[name] for name in GOLDEN_FIELDS)).where(master_record.c.status == "active")
-        _copy_query(engine, self.duck, xref, "master_of", {"unique_id": pa.string(), "master_id": pa.string(), "version": pa.int64()})
-        _copy_query(engine, self.duck, pairs, "pairs", {"left_key": pa.string(), "right_key": pa.string(),
-                                                        "match_probability": pa.float64(), "match_weight": pa.float64()})
-        types = {"master_id": pa.string(), "record_count": pa.int64(), "lineage": pa.string(),
-                 **{name: pa.date32() if name in ("birth_date", "residence_start") else pa.string() for name in GOLDEN_FIELDS}}
-        _copy_query(engine, self.duck, masters, "stored_golden", types, create=True)
+        _copy_query(engine, self.duck, xref, "master_of")
+        _copy_query(engine, self.duck, pairs, "pairs")
+        _copy_query(engine, self.duck, masters, "stored_golden", create=True)
         self.duck.execute(f"""DELETE FROM golden;
             INSERT INTO golden SELECT master_id, record_count, {GOLDEN_JSON}, lineage, {", ".join(GOLDEN_FIELDS)} FROM stored_golden;
             DROP TABLE stored_golden""")
 
 
-def _copy_query(engine: Engine, duck: duckdb.DuckDBPyConnection, query: Select[Any], table: str, types: dict[str, pa.DataType],
-                *, create: bool = False) -> None:
-    """The rows of a store query into a DuckDB table, in Arrow batches built column by column."""
-    schema = pa.schema(list(types.items()))
-    empty = schema.empty_table()  # noqa: F841 - read by DuckDB
+def _copy_query(engine: Engine, duck: duckdb.DuckDBPyConnection, query: Select[Any], table: str, *, create: bool = False) -> None:
+    """The rows of a store query into a DuckDB table (emptied first, or created to match the query)."""
+    empty = arrow_schema(query).empty_table()  # noqa: F841 - read by DuckDB
     duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty" if create else f"DELETE FROM {table}")
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=50_000).execute(query)
-        for rows in result.partitions(50_000):
-            columns = list(zip(*rows, strict=True))
-            batch = pa.Table.from_arrays([pa.array(column, type) for column, type in zip(columns, types.values(), strict=True)],  # noqa: F841
-                                         schema=schema)
-            duck.execute(f"INSERT INTO {table} SELECT * FROM batch")
+    for batch in arrow_batches(engine, query):  # noqa: B007 - read by DuckDB
+        duck.execute(f"INSERT INTO {table} SELECT * FROM batch")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -41,15 +42,18 @@ def health_api(feeds: Path) -> Iterator[int]:
 
 def ingested_store(feeds: Path) -> str:
     """A SQLite store holding the feeds ingested (once, then kept): its URL."""
-    import os
-
     store = feeds / "blocking-store.db"
     if not store.exists():
-        with health_api(feeds) as port:
-            env = {**os.environ, "MMI_STORE_URL": f"sqlite:///{store}"}
-            command = [*MMI, "ingest", "--config", str(config_for_port(feeds, port))]
-            subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        ingest_into(feeds, f"sqlite:///{store}")
     return f"sqlite:///{store}"
+
+
+def ingest_into(feeds: Path, store_url: str, departments: tuple[str, ...] | None = None) -> None:
+    """`mmi ingest` of the feeds into the store at `store_url`: every department at once, or the ones named, in turn."""
+    with health_api(feeds) as port:
+        for department in departments or (None,):
+            command = [*MMI, "ingest", "--config", str(config_for_port(feeds, port))] + (["--source", department] if department else [])
+            subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "MMI_STORE_URL": store_url}, stdout=subprocess.DEVNULL)
 
 
 def config_for_port(feeds: Path, port: int, name: str = "bench.toml") -> Path:

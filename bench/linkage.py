@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +29,7 @@ from splink import DuckDBAPI, Linker
 from sqlalchemy import Engine, func, select
 
 from bench.baseline import trained_baseline
-from bench.feeds import MMI, RESULTS, ROOT, config_for_port, generated_feeds, health_api, ingested_store
+from bench.feeds import RESULTS, generated_feeds, ingest_into, ingested_store
 from linkage.blocking import load_truth_pairs
 from linkage.evaluate import evaluate_clusters
 from linkage.inputs import load_person_records
@@ -111,7 +109,7 @@ def run_index(feeds: Path) -> dict[str, object]:
     figures |= {"index_first_full_seconds": first.seconds, "index_peak_rss_mib": round(memory.peak / 2**20)}
     for label, departments in (("day", None), ("daily_1pct", ("public_security", "human_resources", "health"))):
         generate_delta(work, seed=99 if label == "day" else 100, fraction=0.01)
-        _ingest(work, store, departments)
+        ingest_into(work, store, departments)
         run = link_index(settings, engine)
         figures |= {f"{label}_changed_records": run.records_changed, f"{label}_changed_share": round(run.records_changed / _records(engine), 4),
                     f"{label}_incremental_seconds": run.seconds, f"{label}_reclustered": run.records_reclustered,
@@ -124,13 +122,6 @@ def run_index(feeds: Path) -> dict[str, object]:
         "index_precision": round(float(accuracy["precision"]), 6), "index_recall": round(float(accuracy["recall"]), 6),
         "index_f1": round(float(accuracy["f1"]), 6),
     }
-
-
-def _ingest(feeds: Path, store: str, departments: tuple[str, ...] | None) -> None:
-    with health_api(feeds) as port:
-        for department in departments or (None,):
-            command = [*MMI, "ingest", "--config", str(config_for_port(feeds, port))] + (["--source", department] if department else [])
-            subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "MMI_STORE_URL": store}, stdout=subprocess.DEVNULL)
 
 
 def _records(engine: Engine) -> int:

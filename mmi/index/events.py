@@ -22,7 +22,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from linkage.clustering import Clustering
 from linkage.master_ids import MasterEvent
 from mmi.index.golden import GOLDEN_FIELDS, stage_golden_records
 
@@ -39,11 +38,9 @@ class IndexChanges:
 
     retired: dict[str, str | None] = field(default_factory=dict)  # master → the master it lives on in, if any
     events: list[dict[str, Any]] = field(default_factory=list)  # master_event rows, without run and model
-    refused_pairs: int = 0  # matches kept apart by a cannot-link
 
 
-def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str], membership: list[MasterEvent],
-                    clustering: Clustering) -> IndexChanges:
+def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str], membership: list[MasterEvent]) -> IndexChanges:
     """The index changes and events of a run that assigned `master_of` (every reclustered record → master), with
     the membership events linkage.master_ids gave."""
     _stage_assignment(duck, master_of)
@@ -54,7 +51,7 @@ def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str
         FROM {GOLDEN_NEXT} n LEFT JOIN golden g USING (master_id)
         WHERE g.master_id IS NULL OR n.golden_json <> g.golden_json OR n.lineage <> g.lineage OR n.record_count <> g.record_count
     """)
-    changes = IndexChanges(refused_pairs=len(clustering.refused))
+    changes = IndexChanges()
     explained = pa.table({"master_id": pa.array(sorted({event.master_id for event in membership}), pa.string())})  # noqa: F841
     duck.execute("CREATE OR REPLACE TEMP TABLE explained AS SELECT * FROM explained")
     before = dict(duck.execute("SELECT master_id, golden_json FROM golden JOIN explained USING (master_id)").fetchall())

@@ -122,7 +122,7 @@ def _stage_pair_changes(workspace: Workspace, touched: str) -> None:
 def _close_affected(workspace: Workspace, match_threshold: float, constraint_keys: set[str]) -> None:
     """`affected`: the changed records and constrained ones, closed under matches (old or new) and masters."""
     duck = workspace.duck
-    seeds = sorted(constraint_keys)  # noqa: F841 - read by DuckDB
+    seeds = sorted(constraint_keys)
     duck.execute("CREATE OR REPLACE TABLE affected AS SELECT unique_id FROM changed UNION SELECT unnest(CAST($seeds AS VARCHAR[]))", {"seeds": seeds})
     duck.execute(f"""CREATE OR REPLACE TEMP TABLE links AS
         SELECT left_key AS a, right_key AS b FROM (SELECT * FROM pairs UNION ALL SELECT * FROM pairs_next)
@@ -152,7 +152,7 @@ def _recluster(engine: Engine, workspace: Workspace, config: LinkageSettings, re
     must_link, cannot_link = stored_constraints(engine)
     clustering = cluster_records(affected, matches, must_link, cannot_link)
     master_of, membership = _carry_master_ids(engine, duck, clustering.cluster_of)
-    changes = compose_changes(duck, master_of, membership, clustering)
+    changes = compose_changes(duck, master_of, membership)
     report.events = Counter(event["operation"] for event in changes.events)
     return changes
 

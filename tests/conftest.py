@@ -19,8 +19,7 @@ from sqlalchemy.engine import make_url
 from mmi.store.database import open_store
 
 POSTGRES_URL = os.environ.get("MMI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SAMPLES = SHARED / "feeds" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"  # the departments' real-shaped extracts (docs/feeds.md)
 
 
 def _postgres_reachable() -> str | None:

@@ -142,3 +142,26 @@ master_event = Table(
     Index("ix_master_event_master_id", "master_id"),
     Index("ix_master_event_run_id", "run_id"),
 )
+
+# Pairs the model scored at or above the match threshold that an identity-conflict rule (linkage.conflicts) refused
+# to join, directly or because joining them would put two conflicting records into one master. They are not links;
+# they are the stewards' `conflict` items. Like `match_pair`, the rows touching the records a run re-scored are
+# replaced by that run. `conflicting_left_key`/`conflicting_right_key` name the two records whose identities conflict
+# (the pair itself for a direct conflict, two other records of the clusters for a chain).
+link_conflict = Table(
+    "link_conflict",
+    metadata,
+    Column("left_key", RECORD_KEY, primary_key=True),  # left_key < right_key: the refused link
+    Column("right_key", RECORD_KEY, primary_key=True),
+    Column("rule", String(48), nullable=False),  # the conflict rule's name
+    Column("detail", Text, nullable=False),  # what the rule saw, for a person (no personal data beyond the keys)
+    Column("conflicting_left_key", RECORD_KEY, nullable=False),
+    Column("conflicting_right_key", RECORD_KEY, nullable=False),
+    Column("match_probability", Float, nullable=False),
+    Column("match_weight", Float, nullable=False),
+    Column("left_master_id", MASTER_ID),  # the masters each side ended in after the run
+    Column("right_master_id", MASTER_ID),
+    Column("model_version_id", Id, ForeignKey("model_version.id"), nullable=False),
+    Column("run_id", Id, ForeignKey("linkage_run.id"), nullable=False),
+    Index("ix_link_conflict_right_key", "right_key"),
+)

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from synthetic import generate_feeds
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "feeds" / "samples"  # the shared real-shaped samples
+from tests.conftest import SAMPLES
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +27,5 @@ def clean_feeds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 
 @pytest.fixture
 def samples() -> Path:
-    if not SAMPLES.exists():
-        pytest.skip(f"the shared samples are not at {SAMPLES}")
+    """The departments' real-shaped extracts, carried in the repository (docs/feeds.md)."""
     return SAMPLES

@@ -5,7 +5,8 @@ Python objects at once. Two tables come out:
 - the linkage input (`person_records`): the canonical columns the model compares, plus derived columns that
   blocking and the comparisons use: each person's ID region and last four characters whether the ID is full or
   masked, the surname and given name, and the first 14 characters of the ID (region + birth date, which survive a
-  typo in the rest);
+  typo in the rest), and whether the ID number carried its own check character (not upgraded from 15 digits:
+  linkage.conflicts);
 - optionally, the golden inputs: the fields golden records are chosen from, with the source version and the time
   it was last changed, kept apart so that Splink does not carry addresses and employers through every join.
 
@@ -45,6 +46,7 @@ GOLDEN_ONLY_COLUMNS = (
 _ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC")}
 
 _DERIVED = """
+    coalesce(id_valid AND NOT contains(coalesce(quality_flags, ''), 'id_upgraded_from_15'), false) AS id_check_carried,
     substr(name, 1, 1) AS surname,
     substr(name, 2) AS given_name,
     coalesce(masked_id_region, substr(id_number, 1, 6)) AS id_region,
@@ -53,6 +55,7 @@ _DERIVED = """
 """
 _KEY = "department || '|' || source_key AS unique_id"
 _LINKAGE_SELECT = ", ".join(["record_id", "department", "source_key", "version", *LINKAGE_COLUMNS])
+_READ_COLUMNS = (*LINKAGE_COLUMNS, "quality_flags")  # quality flags only feed derived columns
 
 
 def load_person_records(
@@ -61,7 +64,7 @@ def load_person_records(
     """Create `table` (and `golden_inputs`, if named) in `duck` from the store's current person records; returns
     the row count. A full load of an empty store is an error; an incremental one may find nothing."""
     columns = [source_record.c.id.label("record_id"), source_record.c.department, source_record.c.source_key, source_record.c.version,
-               *(source_record.c[name] for name in LINKAGE_COLUMNS)]
+               *(source_record.c[name] for name in _READ_COLUMNS)]
     if golden_inputs:
         columns += [source_record.c[name] for name in GOLDEN_ONLY_COLUMNS]
     query = select(*columns).where(source_record.c.is_current.is_(True)).order_by(source_record.c.id)

@@ -30,7 +30,7 @@ from mmi.store.index_tables import master_record, master_xref, match_pair
 # DuckDB would take 80% of the machine's memory for its buffers; beyond this it spills to `<workspace>.tmp/`.
 MEMORY_LIMIT = "2GB"
 # Bumped whenever the tables below change: a workspace of another format is out of step, and rebuilt by a full run.
-FORMAT = 2
+FORMAT = 3  # 3: records carry id_check_carried (linkage.conflicts)
 _SCHEMA = """
     CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT);
     CREATE TABLE IF NOT EXISTS pairs (left_key VARCHAR, right_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE);

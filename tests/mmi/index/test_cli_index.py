@@ -38,7 +38,10 @@ def test_train_link_export_and_evaluate(index, tmp_path: Path, capsys: pytest.Ca
     assert main(["constrain", "--config", str(config), "cannot-link", "health|nobody", "public_security|nobody", "--reason", "x"]) == EXIT_FIX
     assert "no source record 'health|nobody'" in capsys.readouterr().err
     assert main(["export", "review", "--config", str(config), "--out", str(tmp_path / "review.csv")]) == EXIT_OK
-    assert all(float(pair["match_probability"]) < 0.999 for pair in rows_of(tmp_path / "review.csv"))
+    review = rows_of(tmp_path / "review.csv")
+    assert {row["kind"] for row in review} <= {"pair", "conflict"}
+    assert all(float(pair["match_probability"]) < 0.999 for pair in review if pair["kind"] == "pair")
+    assert all(row["rule"] and float(row["match_probability"]) >= 0.999 for row in review if row["kind"] == "conflict")
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:

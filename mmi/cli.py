@@ -103,6 +103,8 @@ def _linkage_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub.add_argument("--by", default=getpass.getuser(), help="who decided (default: the current user)")
     sub = command("evaluate", _evaluate, "the index's clusters against a truth file: pairwise and cluster-level figures as JSON")
     sub.add_argument("--truth", required=True, type=Path, help="CSV department,source_key,person")
+    sub.add_argument("--worst", type=int, default=0, metavar="N",
+                     help="also list the N worst false merges and false splits, records side by side, with their pair scores")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -132,7 +134,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from mmi.index.evaluation import evaluate_index
 
     _settings, engine = _engine(args)
-    print(json.dumps(evaluate_index(engine, args.truth), indent=2))
+    print(json.dumps(evaluate_index(engine, args.truth, worst=args.worst), indent=2, ensure_ascii=False, default=str))
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	touch $@
 
 demo: install
-	$(BIN)/mmi demo --out $(DEMO_DIR) --people $(DEMO_PEOPLE)
+	$(BIN)/python -m devtools demo --out $(DEMO_DIR) --people $(DEMO_PEOPLE)
 
 # The whole suite, on SQLite and PostgreSQL (PostgreSQL must be reachable: see .ci/run for starting it).
 test: install
@@ -32,7 +32,7 @@ test-dags: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy mmi connectors linkage schemas synthetic
+	$(BIN)/mypy mmi connectors linkage schemas synthetic devtools
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest

@@ -30,9 +30,9 @@ CHANGE_SETS = Asset(name="mmi_change_sets", uri="x-mmi://store/outbox", group="m
 # config, credentials, a missing folder) fails at once: retrying cannot fix it. The store failing to open (its
 # database restarting, or a schema to migrate) and anything unforeseen take the same retries as a transient one.
 RETRY_POLICY = ExceptionRetryPolicy(rules=[
-    RetryRule(exception="mmi.errors.TransientError", action=RetryAction.RETRY, reason="may pass: retry with backoff"),
-    RetryRule(exception="mmi.errors.StoreError", action=RetryAction.DEFAULT, reason="the store may be back soon: the usual retries"),
-    RetryRule(exception="mmi.errors.MMIError", action=RetryAction.FAIL, reason="must be fixed first: see the error"),
+    RetryRule(exception="schemas.errors.TransientError", action=RetryAction.RETRY, reason="may pass: retry with backoff"),
+    RetryRule(exception="schemas.errors.StoreError", action=RetryAction.DEFAULT, reason="the store may be back soon: the usual retries"),
+    RetryRule(exception="schemas.errors.MMIError", action=RetryAction.FAIL, reason="must be fixed first: see the error"),
 ])
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "mmi",

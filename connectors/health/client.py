@@ -19,10 +19,24 @@ from typing import Any
 
 import httpx
 
-from mmi.config import HealthSettings
-from mmi.errors import SourceError, TransientError
+from connectors.source import setting
+from schemas.errors import SourceError, TransientError
 
 DEPARTMENT = "health"
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    base_url: str
+    token: str = setting(env="MMI_HEALTH_TOKEN")
+    page_size: int = 500
+    max_attempts: int = 6
+    backoff_seconds: float = 0.5
+    max_retry_after_seconds: float = 120.0
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))  # paths are appended with their own '/'
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 
 from mmi.api.settings import ROLES, ApiSettings
-from mmi.errors import ConfigError
+from schemas.errors import ConfigError
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "role"]
 ASYMMETRIC = {"RS256", "ES256"}

@@ -13,9 +13,9 @@ from typing import Literal
 from sqlalchemy import Engine, and_, delete, insert, select
 
 from linkage.clustering import Pair, ordered
-from mmi.errors import LinkageError
 from mmi.store.index_tables import link_constraint
 from mmi.store.tables import source_record
+from schemas.errors import LinkageError
 
 Kind = Literal["must_link", "cannot_link"]
 

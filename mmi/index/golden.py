@@ -20,12 +20,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-PS, HR, STATS, HEALTH = "public_security", "human_resources", "statistics", "health"
+from schemas.golden import GOLDEN_FIELDS
 
-GOLDEN_FIELDS = (
-    "name", "name_pinyin", "id_number", "birth_date", "sex", "ethnicity", "phone", "hukou_region", "current_district",
-    "current_address", "residence_start", "permit_number", "employer", "insurance_status", "health_record_no",
-)
+PS, HR, STATS, HEALTH = "public_security", "human_resources", "statistics", "health"
 
 
 @dataclass(frozen=True)

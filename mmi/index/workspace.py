@@ -22,10 +22,10 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine, Select, select
 
-from linkage.inputs import arrow_batches, arrow_schema
-from mmi.errors import LinkageBusy
 from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON, GOLDEN_TABLE_SQL
+from mmi.index.inputs import arrow_batches, arrow_schema
 from mmi.store.index_tables import master_record, master_xref, match_pair
+from schemas.errors import LinkageBusy
 
 # DuckDB would take 80% of the machine's memory for its buffers; beyond this it spills to `<workspace>.tmp/`.
 MEMORY_LIMIT = "2GB"

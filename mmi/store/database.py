@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from mmi.errors import StoreError
+from schemas.errors import StoreError
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 

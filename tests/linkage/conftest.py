@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linkage.inputs import load_person_records
 from mmi.config import load_settings
+from mmi.index.inputs import load_person_records
 from mmi.ingest import ingest
 from mmi.store.database import open_store
 from synthetic import generate_feeds
@@ -25,8 +25,7 @@ def linked_inputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[du
     server, base_url = start_health_api(out / "health", port=0)
     try:
         settings = load_settings(out / "mmi.toml")
-        assert settings.health
-        settings = dataclasses.replace(settings, health=dataclasses.replace(settings.health, base_url=base_url))
+        settings = settings.with_source("health", dataclasses.replace(settings.sources["health"], base_url=base_url))
         engine = open_store(settings.store_url)
         assert all(report.error is None for report in ingest(settings, engine))
     finally:

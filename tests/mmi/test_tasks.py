@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mmi.errors import ConfigError, TransientError
 from mmi.tasks import StepFailed, run_ingest, summarise
+from schemas.errors import ConfigError, TransientError
 from synthetic import generate_feeds
 from synthetic.health_api import start_health_api
 
@@ -67,7 +67,7 @@ def test_a_missing_drop_folder_must_be_fixed_and_is_not_retried(feeds: Path) -> 
 def test_a_department_the_config_does_not_name_is_not_configured(feeds: Path) -> None:
     config = feeds / "mmi.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("[sources.statistics]", "[unused.statistics]"), encoding="utf-8")
+    config.write_text(text.replace('[sources.statistics]\ndrop_dir = "statistics"\n', ""), encoding="utf-8")
     assert run_ingest("statistics", config) == {"department": "statistics", "not_configured": True, "changed": False}
     with pytest.raises(ConfigError, match="unknown department"):
         run_ingest("tax_office", config)

@@ -30,10 +30,9 @@ def flow(tmp_path: Path, store_url: str) -> Iterator[tuple[Settings, Engine, Pat
     feeds = tmp_path / "feeds"
     generate_feeds(feeds, people=400, seed=23, noise=1.0)
     loaded = load_settings(feeds / "mmi.toml")
-    assert loaded.health
     server, base_url = start_health_api(feeds / "health", port=0)
-    settings = dataclasses.replace(loaded, store_url=store_url, health=dataclasses.replace(loaded.health, base_url=base_url),
-                                   linkage=dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb"))
+    settings = dataclasses.replace(loaded.with_source("health", dataclasses.replace(loaded.sources["health"], base_url=base_url)),
+                                   store_url=store_url, linkage=dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb"))
     engine = open_store(store_url)
     yield settings, engine, feeds
     server.shutdown()

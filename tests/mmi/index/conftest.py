@@ -11,9 +11,10 @@ import duckdb
 import pytest
 from sqlalchemy import Engine
 
-from linkage.inputs import RECORDS, load_person_records
+from linkage.inputs import RECORDS
 from linkage.scoring import TrainedModel, train_model
 from mmi.config import Settings, load_settings
+from mmi.index.inputs import load_person_records
 from mmi.index.model_versions import save_model_version
 from mmi.ingest import ingest
 from mmi.store.database import open_store
@@ -77,9 +78,9 @@ class _serving:
         self.settings = settings
 
     def __enter__(self) -> Settings:
-        assert self.settings.health and self.settings.human_resources
-        self.server, base_url = start_health_api(self.settings.human_resources.drop_dir.parent / "health", port=0)
-        return dataclasses.replace(self.settings, health=dataclasses.replace(self.settings.health, base_url=base_url))
+        sources = self.settings.sources
+        self.server, base_url = start_health_api(sources["human_resources"].drop_dir.parent / "health", port=0)
+        return self.settings.with_source("health", dataclasses.replace(sources["health"], base_url=base_url))
 
     def __exit__(self, *_exc: object) -> None:
         self.server.shutdown()

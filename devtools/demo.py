@@ -1,4 +1,4 @@
-"""`mmi demo`: the whole flow on one machine, through the real Airflow DAGs, with nothing to set up.
+"""`python -m devtools demo` (`make demo`): the whole flow on one machine, through the real Airflow DAGs, with nothing to set up.
 
 1. Generate the four departments' feeds for a few thousand people, with a truth file.
 2. Serve the health feed from a local HTTP server, as the department would.
@@ -19,11 +19,14 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from connectors.registry import DEPARTMENTS
+from devtools import DAGS
 from mmi.airflow_local import LocalAirflow
 from mmi.config import Settings, load_settings
+from mmi.exchange import exchange_settings
 from mmi.store.database import open_store
 
-INGEST_DAGS = ("ingest_public_security", "ingest_human_resources", "ingest_statistics", "ingest_health")
+INGEST_DAGS = tuple(f"ingest_{department}" for department in DEPARTMENTS)
 FLOW = (*INGEST_DAGS, "link_master_index", "publish_change_sets")
 
 
@@ -47,7 +50,7 @@ def run_demo(out: Path, people: int, *, seed: int = 7, serve: bool = True, port:
     engine = open_store(settings.store_url)
     try:
         step(f"preparing Airflow in {out / 'airflow'} (SQLite metadata database, the project's DAGs)")
-        airflow = LocalAirflow.prepared(out / "airflow")
+        airflow = LocalAirflow.prepared(out / "airflow", DAGS)
         run_flow(airflow, config, engine, "first delivery")
         step("the departments' next delivery arrives (1% of people changed or new, a new survey wave)")
         generate_delta(feeds, seed=seed + 1, fraction=0.01)
@@ -113,7 +116,7 @@ def summarise(settings: Settings, engine: Engine, out: Path, feeds: Path) -> dic
   against truth    precision {accuracy['precision']:.4f}  recall {accuracy['recall']:.4f}  F1 {accuracy['f1']:.4f}  (mmi evaluate)
   exports          {exports}/: records.csv ({counts['records']}), quarantine.csv ({counts['quarantine']}, each with its reason),
                    xref.csv ({counts['xref']}: department,source_key,master_id), review.csv ({counts['review']} pairs for stewards)
-  change sets      {feeds / settings.raw.get('exchange', {}).get('out_dir', 'var/changesets')}/ (Avro, one folder per subscriber)
+  change sets      {exchange_settings(settings).out_dir}/ (Avro, one folder per subscriber)
 """, flush=True)
     return {"accuracy": accuracy, "exports": counts}
 
@@ -125,7 +128,8 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
 
     api = api_settings(settings)
     ensure_keys(api)
-    subscriber = next(iter(settings.raw.get("subscribers", {})), "zhengzhou-health")
+    subscriptions = exchange_settings(settings).subscriptions
+    subscriber = "zhengzhou-health" if "zhengzhou-health" in subscriptions else next(iter(subscriptions), "zhengzhou-health")
     tokens = {role: issue_token(api, role, subject) for role, subject in
               (("subscriber", subscriber), ("steward", "demo-steward"), ("auditor", "demo-auditor"))}
     base = f"http://127.0.0.1:{port}"

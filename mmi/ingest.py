@@ -24,8 +24,8 @@ from connectors.base import payload_json
 from connectors.registry import source
 from mmi.config import Settings
 from mmi.standardising import PARALLEL_AFTER, Item, Standardised, Standardiser
-from mmi.store.batches import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
 from mmi.store.database import open_store
+from mmi.store.landing import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
 from mmi.store.tables import ingest_batch
 from schemas.errors import MMIError, TransientError
 

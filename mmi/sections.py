@@ -54,7 +54,9 @@ def check_keys(table: dict[str, Any], accepted: typing.Iterable[str], where: str
     """ConfigError naming every key of `table` that is not `accepted`, the section, and the keys it takes."""
     accepted = sorted(accepted)
     if unknown := [key for key in table if key not in accepted]:
-        raise ConfigError(f"[{where}] has unknown keys {sorted(unknown)}: it takes {accepted} ({README})", location=f"[{where}] {unknown[0]}")
+        raise ConfigError(
+            f"[{where}] has unknown keys {sorted(unknown)}: it takes {accepted} ({README})", location=f"[{where}] {unknown[0]}"
+        )
 
 
 def resolve_path(value: str | Path, base: Path) -> Path:

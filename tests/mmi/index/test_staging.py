@@ -14,7 +14,9 @@ def test_every_workspace_table_is_declared(index) -> None:  # type: ignore[no-un
     settings, engine = index(delta=True)
     link_index(settings, engine)
     with duckdb.connect(str(settings.linkage.workspace), read_only=True) as duck:
-        tables = {name for (name,) in duck.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()}
+        tables = {
+            name for (name,) in duck.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()
+        }
     assert {staging.RECORDS, staging.PAIRS, staging.GOLDEN, staging.CHANGED, staging.ASSIGNMENT} <= tables
     undeclared = {name for name in tables - declared if not name.startswith(staging.TERM_FREQUENCIES_PREFIX)}
     assert not undeclared, undeclared

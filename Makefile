@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite test-dags lint bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline clean
+.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline clean
 
 install: $(VENV)/.installed
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	touch $@
 
 demo: install
-	$(BIN)/mmi demo --out $(DEMO_DIR) --people $(DEMO_PEOPLE)
+	$(BIN)/python -m devtools demo --out $(DEMO_DIR) --people $(DEMO_PEOPLE)
 
 # The whole suite, on SQLite and PostgreSQL (PostgreSQL must be reachable: see .ci/run for starting it).
 test: install
@@ -32,7 +32,7 @@ test-dags: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy mmi connectors linkage schemas synthetic
+	$(BIN)/mypy mmi connectors linkage schemas synthetic devtools
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest
@@ -56,3 +56,7 @@ bench-grid: install
 # mmi ingest + first mmi link against the plain-Splink baseline on the same feeds (20,000 people, twins 5%, namesakes 6%).
 bench-versus-baseline: install
 	$(BIN)/python -m bench.versus_baseline
+
+# Formats the tree with the settings of pyproject's [tool.ruff.format].
+format: install
+	$(BIN)/ruff format .

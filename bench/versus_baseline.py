@@ -26,8 +26,8 @@ from bench.baseline import trained_baseline
 from bench.feeds import MMI, RESULTS, ROOT, config_for_port, generated_feeds, health_api
 from linkage.blocking import load_truth_pairs
 from linkage.evaluate import evaluate_clusters
-from linkage.inputs import load_person_records
 from mmi.index.evaluation import evaluate_index
+from mmi.index.inputs import load_person_records
 from mmi.store.database import open_store
 
 

@@ -21,10 +21,10 @@ from sqlalchemy import Connection, bindparam, delete
 
 from linkage.clustering import Pair, RefusedLink
 from linkage.conflicts import ExcusedNumbers, Identity, find_unexcused_conflict
-from mmi.errors import LinkageError
 from mmi.index.events import ASSIGNMENT
-from mmi.store.batches import bulk_insert
 from mmi.store.index_tables import link_conflict
+from mmi.store.landing import bulk_insert
+from schemas.errors import LinkageError
 
 
 class IdentityInvariantViolated(LinkageError):

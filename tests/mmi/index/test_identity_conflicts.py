@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from devtools.feeds import served_feeds
 from linkage.conflicts import RULE_NAMES, ExcusedNumbers, Identity, find_conflict
 from mmi.config import Settings, load_settings
 from mmi.export import export_review
@@ -26,7 +27,6 @@ from mmi.store.database import open_store
 from mmi.store.index_tables import link_conflict, master_xref
 from mmi.store.tables import source_record
 from synthetic import generate_feeds
-from synthetic.health_api import start_health_api
 from synthetic.mix import PopulationMix
 
 SEEDS = range(5)
@@ -76,18 +76,13 @@ def _ingested(tmp_path: Path, store_url: str, *, people: int, seed: int, noise: 
               threshold: float) -> tuple[Settings, Engine]:
     feeds = tmp_path / "feeds"
     generate_feeds(feeds, people=people, seed=seed, noise=noise, mix=mix)
-    loaded = load_settings(feeds / "mmi.toml")
-    linkage = dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb", match_threshold=threshold,
-                                  review_threshold=min(0.1, threshold / 2))
-    settings = dataclasses.replace(loaded, store_url=store_url, linkage=linkage)
     engine = open_store(store_url)
-    server, base_url = start_health_api(feeds / "health", port=0)
-    try:
-        assert settings.health
-        served = dataclasses.replace(settings, health=dataclasses.replace(settings.health, base_url=base_url))
-        assert all(report.error is None for report in ingest(served, engine, parallel=False))
-    finally:
-        server.shutdown()
+    with served_feeds(feeds) as served:
+        loaded = load_settings(served.config)
+        linkage = dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb", match_threshold=threshold,
+                                      review_threshold=min(0.1, threshold / 2))
+        settings = served.settings(store_url=store_url, linkage=linkage)
+        assert all(report.error is None for report in ingest(settings, engine, parallel=False))
     return settings, engine
 
 

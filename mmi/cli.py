@@ -85,6 +85,7 @@ def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub.add_argument("--role", required=True, choices=("subscriber", "steward", "auditor", "admin"))
     sub.add_argument("--subject", required=True, help="for a subscriber: the subscription's name")
     sub.add_argument("--ttl", type=int, help="seconds the token is valid (default: [api] token_ttl_seconds)")
+    sub.add_argument("--jurisdiction", help="district code prefixes the token reaches, e.g. 4101,4102 (default: everywhere)")
     sub = command("keys", _keys, "create the API's signing key and JWKS, or rotate them")
     sub.add_argument("--rotate", action="store_true", help="replace the signing key; the old public key stays valid")
     sub.add_argument("--algorithm", choices=("ES256", "RS256"), default="ES256")
@@ -245,6 +246,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 def _token(args: argparse.Namespace) -> None:
     from mmi.api import api_settings, ensure_keys, issue_token
+    from mmi.api.auth import parse_jurisdiction
     from mmi.config import load_settings
     from mmi.exchange import exchange_settings
 
@@ -254,7 +256,11 @@ def _token(args: argparse.Namespace) -> None:
         raise ConfigError(f"--subject {args.subject}: no [subscribers.{args.subject}] in the config")
     if ensure_keys(api):
         print(f"created a signing key {api.signing_key} and its JWKS {api.jwks}", file=sys.stderr)
-    print(issue_token(api, args.role, args.subject, args.ttl))
+    try:
+        jurisdiction = parse_jurisdiction(args.jurisdiction)
+    except ValueError as error:
+        raise ConfigError(f"--jurisdiction {args.jurisdiction}: {error}") from None
+    print(issue_token(api, args.role, args.subject, args.ttl, jurisdiction=jurisdiction))
 
 
 def _keys(args: argparse.Namespace) -> None:

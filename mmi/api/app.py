@@ -40,6 +40,9 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     api = api_settings(settings)
     app = _application()
     app.state.context = Context(engine, api, exchange_settings(settings), KeySet(api.jwks))
+    from mmi.web import install as install_pages  # the pages under /ui/ share the context (mmi.web)
+
+    install_pages(app, settings)
     return app
 
 

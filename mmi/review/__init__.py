@@ -40,7 +40,8 @@ from mmi.review.models import (
     RefreshReport,
 )
 from mmi.review.preview import preview_decision
-from mmi.review.queue import queue_page, refresh_queue
+from mmi.review.queue import queue_page
+from mmi.review.refresh import refresh_queue
 
 __all__ = [
     "BatchDecisionRequest", "ClusterGraph", "DecisionCreated", "DecisionPage", "DecisionRequest", "DecisionView", "Explanation",

@@ -43,7 +43,7 @@ async def _security_headers(request: Request, call_next: Callable[[Request], Awa
     if request.url.path.startswith("/ui"):
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"  # a sign-in link's code never leaves in a Referer
+        response.headers["Referrer-Policy"] = "same-origin"  # nothing leaves in a Referer; same-origin posts keep their Origin
         response.headers["X-Frame-Options"] = "DENY"
         if not request.url.path.startswith("/ui/static/"):
             response.headers["Cache-Control"] = "no-store"

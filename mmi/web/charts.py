@@ -67,6 +67,9 @@ class Node:
     label: str
     x: float
     y: float
+    label_x: float  # the label sits outside the circle, away from the links
+    label_y: float
+    anchor: str
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,12 @@ class GraphDrawing:
     size: int
 
 
-def cluster_drawing(graph: ClusterGraph, size: int = 360) -> GraphDrawing:
+def cluster_drawing(graph: ClusterGraph, size: int = 400) -> GraphDrawing:
     """The cluster's records on a circle, each scored link a line as thick as it is sure; bridges (links whose loss
     alone splits the cluster) and the weakest link are marked."""
-    centre, radius = size / 2, size / 2 - 48
+    centre, radius = size / 2, size / 2 - 90  # room for the labels beside the circle
     count = max(len(graph.nodes), 1)
-    nodes = {key: Node(key, _short(key), centre + radius * math.cos(2 * math.pi * i / count - math.pi / 2),
-                       centre + radius * math.sin(2 * math.pi * i / count - math.pi / 2)) for i, key in enumerate(graph.nodes)}
+    nodes = {key: _node(key, 2 * math.pi * i / count - math.pi / 2, centre, radius) for i, key in enumerate(graph.nodes)}
     weakest = (graph.weakest.left, graph.weakest.right) if graph.weakest else None
     edges = []
     for link in graph.links:
@@ -102,6 +104,13 @@ def cluster_drawing(graph: ClusterGraph, size: int = 360) -> GraphDrawing:
         edges.append(Edge(nodes[link.left], nodes[link.right], link.match_probability, link.match_weight,
                           1 + 5 * max(0.0, min(1.0, link.match_probability)), kind))
     return GraphDrawing(list(nodes.values()), edges, size)
+
+
+def _node(key: str, angle: float, centre: float, radius: float) -> Node:
+    dx, dy = math.cos(angle), math.sin(angle)
+    anchor = "middle" if abs(dx) < 0.3 else "start" if dx > 0 else "end"
+    return Node(key, _short(key), centre + radius * dx, centre + radius * dy,
+                centre + (radius + 14) * dx, centre + (radius + 14) * dy + 4 + 6 * dy, anchor)
 
 
 _DEPARTMENTS = {"public_security": "PS", "human_resources": "HR", "statistics": "ST", "health": "HE"}

@@ -95,7 +95,8 @@ def _item_page(request: Request, item_id: int, pos: int | None, filters: QueueFi
     chosen = {key: str(number) for number, group in enumerate(split.groups or [], start=1) for key in group} if split else {}
     return render(request, "item.html", item=detail, pos=pos, filters=filters, filter_query=_query(filters),
                   query_of=lambda **more: _query(filters, **more), notice=_notice(request, decided),
-                  fields=_field_names(detail), previews=_previews(request, detail, split),
+                  fields=_field_names(detail), differing={name for record in detail.records for name in record.differing},
+                  previews=_previews(request, detail, split),
                   chosen_groups=chosen, chosen_record=split.record if split else None,
                   split_mode="record" if split and split.record else "groups",
                   chart=waterfall(detail.explanation) if detail.explanation else None,
@@ -103,10 +104,11 @@ def _item_page(request: Request, item_id: int, pos: int | None, filters: QueueFi
 
 
 def _field_names(detail: ItemDetail) -> list[str]:
+    """The canonical fields at least one of the item's records has (a field no record has would be a row of dashes)."""
     names: list[str] = []
     for record in detail.records:
         names += [name for name in record.fields if name not in names]
-    return names
+    return [name for name in names if any(record.fields.get(name) not in (None, "") for record in detail.records)]
 
 
 def _grouped(chosen: dict[str, str | None]) -> list[list[str]]:

@@ -46,11 +46,20 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = environment.get_template(template).render(
         t=translator.t, has=translator.has, lang=language, languages=LANGUAGES, session=session,
-        csrf_field=csrf.FIELD, csrf_token=token, here=here, **values)
+        csrf_field=csrf.FIELD, csrf_token=token, here=here, shown=lambda value: _shown(translator, value), **values)
     response = HTMLResponse(html, status_code=status)
     if new_presession:
         set_cookie(request, response, csrf.PRESESSION_COOKIE, new_presession)
     return response
+
+
+def _shown(translator: Translator, value: Any) -> str:
+    """A field's value as a page shows it: nothing as a dash, yes/no in the page's language."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return translator.t("value.yes" if value else "value.no")
+    return str(value)
 
 
 def render_error(request: Request, status: int, key: str, detail: str) -> HTMLResponse:

@@ -15,7 +15,7 @@ import httpx
 import uvicorn
 from sqlalchemy import Engine
 
-from mmi.api import api_settings, create_app, create_keys
+from mmi.api import api_settings, create_app, ensure_keys
 from mmi.api.settings import ApiSettings
 from mmi.config import Settings, settings_from_dict
 from mmi.principal import Principal
@@ -58,7 +58,7 @@ def web_config(tmp_path: Path, store_url: str, **web: Any) -> Settings:
 def serve(tmp_path: Path, store_url: str, engine: Engine, **web: Any) -> Iterator[Served]:
     settings = web_config(tmp_path, store_url, **web)
     api = api_settings(settings)
-    create_keys(api)
+    ensure_keys(api)
     port = free_port()
     settings = web_config(tmp_path, store_url, public_url=f"http://127.0.0.1:{port}", **web)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"))

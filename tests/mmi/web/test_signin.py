@@ -25,7 +25,7 @@ def test_a_login_link_signs_in_once_and_sets_a_strict_httponly_cookie(served: Se
         cookie = _cookie(response, "mmi_session").lower()
         assert "httponly" in cookie and "samesite=strict" in cookie and "path=/ui" in cookie
         assert "secure" not in cookie  # plain http here; over https it is Secure (test_cookies_are_secure_over_tls)
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "same-origin"
     with served.client() as other:
         again = other.get(link)
         assert again.status_code == 401 and "mmi_session" not in again.headers.get("set-cookie", "")

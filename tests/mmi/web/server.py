@@ -46,6 +46,15 @@ class Served:
         assert response.status_code == 303, response.text
         return client
 
+    @contextlib.contextmanager
+    def browsing(self, role: str = "steward", subject: str = "li.steward", jurisdiction: tuple[str, ...] | None = None) -> Iterator[httpx.Client]:
+        """A signed-in client, closed afterwards."""
+        client = self.signed_in(role, subject, jurisdiction)
+        try:
+            yield client
+        finally:
+            client.close()
+
 
 def web_config(tmp_path: Path, store_url: str, **web: Any) -> Settings:
     raw = {"store": {"url": store_url}, "exchange": {"out_dir": "changesets"}, "subscribers": SUBSCRIBERS,

@@ -25,7 +25,8 @@ from tests.mmi.web.workbench import build_index
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+# The README's screenshots are this test's: `MMI_SCREENSHOTS=1 .venv/bin/pytest tests/mmi/web/test_browser.py` writes them.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
 def _need_chromium() -> None:
@@ -67,9 +68,10 @@ def _targets(served: Served) -> tuple[int, int, int]:
     return pair, published[0], items[published[0]].id
 
 
-def test_a_steward_works_the_queue_in_a_real_browser(workbench: Served, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_steward_works_the_queue_in_a_real_browser(workbench: Served, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
+    screenshots = DOCS_SCREENSHOTS if os.environ.get("MMI_SCREENSHOTS") == "1" else tmp_path
     pair_pos, cluster_pos, cluster_id = _targets(workbench)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -84,8 +86,8 @@ def test_a_steward_works_the_queue_in_a_real_browser(workbench: Served, browser)
     cookie = next(c for c in context.cookies() if c["name"] == "mmi_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/ui"
     assert page.evaluate("document.cookie") == ""  # no script can read the session
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshots / "queue.png"), full_page=True)
 
     # Keyboard: ? shows the keys, Escape closes; j/k move through the queue, Enter opens the selected item.
     page.keyboard.press("?")
@@ -95,7 +97,8 @@ def test_a_steward_works_the_queue_in_a_real_browser(workbench: Served, browser)
     for _ in range(pair_pos + 1):
         page.keyboard.press("j")
     page.keyboard.press("k")
-    page.keyboard.press("j") if pair_pos > 0 else None
+    if pair_pos > 0:
+        page.keyboard.press("j")
     rows = page.locator("[data-item-row]")
     expect(rows.nth(pair_pos)).to_have_class(re.compile("selected"))
     page.keyboard.press("Enter")
@@ -107,7 +110,7 @@ def test_a_steward_works_the_queue_in_a_real_browser(workbench: Served, browser)
     total = float(page.locator("table.weights tfoot strong").inner_text())
     tf = [float(text) for text in page.locator("table.weights tbody td:nth-child(4)").all_inner_texts() if text.strip() != "—"]
     assert abs(sum(weights) + sum(tf) - total) < 0.01
-    page.screenshot(path=str(SCREENSHOTS / "item.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "item.png"), full_page=True)
 
     # Decide by keyboard: m asks for a reason first, Enter submits; the next item of the queue opens.
     page.keyboard.press("m")

@@ -37,6 +37,7 @@ from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_c
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
 from mmi.index.workspace import Workspace
 from mmi.index.writes import write_changes
+from mmi.review.refresh import refresh_queue
 from mmi.store.index_tables import linkage_run, master_record
 
 
@@ -78,6 +79,7 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
+    refresh_queue(engine)  # the stewards' queue follows the index: resolved items leave, new ones arrive
     report.seconds = round(time.monotonic() - started, 2)
     return report
 

@@ -37,7 +37,7 @@ from mmi.review.models import (
 from mmi.review.preview import plan_decision
 from mmi.review.records import compared_values_sha256, record_views
 from mmi.review.views import CONSTRAINT_REASON, constraint_marker, decision_view
-from mmi.store.index_tables import link_constraint
+from mmi.store.index_tables import link_constraint, model_version
 from mmi.store.review_tables import review_decision, review_item
 
 
@@ -79,7 +79,7 @@ def _decide_one(connection: Connection, principal: Principal, item: Any, request
         item_id=item.id, item_kind=plan.item_kind, decision=request.decision, status=status, reason=request.reason,
         groups=json.dumps(plan.groups), records=json.dumps(plan.records), masters=json.dumps(json.loads(item.masters)),
         constraints=json.dumps(plan.constraints), decided_by=principal.subject, decided_at=now, batch=batch,
-        model_version_id=shown.model_version if shown else item.model_version_id,
+        model_version_id=shown.model_version if shown else item.model_version_id or _current_model_version(connection),
         explanation=shown.model_dump_json() if shown else None, values_sha256=compared_values_sha256(views),
         record_versions=json.dumps({view.key: view.version for view in views}), published_to=json.dumps(plan.preview.published_to),
         needs_approval=plan.preview.needs_approval,
@@ -87,6 +87,10 @@ def _decide_one(connection: Connection, principal: Principal, item: Any, request
     if status == "accepted":
         _accept(connection, decision_id, principal.subject, request.reason, plan.constraints, item, now)
     return DecisionCreated(id=decision_id, status=status, item_id=item.id)
+
+
+def _current_model_version(connection: Connection) -> int | None:
+    return connection.execute(select(model_version.c.id).where(model_version.c.is_current.is_(True))).scalar()
 
 
 def _accept(connection: Connection, decision_id: int, decided_by: str, reason: str, constraints: list[Any], item: Any,

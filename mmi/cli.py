@@ -245,7 +245,8 @@ def _serve(args: argparse.Namespace) -> None:
     from mmi.api import serve
 
     settings, engine = _engine(args)
-    print(f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs)", flush=True)
+    print(f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs); "
+          f"stewards' pages on /ui/ (sign in: mmi login)", flush=True)
     serve(settings, engine, args.host, args.port)
 
 

@@ -15,7 +15,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, and_, delete, insert, select, update
 
 from mmi.principal import Principal
 from mmi.store.web_tables import web_login_code, web_session
@@ -23,6 +23,7 @@ from mmi.web.settings import WebSettings
 
 # A session's last use is written at most this often: reading a page should not always write to the store.
 _TOUCH_EVERY = dt.timedelta(seconds=30)
+_KEEP_SPENT = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def create_login_code(engine: Engine, web: WebSettings, principal: Principal) ->
     code = secrets.token_urlsafe(32)
     now = _now()
     with engine.begin() as connection:
+        # Codes that can no longer be used are of no use to anyone: each new one clears them away.
+        connection.execute(delete(web_login_code).where(web_login_code.c.expires_at < now - _KEEP_SPENT))
         connection.execute(insert(web_login_code).values(
             code_sha256=_hash(code), subject=principal.subject, role=principal.role,
             jurisdiction=_jurisdiction_json(principal), created_at=now,

@@ -178,3 +178,49 @@ def test_mmi_login_prints_a_link_that_signs_in(served: Served, tmp_path: Path, c
         page = browser.get("/ui/queue")
     assert "chen.steward" in page.text and "4101, 44" in page.text
     assert main(["login", "--config", str(config), "--role", "steward", "--subject", "x", "--jurisdiction", "abc"]) == 2
+
+
+def test_several_items_decided_at_once_from_the_queue(served: Served) -> None:
+    pairs = [item for item in queue_page(served.engine, STEWARD, limit=100).items if item.kind == "pair"]
+    assert pairs, "the generated index should still hold a pair in the review band"
+    with served.browsing() as browser:
+        queue = browser.get("/ui/queue")
+        done = browser.post("/ui/queue/decide", data={"csrf_token": csrf_of(queue.text), "decision": "not_match",
+                                                      "reason": "批量：身份号码不同", "item": [str(item.id) for item in pairs]})
+    assert done.status_code == 303
+    decisions = [d for d in _all_decisions(served) if d.item_id in {item.id for item in pairs}]
+    assert len(decisions) == len(pairs) and {d.reason for d in decisions} == {"批量：身份号码不同"}
+
+
+def _all_decisions(served: Served) -> list:  # type: ignore[type-arg]
+    from mmi.review import list_decisions
+
+    return list_decisions(served.engine, STEWARD, None, limit=500).items
+
+
+def test_a_proposal_is_refused_to_its_proposer_and_rejected_by_another_steward(served: Served) -> None:
+    published = [item for item in queue_page(served.engine, STEWARD, limit=100).items
+                 if item.kind == "cluster" and item_detail(served.engine, STEWARD, item.id).published_to]
+    assert published, "the generated index should hold a published cluster"
+    cluster = published[0]
+    with served.browsing() as proposer:
+        page = proposer.get(f"/ui/items/{cluster.id}")
+        done = proposer.post(f"/ui/items/{cluster.id}/decision", data={
+            "csrf_token": csrf_of(page.text), "decision": "split", "split_mode": "record", "record": cluster.records[0],
+            "record_key": cluster.records, "reason": "一条记录属于另一人"})
+        decision_id = int(re.search(r"decided=(\d+)", done.headers["location"]).group(1))  # type: ignore[union-attr]
+        assert get_decision(served.engine, STEWARD, decision_id).status == "proposed"
+        listing = proposer.get("/ui/decisions?status=proposed")
+        assert f'action="/ui/decisions/{decision_id}/approve"' not in listing.text  # no button for one's own proposal
+        own = proposer.post(f"/ui/decisions/{decision_id}/approve", data={"csrf_token": csrf_of(listing.text)})
+        assert own.status_code == 403
+    with served.browsing("steward", "zhao.steward") as reviewer:
+        listing = reviewer.get("/ui/decisions?status=proposed")
+        assert f'action="/ui/decisions/{decision_id}/approve"' in listing.text
+        rejected = reviewer.post(f"/ui/decisions/{decision_id}/reject", data={"csrf_token": csrf_of(listing.text), "reason": "证据不足"})
+        assert rejected.status_code == 303
+        again = reviewer.post(f"/ui/decisions/{decision_id}/approve", data={"csrf_token": csrf_of(listing.text)})
+        assert again.status_code == 409
+    decision = get_decision(served.engine, STEWARD, decision_id)
+    assert decision.status == "rejected" and decision.reviewed_by == "zhao.steward"
+    assert item_detail(served.engine, STEWARD, cluster.id).status == "open"

@@ -48,6 +48,15 @@ def test_an_expired_link_is_refused(served: Served) -> None:
         assert browser.get(link).status_code == 401
 
 
+def test_old_codes_are_cleared_away_by_the_next_one(served: Served) -> None:
+    served.login_link()
+    with served.engine.begin() as connection:
+        connection.execute(update(web_login_code).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)))
+    served.login_link()
+    with served.engine.connect() as connection:
+        assert len(connection.execute(select(web_login_code)).all()) == 1
+
+
 def test_a_pasted_token_signs_in_and_a_bad_one_says_why(served: Served) -> None:
     with served.client() as browser:
         form = browser.get("/ui/signin")

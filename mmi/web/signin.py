@@ -73,6 +73,9 @@ def signin_with_link(request: Request, code: Annotated[str, Query(max_length=200
 
 
 def _signed_in(request: Request, new: NewSession, target: str) -> Response:
+    """The new session's cookie replaces any older one, and that older session ends (one browser, one session)."""
+    if previous := request.cookies.get(SESSION_COOKIE):
+        end_session(web_context(request).engine, previous)
     response = RedirectResponse(target, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, new.cookie_value)
     return response

@@ -32,6 +32,7 @@ class Served:
     api: ApiSettings
     web: WebSettings
     engine: Engine
+    index_settings: Settings | None = None  # the linked index's own settings, where a test links again
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=30)

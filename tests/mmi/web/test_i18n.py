@@ -40,7 +40,8 @@ def test_every_value_a_template_translates_by_prefix_has_a_label() -> None:
     values = {"kind.": typing.get_args(ItemKind), "reason.": typing.get_args(ItemKind), "decision.": typing.get_args(DecisionKind),
               "status.": typing.get_args(DecisionStatus), "band.": typing.get_args(ScoreBand), "department.": DEPARTMENTS,
               "role.": ("steward", "auditor", "admin"), "lang.": LANGUAGES, "field.": PERSON_FIELDS,
-              "graph.kind_": ("link", "bridge", "weakest", "must_link", "cannot_link")}
+              "graph.kind_": ("link", "bridge", "weakest", "must_link", "cannot_link"),
+              "event.": ("create", "update", "merge", "split", "retire")}
     optional = {"factor.", "flag."}  # shown by key when labelled, else as the service wrote them (`has(...)` in the template)
     assert prefixes - optional <= set(values), prefixes - optional - set(values)
     for language in LANGUAGES:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from mmi.index import link_index
 from mmi.principal import Principal
 from mmi.review import get_decision, item_detail, queue_page
 from tests.conftest import POSTGRES_URL, skip_without_postgres
@@ -37,6 +38,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     settings, engine = build_index(out / "feeds", url, people=1000)
     try:
         with serve(out, settings.store_url, engine) as running:
+            running.index_settings = settings
             yield running
     finally:
         engine.dispose()
@@ -156,6 +158,15 @@ def test_a_split_previewed_then_decided_names_the_groups(served: Served) -> None
     decision_id = int(re.search(r"decided=(\d+)", done.headers["location"]).group(1))  # type: ignore[union-attr]
     decision = get_decision(served.engine, STEWARD, decision_id)
     assert sorted(map(sorted, decision.groups)) == sorted([[records[0]], sorted(records[1:])])
+    if decision.status == "accepted":  # not published: the next link run applies it, and the item says so
+        assert served.index_settings is not None
+        link_index(served.index_settings, served.engine)
+        with served.browsing() as browser:
+            page = browser.get(f"/ui/items/{cluster.id}")
+        applied = get_decision(served.engine, STEWARD, decision_id)
+        assert applied.applied_run_id is not None and applied.events
+        assert f"已由第 {applied.applied_run_id} 次关联运行应用" in page.text
+        assert all(f"#{event['seq']} " in page.text for event in applied.events)
 
 
 def test_cookies_are_secure_behind_a_tls_proxy(served: Served) -> None:

@@ -99,6 +99,16 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(served: Serve
     browser.close()
 
 
+def test_signing_in_again_ends_the_browsers_previous_session(served: Served) -> None:
+    browser = served.signed_in("steward", "li.steward")
+    assert browser.get(served.login_link("auditor", "wang.auditor")).status_code == 303
+    with served.engine.connect() as connection:
+        ended = {row.subject: row.ended_at for row in connection.execute(select(web_session))}
+    assert ended["li.steward"] is not None and ended["wang.auditor"] is None
+    assert "wang.auditor" in browser.get("/ui/signin").text
+    browser.close()
+
+
 def test_an_idle_session_is_over(served: Served) -> None:
     browser = served.signed_in()
     with served.engine.begin() as connection:

@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Select, TypeDecorator, and_, or_, select
+from sqlalchemy import Engine, Select, TypeDecorator, and_, or_, select, tuple_
 from sqlalchemy.types import TypeEngine
 
 from mmi.errors import LinkageError
@@ -76,8 +76,8 @@ def load_person_records(
                    .where(current.c.is_current.is_(True), or_(master_xref.c.version.is_(None), master_xref.c.version != current.c.version)))
         query = query.where(source_record.c.id.in_(changed))
     if keys is not None:
-        named = [and_(source_record.c.department == key.partition("|")[0], source_record.c.source_key == key.partition("|")[2]) for key in keys]
-        query = query.where(or_(*named)) if named else query.where(source_record.c.id.is_(None))
+        named = sorted({(key.partition("|")[0], key.partition("|")[2]) for key in keys})
+        query = query.where(tuple_(source_record.c.department, source_record.c.source_key).in_(named))
     _create_tables(duck, table, golden_inputs, arrow_schema(query))
     for batch in arrow_batches(engine, query):
         _insert_batch(duck, table, golden_inputs, batch)

@@ -30,10 +30,16 @@ def require_steward(principal: Principal) -> None:
         raise NotAllowed(f"role {principal.role} may read but not decide: decisions are a steward's")
 
 
+def under(district: Any, prefix: str) -> ColumnElement[bool]:
+    """SQL: the six-digit `district` column starts with `prefix`, as a range an index serves under any collation
+    (PostgreSQL's LIKE 'p%' uses a plain index only under the C collation)."""
+    return and_(district >= prefix.ljust(6, "0"), district <= prefix.ljust(6, "9"))
+
+
 def outside(principal: Principal, district: Any) -> ColumnElement[bool]:
     """SQL: `district` (a column) is not within the caller's jurisdiction."""
     assert principal.jurisdiction is not None
-    return or_(district.is_(None), not_(or_(*(district.like(f"{prefix}%") for prefix in principal.jurisdiction))))
+    return or_(district.is_(None), not_(or_(*(under(district, prefix) for prefix in principal.jurisdiction))))
 
 
 def visible(principal: Principal) -> ColumnElement[bool] | None:

@@ -191,8 +191,9 @@ def invalidated_candidates(connection: Connection, view: IndexView) -> list[Cand
         records = sorted(decided)
         masters = sorted({view.master_of[key] for key in records if key in view.master_of})
         reason = f"decision {row.id} ({row.decision}, {row.status}) was made on records that have changed since: {words}"
-        candidates.append(Candidate(f"invalidated:{row.id}", "invalidated", records, masters, reason, decision_id=int(row.id),
-                                    model_version_id=row.model_version_id, signals={"changed": float(len(changed))}))
+        left, right = (records[0], records[1]) if len(records) == 2 else (None, None)  # a pair's: explained on the new values
+        candidates.append(Candidate(f"invalidated:{row.id}", "invalidated", records, masters, reason, left, right, decision_id=int(row.id),
+                                    signals={"changed": float(len(changed))}))
     return candidates
 
 

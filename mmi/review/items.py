@@ -1,8 +1,9 @@
 """One review item in full: its records as written and standardised, the explanation, the graph, decisions.
 
 An item the caller may not see (a record outside their jurisdiction) is reported as not found, so that its
-existence does not leak either. The explanation is Splink's waterfall (mmi.review.explain), cached on the item
-the first time it is shown: the refresh clears it when the pair's score, records or model version change.
+existence does not leak either. The explanation is Splink's waterfall (mmi.review.explain), kept on the item by
+the refresh (or the first time it is shown); the refresh clears it when the pair's score, records or model
+version change.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import Connection, Engine, select, update
 from mmi.principal import Principal
 from mmi.review.access import can_see_all, require_reader
 from mmi.review.errors import NotFound
-from mmi.review.explain import explain_pair
+from mmi.review.explain import explain_pairs
 from mmi.review.graph import cluster_graph
 from mmi.review.models import Explanation, ItemDetail, PriorityFactor
 from mmi.review.priority import delivered_to
@@ -31,10 +32,11 @@ def item_detail(engine: Engine, principal: Principal, item_id: int) -> ItemDetai
     with engine.connect() as connection:
         row = visible_item(connection, principal, item_id)
         explanation = _cached_explanation(row)
-    if explanation is None and row.left_key and row.right_key:
-        explanation = explain_pair(engine, row.left_key, row.right_key, row.model_version_id)
-        with engine.begin() as connection:
-            connection.execute(update(review_item).where(review_item.c.id == item_id).values(explanation=explanation.model_dump_json()))
+    if explanation is None and row.left_key and row.right_key:  # not explained at the refresh (an item older than it)
+        explanation = item_explanation(engine, row)
+        if explanation is not None:
+            with engine.begin() as connection:
+                connection.execute(update(review_item).where(review_item.c.id == item_id).values(explanation=explanation.model_dump_json()))
     with engine.connect() as connection:
         return _detail(connection, row, explanation)
 
@@ -57,7 +59,10 @@ def item_explanation(engine: Engine, row: Any) -> Explanation | None:
     """What the item page shows as the explanation (cached or computed now); None for clusters."""
     if (cached := _cached_explanation(row)) is not None:
         return cached
-    return explain_pair(engine, row.left_key, row.right_key, row.model_version_id) if row.left_key and row.right_key else None
+    if not (row.left_key and row.right_key):
+        return None
+    found = explain_pairs(engine, [(row.left_key, row.right_key)], row.model_version_id)
+    return found.get((row.left_key, row.right_key))  # None: a record was withdrawn since
 
 
 def item_records(connection: Connection, row: Any) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, exists, func, select
 
 from mmi.principal import Principal
-from mmi.review.access import require_reader, visible
+from mmi.review.access import require_reader, under, visible
 from mmi.review.models import PriorityFactor, QueueFilters, QueueItem, QueuePage
 from mmi.review.refresh import refresh_queue
 from mmi.store.review_tables import review_item, review_item_record
@@ -40,7 +40,7 @@ def _conditions(principal: Principal, filters: QueueFilters) -> list[ColumnEleme
         conditions.append(review_item.c.band == filters.band)
     on_item = review_item_record.c.item_id == review_item.c.id
     if filters.district:
-        conditions.append(exists(select(1).where(and_(on_item, review_item_record.c.district.like(f"{filters.district}%")))))
+        conditions.append(exists(select(1).where(and_(on_item, under(review_item_record.c.district, filters.district)))))
     if filters.department:
         conditions.append(exists(select(1).where(and_(on_item, review_item_record.c.department == filters.department))))
     if (jurisdiction := visible(principal)) is not None:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import math
 
+import duckdb
+from splink.internals.waterfall_chart import records_to_waterfall_data
 from sqlalchemy import select
 
+from linkage.inputs import load_person_records
+from linkage.scoring import TrainedModel, scoring_linker
 from mmi.principal import Principal
 from mmi.review import explain_pair, item_detail, queue_page
+from mmi.review.explain import explain_pairs
 from mmi.review.models import QueueFilters
 from mmi.store.index_tables import match_pair, model_version
 from mmi.store.review_tables import review_item
@@ -48,6 +53,37 @@ def test_the_waterfall_equals_splinks_scores_and_the_models_weights_and_adds_up(
     assert math.isclose(explanation.prior_weight, math.log2(prior / (1 - prior)), rel_tol=1e-12)
     assert checked > 5 * len(chosen), "most comparisons were checked against the model's m and u"
     assert tf_seen, "some pair's name agreement is adjusted for how common the name is"
+
+
+def test_the_bars_are_those_of_splinks_own_waterfall_chart_for_the_pair(linked) -> None:  # type: ignore[no-untyped-def]
+    """Against Splink's own path, one pair at a time: `score_pair` and the waterfall chart's data."""
+    state = linked()
+    with state.engine.connect() as connection:
+        pairs = connection.execute(select(match_pair).order_by(match_pair.c.match_probability)).all()
+        row = connection.execute(select(model_version).where(model_version.c.is_current.is_(True))).one()
+    model = TrainedModel(json.loads(row.settings), json.loads(row.term_frequencies))
+    sample = pairs[:5] + pairs[-3:]
+    explained = explain_pairs(state.engine, [(pair.left_key, pair.right_key) for pair in sample], row.id)
+    for pair in sample:
+        duck = duckdb.connect()
+        load_person_records(state.engine, duck, "two", keys=[pair.left_key, pair.right_key])
+        for side, key in (("l", pair.left_key), ("r", pair.right_key)):
+            duck.execute(f"CREATE TABLE two_{side} AS SELECT * FROM two WHERE unique_id = ?", [key])
+        db_api, linker = scoring_linker(duck, "two", model)
+        [record] = linker.inference.score_pair(db_api.register("two_l"), db_api.register("two_r")).as_record_list()
+        bars = records_to_waterfall_data([record], linker._settings_obj, hide_details=False)
+        ours = explained[(pair.left_key, pair.right_key)]
+        assert math.isclose(ours.prior_weight, bars[0]["log2_bayes_factor"], rel_tol=1e-12)
+        assert math.isclose(ours.match_weight, bars[-1]["log2_bayes_factor"], rel_tol=1e-9, abs_tol=1e-9)
+        splink = {bar["column_name"]: bar for bar in bars[1:-1]}
+        for comparison in ours.comparisons:
+            bar = splink[comparison.name]
+            assert (comparison.level, comparison.comparison_vector_value) == (bar["label_for_charts"], bar["comparison_vector_value"])
+            assert math.isclose(comparison.weight, bar["log2_bayes_factor"], rel_tol=1e-9, abs_tol=1e-9)
+            tf = splink.get(f"tf_{comparison.name}")
+            assert math.isclose(comparison.tf_weight, tf["log2_bayes_factor"] if tf else 0.0, rel_tol=1e-9, abs_tol=1e-9)
+            assert comparison.values == {"left": bar["value_l"], "right": bar["value_r"]}
+        duck.close()
 
 
 def _level(levels: list[dict], vector_value: int) -> dict:  # type: ignore[type-arg]

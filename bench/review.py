@@ -46,9 +46,9 @@ from mmi.config import load_settings
 from mmi.principal import Principal
 from mmi.review import QueueFilters, item_detail, queue_page
 from mmi.review.refresh import explain_pending, summary
-from mmi.store.batches import bulk_insert
 from mmi.store.database import open_store
 from mmi.store.index_tables import master_xref
+from mmi.store.landing import bulk_insert
 from mmi.store.review_tables import review_explanation, review_item, review_item_record
 from mmi.store.tables import source_record
 

@@ -20,7 +20,7 @@ from mmi.review.candidates import Candidate, IndexView, all_candidates, read_ind
 from mmi.review.explain import explain_pairs
 from mmi.review.models import RefreshReport
 from mmi.review.priority import delivered_to, prioritise, services_of
-from mmi.store.batches import bulk_insert
+from mmi.store.landing import bulk_insert
 from mmi.store.review_tables import review_explanation, review_item, review_item_record
 
 EXPLAIN_BATCH = 5000  # pairs per Splink prediction (about 0.5 ms a pair, plus 0.3 s to set up)

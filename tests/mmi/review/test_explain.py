@@ -9,8 +9,8 @@ import duckdb
 from splink.internals.waterfall_chart import records_to_waterfall_data
 from sqlalchemy import select
 
-from linkage.inputs import load_person_records
 from linkage.scoring import TrainedModel, scoring_linker
+from mmi.index.inputs import load_person_records
 from mmi.principal import Principal
 from mmi.review import explain_pair, item_detail, queue_page
 from mmi.review.explain import explain_pairs

@@ -45,10 +45,11 @@ from mmi.api import api_settings, create_app, ensure_keys, issue_token
 from mmi.config import load_settings
 from mmi.principal import Principal
 from mmi.review import QueueFilters, item_detail, queue_page
-from mmi.review.refresh import explain_pending
-from mmi.store.batches import bulk_insert
+from mmi.review.refresh import explain_pending, summary
 from mmi.store.database import open_store
-from mmi.store.review_tables import review_item, review_item_record
+from mmi.store.index_tables import master_xref
+from mmi.store.landing import bulk_insert
+from mmi.store.review_tables import review_explanation, review_item, review_item_record
 from mmi.store.tables import source_record
 
 STEWARD = Principal("bench-steward", "steward")
@@ -96,24 +97,31 @@ def run(feeds: Path, url: str, items: int, repeat: int) -> dict[str, Any]:
 
 
 def seed_queue(engine: Engine, target: int, rng: random.Random) -> int:
-    """Open items up to `target`: pairs of real current records, with the departments and districts of both."""
+    """Open items up to `target`: pairs of real current records (clusters: a real master and its records), with
+    the departments and districts of their records."""
     with engine.connect() as connection:
         have = connection.execute(select(func.count()).select_from(review_item).where(review_item.c.status == "open")).scalar_one()
-        records = connection.execute(select(source_record.c.department, source_record.c.source_key, source_record.c.current_district)
-                                     .where(source_record.c.is_current.is_(True))).all()
+        districts = {f"{d}|{k}": district for d, k, district in connection.execute(
+            select(source_record.c.department, source_record.c.source_key, source_record.c.current_district).where(source_record.c.is_current.is_(True)))}
+        master_of = {f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))}
         model = connection.execute(text("SELECT id FROM model_version WHERE is_current")).scalar()
-    now, batch = dt.datetime.now(dt.UTC), f"bench-{uuid.uuid4().hex[:8]}"
+    members: dict[str, list[str]] = {}
+    for key, master in sorted(master_of.items()):
+        members.setdefault(master, []).append(key)
+    keys, now, batch = sorted(districts), dt.datetime.now(dt.UTC), f"bench-{uuid.uuid4().hex[:8]}"
     items, places = [], []
     for number in range(target - have):
-        left, right = sorted(rng.sample(records, 2))
         kind = rng.choices([kind for kind, _ in KINDS], [weight for _, weight in KINDS])[0]
-        keys = [f"{left.department}|{left.source_key}", f"{right.department}|{right.source_key}"]
-        p = rng.uniform(0.5, 0.999)
-        items.append({"item_key": f"{batch}:{number}", "kind": kind, "status": "open", "left_key": keys[0], "right_key": keys[1],
-                      "records": json.dumps(keys), "masters": json.dumps([]), "match_probability": p, "match_weight": 0.0,
+        pair = sorted(rng.sample(keys, 2))
+        master = master_of.get(pair[0]) if kind == "cluster" else None
+        records = members[master] if master else pair
+        items.append({"item_key": f"{batch}:{number}", "kind": kind, "status": "open", "left_key": None if master else pair[0],
+                      "right_key": None if master else pair[1], "master_id": master, "records": json.dumps(records),
+                      "masters": json.dumps([master] if master else []), "match_probability": rng.uniform(0.5, 0.999), "match_weight": 0.0,
                       "model_version_id": model, "band": "middle", "priority": round(rng.lognormvariate(0, 1), 6),
                       "reason": "benchmark item", "factors": "[]", "opened_at": now, "refreshed_at": now})
-        places.append([(keys[0], left.department, left.current_district), (keys[1], right.department, right.current_district)])
+        places.append([(key, key.partition("|")[0], districts.get(key)) for key in records])
+        items[-1].update(summary(places[-1]))
     with engine.begin() as connection:
         for start in range(0, len(items), 20_000):
             bulk_insert(connection, review_item, items[start:start + 20_000])
@@ -157,7 +165,7 @@ def _items(engine: Engine, count: int, offset: int, *, forget: bool = False) -> 
         ids = list(connection.execute(select(review_item.c.id).where(review_item.c.status == "open", review_item.c.left_key.is_not(None))
                                       .order_by(review_item.c.id).offset(offset).limit(count)).scalars())
         if forget:
-            connection.execute(review_item.update().where(review_item.c.id.in_(ids)).values(explanation=None))
+            connection.execute(review_explanation.delete().where(review_explanation.c.item_id.in_(ids)))
     return ids
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import jwt
 
 from mmi.api.settings import ROLES, ApiSettings
-from mmi.errors import ConfigError
 from mmi.principal import Principal
+from schemas.errors import ConfigError, MMIError
 
 __all__ = ["KeySet", "Principal", "Unauthorized", "parse_jurisdiction", "verify_token"]
 
@@ -27,7 +27,7 @@ ASYMMETRIC = {"RS256", "ES256"}
 _PREFIX = re.compile(r"^[0-9]{1,6}$")
 
 
-class Unauthorized(Exception):
+class Unauthorized(MMIError):
     """The request carries no acceptable token (HTTP 401)."""
 
 

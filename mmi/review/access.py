@@ -2,8 +2,8 @@
 
 Roles: `steward` decides; `steward`, `auditor` and `admin` read; anyone else (a subscriber's token) is refused.
 Jurisdiction: a caller whose token names district prefixes sees an item only if every record of it lives within
-them; a record with no district is seen only by callers without a jurisdiction. Checked in SQL, on the
-item's rows in `review_item_record`, so paging and counting never load what the caller may not see.
+them; a record with no district is seen only by callers without a jurisdiction. Checked in SQL, on the item's
+row (see `visible`), so paging and counting never load what the caller may not see.
 """
 
 from __future__ import annotations
@@ -43,11 +43,21 @@ def outside(principal: Principal, district: Any) -> ColumnElement[bool]:
 
 
 def visible(principal: Principal) -> ColumnElement[bool] | None:
-    """SQL condition on `review_item`: every record of the item is within the caller's jurisdiction."""
+    """SQL condition on `review_item`: every record of the item is within the caller's jurisdiction.
+
+    Checked on the item's own row: its lowest and highest district both within the jurisdiction is exact for one
+    prefix (a prefix is a contiguous range) and for items of two records; only a cluster spread over two of
+    several prefixes needs its records looked at one by one."""
     if principal.jurisdiction is None:
         return None
-    return not_(exists(select(1).where(and_(review_item_record.c.item_id == review_item.c.id,
-                                            outside(principal, review_item_record.c.district)))))
+    low, high = review_item.c.district_low, review_item.c.district_high
+    ranges = principal.jurisdiction
+    ends_within = and_(or_(*(under(low, prefix) for prefix in ranges)), or_(*(under(high, prefix) for prefix in ranges)))
+    if len(ranges) == 1:
+        return ends_within
+    one_range = or_(*(and_(under(low, prefix), under(high, prefix)) for prefix in ranges))
+    spread = not_(exists(select(1).where(review_item_record.c.item_id == review_item.c.id, outside(principal, review_item_record.c.district))))
+    return and_(ends_within, or_(review_item.c.record_count <= 2, one_range, spread))
 
 
 def can_see_all(principal: Principal, districts: list[str | None]) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mmi.errors import MMIError
+from schemas.errors import MMIError
 
 
 class ReviewError(MMIError):

@@ -1,6 +1,6 @@
 """Why a pair scored as it did: Splink's own waterfall for the pair, under the model version that scored it.
 
-The pairs' current records are loaded exactly as linkage loads them (linkage.inputs) and scored by Splink's
+The pairs' current records are loaded exactly as linkage loads them (mmi.index.inputs) and scored by Splink's
 `predict_within` with the model version's settings and frozen term frequencies (linkage.scoring), keeping
 Splink's intermediate columns (what its `score_pair` keeps); the waterfall is read off the prediction row as
 Splink's waterfall chart reads it (`splink.internals.waterfall_chart`): the prior, each comparison's level and
@@ -27,8 +27,8 @@ from splink.internals.comparison import Comparison
 from splink.internals.misc import prob_to_match_weight
 from sqlalchemy import Engine, select
 
-from linkage.inputs import load_person_records
 from linkage.scoring import UNTRAINED_WARNING, TrainedModel, scoring_linker
+from mmi.index.inputs import load_person_records
 from mmi.review.errors import NotFound
 from mmi.review.models import ComparisonWeight, Explanation
 from mmi.store.index_tables import model_version

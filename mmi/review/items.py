@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from mmi.principal import Principal
 from mmi.review.access import can_see_all, require_reader
@@ -23,7 +23,7 @@ from mmi.review.priority import delivered_to
 from mmi.review.records import record_views
 from mmi.review.views import decision_view
 from mmi.store.index_tables import link_conflict, linkage_run, master_xref
-from mmi.store.review_tables import review_decision, review_item, review_item_record
+from mmi.store.review_tables import review_decision, review_explanation, review_item, review_item_record
 
 
 def item_detail(engine: Engine, principal: Principal, item_id: int) -> ItemDetail:
@@ -36,14 +36,16 @@ def item_detail(engine: Engine, principal: Principal, item_id: int) -> ItemDetai
         explanation = item_explanation(engine, row)
         if explanation is not None:
             with engine.begin() as connection:
-                connection.execute(update(review_item).where(review_item.c.id == item_id).values(explanation=explanation.model_dump_json()))
+                connection.execute(delete(review_explanation).where(review_explanation.c.item_id == item_id))
+                connection.execute(insert(review_explanation).values(item_id=item_id, explanation=explanation.model_dump_json()))
     with engine.connect() as connection:
         return _detail(connection, row, explanation)
 
 
 def visible_item(connection: Connection, principal: Principal, item_id: int) -> Any:
     """The item's row; NotFound if there is none or the caller may not see one of its records."""
-    row = connection.execute(select(review_item).where(review_item.c.id == item_id)).first()
+    explained = review_item.outerjoin(review_explanation, review_explanation.c.item_id == review_item.c.id)
+    row = connection.execute(select(review_item, review_explanation.c.explanation).select_from(explained).where(review_item.c.id == item_id)).first()
     if row is not None:
         districts = connection.execute(select(review_item_record.c.district).where(review_item_record.c.item_id == item_id)).scalars().all()
         if can_see_all(principal, list(districts)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, exists, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from mmi.principal import Principal
 from mmi.review.access import require_reader, under, visible
@@ -24,11 +24,14 @@ def queue_page(engine: Engine, principal: Principal, filters: QueueFilters | Non
     require_reader(principal)
     conditions = _conditions(principal, filters or QueueFilters())
     limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
-    query = select(*_LISTED).where(*conditions).order_by(review_item.c.priority.desc(), review_item.c.id).limit(limit).offset(offset)
+    # The page's IDs first, from the (status, priority, id) index alone, then their rows: a deep page skips index
+    # entries, not wide rows. Ties in priority go newest first, so the whole order is the index's, read backwards.
+    page = select(review_item.c.id).where(*conditions).order_by(review_item.c.priority.desc(), review_item.c.id.desc()).limit(limit).offset(offset)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
+        ids = list(connection.execute(page).scalars())
+        rows = sorted(connection.execute(select(*_LISTED).where(review_item.c.id.in_(ids))).all(), key=lambda row: (-row.priority, -row.id))
         total = connection.execute(select(func.count()).select_from(review_item).where(*conditions)).scalar_one()
-        places = _places(connection, [row.id for row in rows])
+        places = _places(connection, ids)
     return QueuePage(items=[_item(row._asdict(), places.get(row.id, [])) for row in rows], total=total)
 
 
@@ -38,11 +41,12 @@ def _conditions(principal: Principal, filters: QueueFilters) -> list[ColumnEleme
         conditions.append(review_item.c.kind == filters.kind)
     if filters.band:
         conditions.append(review_item.c.band == filters.band)
-    on_item = review_item_record.c.item_id == review_item.c.id
+    # Filters on the items' records as sets of item IDs, found on their own indexes (district, department).
+    records = review_item_record.c
     if filters.district:
-        conditions.append(exists(select(1).where(and_(on_item, under(review_item_record.c.district, filters.district)))))
+        conditions.append(review_item.c.id.in_(select(records.item_id).where(under(records.district, filters.district))))
     if filters.department:
-        conditions.append(exists(select(1).where(and_(on_item, review_item_record.c.department == filters.department))))
+        conditions.append(review_item.c.departments.contains(f",{filters.department},", autoescape=True))
     if (jurisdiction := visible(principal)) is not None:
         conditions.append(jurisdiction)
     return conditions

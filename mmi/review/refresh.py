@@ -20,8 +20,8 @@ from mmi.review.candidates import Candidate, IndexView, all_candidates, read_ind
 from mmi.review.explain import explain_pairs
 from mmi.review.models import RefreshReport
 from mmi.review.priority import delivered_to, prioritise, services_of
-from mmi.store.batches import bulk_insert
-from mmi.store.review_tables import review_item, review_item_record
+from mmi.store.landing import bulk_insert
+from mmi.store.review_tables import review_explanation, review_item, review_item_record
 
 EXPLAIN_BATCH = 5000  # pairs per Splink prediction (about 0.5 ms a pair, plus 0.3 s to set up)
 _CHANGES_EXPLANATION = ("match_probability", "match_weight", "model_version_id", "records")
@@ -48,8 +48,9 @@ def refresh_queue(engine: Engine, *, now: dt.datetime | None = None) -> RefreshR
 def explain_pending(engine: Engine, batch: int = EXPLAIN_BATCH) -> int:
     """Keep Splink's explanation on every open pair or conflict that has none yet (new, or its score changed), a
     batch of pairs per prediction, so that an item page reads it instead of scoring; returns how many were kept."""
-    query = (select(review_item.c.id, review_item.c.left_key, review_item.c.right_key, review_item.c.model_version_id)
-             .where(review_item.c.status == "open", review_item.c.left_key.is_not(None), review_item.c.explanation.is_(None))
+    unexplained = review_item.outerjoin(review_explanation, review_explanation.c.item_id == review_item.c.id)
+    query = (select(review_item.c.id, review_item.c.left_key, review_item.c.right_key, review_item.c.model_version_id).select_from(unexplained)
+             .where(review_item.c.status == "open", review_item.c.left_key.is_not(None), review_explanation.c.item_id.is_(None))
              .order_by(review_item.c.model_version_id, review_item.c.id))
     with engine.connect() as connection:
         pending = connection.execute(query).all()
@@ -59,11 +60,10 @@ def explain_pending(engine: Engine, batch: int = EXPLAIN_BATCH) -> int:
         for version in sorted({row.model_version_id for row in chunk}, key=lambda v: v or 0):
             rows = [row for row in chunk if row.model_version_id == version]
             explained = explain_pairs(engine, [(row.left_key, row.right_key) for row in rows], version)
-            values = [{"key": row.id, "explanation": explained[(row.left_key, row.right_key)].model_dump_json()}
+            values = [{"item_id": row.id, "explanation": explained[(row.left_key, row.right_key)].model_dump_json()}
                       for row in rows if (row.left_key, row.right_key) in explained]
-            if values:
-                with engine.begin() as connection:
-                    connection.execute(update(review_item).where(review_item.c.id == bindparam("key")), values)
+            with engine.begin() as connection:
+                _insert(connection, review_explanation, values)
             kept += len(values)
     return kept
 
@@ -76,16 +76,26 @@ def _candidate_rows(connection: Connection, view: IndexView, candidates: list[Ca
     rows = []
     for candidate in candidates:
         priority, factors = prioritise(candidate, view, reached, services, now.date())
+        places = [(key, key.partition("|")[0], (view.records.get(key) or {}).get("current_district")) for key in candidate.records]
         rows.append({
             "item_key": candidate.item_key, "kind": candidate.kind, "left_key": candidate.left_key, "right_key": candidate.right_key,
             "master_id": candidate.master_id, "records": json.dumps(candidate.records), "masters": json.dumps(candidate.masters),
             "match_probability": candidate.match_probability, "match_weight": candidate.match_weight,
             "model_version_id": candidate.model_version_id, "band": _band(candidate, view), "priority": priority,
             "reason": candidate.reason, "factors": json.dumps([factor.model_dump() for factor in factors], ensure_ascii=False),
-            "decision_id": candidate.decision_id,
-            "_records": [(key, key.partition("|")[0], (view.records.get(key) or {}).get("current_district")) for key in candidate.records],
+            "decision_id": candidate.decision_id, **summary(places),
+            "_records": places,
         })
     return rows
+
+
+def summary(places: list[tuple[str, str, str | None]]) -> dict[str, Any]:
+    """An item's record summary columns from its (key, department, district) records."""
+    districts = [district for _key, _department, district in places]
+    known = None not in districts and bool(districts)
+    return {"record_count": len(places), "district_low": min(districts) if known else None,  # type: ignore[type-var]
+            "district_high": max(districts) if known else None,  # type: ignore[type-var]
+            "departments": "," + ",".join(sorted({department for _key, department, _district in places})) + ","}
 
 
 def _band(candidate: Candidate, view: IndexView) -> str | None:
@@ -105,7 +115,7 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
                                            "refreshed_run_id": run_id, "refreshed_at": now} for row in fresh])
     fresh_keys = {row["item_key"] for row in fresh}
     ids = {key: item_id for key, item_id in connection.execute(select(review_item.c.item_key, review_item.c.id)) if key in fresh_keys}
-    changed, reopened = [], 0
+    changed, unexplained, reopened = [], [], 0
     for row in rows:
         old = existing.get(row["item_key"])
         if old is None:
@@ -117,11 +127,14 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
         else:
             values |= {"status": old.status, "resolved_at": old.resolved_at, "resolution": old.resolution, "opened_at": old.opened_at,
                        "opened_run_id": old.opened_run_id}
-        values["explanation"] = None if any(getattr(old, name) != values[name] for name in _CHANGES_EXPLANATION) else old.explanation
+        if any(getattr(old, name) != values[name] for name in _CHANGES_EXPLANATION):
+            unexplained.append(old.id)
         changed.append(values)
         ids[row["item_key"]] = old.id
     if changed:
         connection.execute(update(review_item).where(review_item.c.id == bindparam("key")), changed)
+    for start in range(0, len(unexplained), 500):  # their scores or records changed: explained again below
+        connection.execute(delete(review_explanation).where(review_explanation.c.item_id.in_(unexplained[start:start + 500])))
     _write_records(connection, rows, ids, fresh_keys)
     return len(fresh) + reopened
 

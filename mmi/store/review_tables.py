@@ -4,8 +4,9 @@
   invalidated), named by a stable `item_key` so that a refresh after each link run updates the same row: an item
   keeps its ID while it stays in the queue, and leaves (status `resolved`, with why) when the index no longer
   raises it. `priority` is harm x uncertainty; `factors` says what it is made of, for the page.
-- `review_item_record`: the records of each item with their department and district: what the queue filters
-  on (department, district prefix) and what a steward's jurisdiction is checked against, by index, not by JSON.
+- `review_item_record`: the records of each item with their department and district: what the district filter
+  finds items by, on an index. The item's row keeps their summary (lowest and highest district, departments),
+  which is what a jurisdiction and the department filter are checked against without a join.
 - `review_decision`: each decision with who, when, why, the model version and the explanation the steward saw,
   a hash of the compared values and the record versions it was made on (a new version makes it `invalidated`
   in the queue). A decision on a published master is `proposed` until a different steward approves or rejects
@@ -14,7 +15,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
 
 from mmi.store.index_tables import MASTER_ID, RECORD_KEY
 from mmi.store.tables import Id, UTCDateTime, metadata
@@ -35,10 +36,14 @@ review_item = Table(
     Column("match_weight", Float),
     Column("model_version_id", Id, ForeignKey("model_version.id")),
     Column("band", String(8)),  # low, middle, high: where the score sits
+    # From the records, for filtering in the item's own row (review_item_record holds them one by one):
+    Column("record_count", Integer, nullable=False),
+    Column("district_low", String(6)),  # the lowest and highest district of its records; NULL if one has none
+    Column("district_high", String(6)),
+    Column("departments", String(200), nullable=False),  # ",health,public_security,": the departments of its records
     Column("priority", Float, nullable=False),
     Column("reason", Text, nullable=False),  # in words
     Column("factors", Text, nullable=False),  # JSON list of {name, value, note}
-    Column("explanation", Text),  # JSON: the pair's waterfall, cached on first view (Splink takes ~0.2 s to score one pair)
     Column("decision_id", Id),  # invalidated items: the decision whose records changed (no FK: the tables refer to each other)
     Column("opened_at", UTCDateTime, nullable=False),
     Column("opened_run_id", Id, ForeignKey("linkage_run.id")),
@@ -48,6 +53,17 @@ review_item = Table(
     Column("resolution", String(32)),  # decided, gone (the index no longer raises it)
     Index("ix_review_item_status_priority", "status", "priority", "id"),
     Index("ix_review_item_kind_status", "kind", "status"),
+    Index("ix_review_item_status_district_low", "status", "district_low", "district_high", "record_count"),
+    Index("ix_review_item_status_departments", "status", "departments"),
+)
+
+# Splink's waterfall for a pair or conflict item, kept by the refresh (scoring one pair alone takes Splink ~0.3 s):
+# apart from the item's row, so that scans of the queue read narrow rows.
+review_explanation = Table(
+    "review_explanation",
+    metadata,
+    Column("item_id", Id, ForeignKey("review_item.id"), primary_key=True, autoincrement=False),
+    Column("explanation", Text, nullable=False),  # JSON (mmi.review.models.Explanation)
 )
 
 review_item_record = Table(

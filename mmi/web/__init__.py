@@ -16,9 +16,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from mmi.config import Settings
-from mmi.exchange.subscriptions import exchange_settings
-from mmi.web.guard import WebContext
-from mmi.web.settings import web_settings
 
 STATIC = Path(__file__).with_name("static")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; "
@@ -27,7 +24,10 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Serve the pages from `app`, which already carries the API's context (engine, keys, token settings)."""
+    from mmi.exchange.subscriptions import exchange_settings
     from mmi.web import pages, signin
+    from mmi.web.guard import WebContext
+    from mmi.web.settings import web_settings
 
     api_context = app.state.context
     app.state.web = WebContext(api_context.engine, api_context.api, api_context.keys, web_settings(settings),

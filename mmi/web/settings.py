@@ -1,4 +1,4 @@
-"""The web pages' settings, from the config's `[web]` table.
+"""The web pages' settings, from the config's `[web]` table (read once by mmi.config, like every section).
 
 ```toml
 [web]
@@ -12,14 +12,18 @@ secure_cookies = "auto"                # true, false, or "auto": Secure when the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mmi.config import Settings
-from mmi.errors import ConfigError
+from mmi.sections import read_section
+from schemas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mmi.config import Settings
 
 _SECONDS = ("idle_timeout_seconds", "session_max_seconds", "login_code_seconds")
-_KEYS = {"public_url", "secure_cookies", *_SECONDS}
 
 
 @dataclass(frozen=True)
@@ -28,25 +32,34 @@ class WebSettings:
     idle_timeout_seconds: int = 1800
     session_max_seconds: int = 43200
     login_code_seconds: int = 300
-    secure_cookies: bool | None = None  # None: follow the request's scheme
+    secure_cookies: bool | None = None  # None ("auto" in the file): follow the request's scheme
+
+
+@dataclass(frozen=True)
+class _WebTable:
+    """[web] as the file has it (secure_cookies may be the string "auto")."""
+
+    public_url: str = "http://127.0.0.1:8700"
+    idle_timeout_seconds: int = 1800
+    session_max_seconds: int = 43200
+    login_code_seconds: int = 300
+    secure_cookies: Any = "auto"
 
 
 def web_settings(settings: Settings) -> WebSettings:
-    section: dict[str, Any] = settings.raw.get("web", {})
-    if unknown := set(section) - _KEYS:
-        raise ConfigError(f"[web] has unknown keys {sorted(unknown)}: it takes {sorted(_KEYS)}")
+    """The pages' section of settings read once (mmi.config); the defaults where the file has no [web]."""
+    return settings.web or WebSettings()
+
+
+def read_web(table: Any, base: Path) -> WebSettings:
+    """`[web]`; ConfigError names the key to fix."""
+    read = read_section(_WebTable, table, "web", base)
     for key in _SECONDS:
-        value = section.get(key, 1)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        value = getattr(read, key)
+        if isinstance(value, bool) or value <= 0:
             raise ConfigError(f"[web] {key} = {value!r}: give a positive number of seconds")
-    secure = section.get("secure_cookies", "auto")
-    if secure not in (True, False, "auto"):
-        raise ConfigError(f'[web] secure_cookies = {secure!r}: give true, false or "auto"')
-    defaults = WebSettings()
-    return WebSettings(
-        public_url=str(section.get("public_url", defaults.public_url)).rstrip("/"),
-        idle_timeout_seconds=section.get("idle_timeout_seconds", defaults.idle_timeout_seconds),
-        session_max_seconds=section.get("session_max_seconds", defaults.session_max_seconds),
-        login_code_seconds=section.get("login_code_seconds", defaults.login_code_seconds),
-        secure_cookies=None if secure == "auto" else bool(secure),
-    )
+    if read.secure_cookies not in (True, False, "auto"):
+        raise ConfigError(f'[web] secure_cookies = {read.secure_cookies!r}: give true, false or "auto"')
+    values = dataclasses.asdict(read) | {"public_url": read.public_url.rstrip("/"),
+                                         "secure_cookies": None if read.secure_cookies == "auto" else read.secure_cookies}
+    return WebSettings(**values)

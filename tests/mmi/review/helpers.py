@@ -12,9 +12,10 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import Engine, insert, select
 
-from linkage.inputs import RECORDS, load_person_records
+from linkage.inputs import RECORDS
 from linkage.scoring import TrainedModel, train_model
 from mmi.config import Settings
+from mmi.index.inputs import load_person_records
 from mmi.ingest import ingest
 from mmi.store.database import open_store
 from mmi.store.index_tables import link_conflict, linkage_run, master_xref, match_pair

@@ -9,14 +9,14 @@ import duckdb
 from splink.internals.waterfall_chart import records_to_waterfall_data
 from sqlalchemy import select
 
-from linkage.inputs import load_person_records
 from linkage.scoring import TrainedModel, scoring_linker
+from mmi.index.inputs import load_person_records
 from mmi.principal import Principal
 from mmi.review import explain_pair, item_detail, queue_page
 from mmi.review.explain import explain_pairs
 from mmi.review.models import QueueFilters
 from mmi.store.index_tables import match_pair, model_version
-from mmi.store.review_tables import review_item
+from mmi.store.review_tables import review_explanation
 
 
 def test_the_waterfall_equals_splinks_scores_and_the_models_weights_and_adds_up(linked) -> None:  # type: ignore[no-untyped-def]
@@ -103,6 +103,6 @@ def test_an_item_shows_the_explanation_and_keeps_it_for_the_next_view(linked) ->
     assert [view.key for view in shown.records] == item.records
     assert all(view.raw and view.fields for view in shown.records) and shown.records[0].differing
     with state.engine.connect() as connection:
-        cached = connection.execute(select(review_item.c.explanation).where(review_item.c.id == item.id)).scalar_one()
+        cached = connection.execute(select(review_explanation.c.explanation).where(review_explanation.c.item_id == item.id)).scalar_one()
     assert json.loads(cached) == json.loads(shown.explanation.model_dump_json())
     assert item_detail(state.engine, steward, item.id).explanation == shown.explanation

@@ -31,10 +31,13 @@ def upgrade() -> None:
     sa.Column('match_weight', sa.Float(), nullable=True),
     sa.Column('model_version_id', Id, nullable=True),
     sa.Column('band', sa.String(length=8), nullable=True),
+    sa.Column('record_count', sa.Integer(), nullable=False),
+    sa.Column('district_low', sa.String(length=6), nullable=True),
+    sa.Column('district_high', sa.String(length=6), nullable=True),
+    sa.Column('departments', sa.String(length=200), nullable=False),
     sa.Column('priority', sa.Float(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('factors', sa.Text(), nullable=False),
-    sa.Column('explanation', sa.Text(), nullable=True),
     sa.Column('decision_id', Id, nullable=True),
     sa.Column('opened_at', sa.DateTime(), nullable=False),
     sa.Column('opened_run_id', Id, nullable=True),
@@ -51,6 +54,15 @@ def upgrade() -> None:
     with op.batch_alter_table('review_item', schema=None) as batch_op:
         batch_op.create_index('ix_review_item_kind_status', ['kind', 'status'], unique=False)
         batch_op.create_index('ix_review_item_status_priority', ['status', 'priority', 'id'], unique=False)
+        batch_op.create_index('ix_review_item_status_district_low', ['status', 'district_low', 'district_high', 'record_count'], unique=False)
+        batch_op.create_index('ix_review_item_status_departments', ['status', 'departments'], unique=False)
+
+    op.create_table('review_explanation',
+    sa.Column('item_id', Id, autoincrement=False, nullable=False),
+    sa.Column('explanation', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['review_item.id'], name=op.f('fk_review_explanation_item_id_review_item')),
+    sa.PrimaryKeyConstraint('item_id', name=op.f('pk_review_explanation'))
+    )
 
     op.create_table('review_decision',
     sa.Column('id', Id, autoincrement=True, nullable=False),
@@ -99,5 +111,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ('review_item_record', 'review_decision', 'review_item'):
+    for table in ('review_item_record', 'review_explanation', 'review_decision', 'review_item'):
         op.drop_table(table)

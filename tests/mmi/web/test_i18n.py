@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import typing
 
+from connectors.registry import DEPARTMENTS
 from mmi.review.models import DecisionKind, DecisionStatus, ItemKind, ScoreBand
 from mmi.web.i18n import LANGUAGES, catalogue
 from mmi.web.rendering import TEMPLATES
-from schemas.canonical import DEPARTMENTS, PERSON_FIELDS
+from schemas.canonical import PERSON_FIELDS
 from tests.mmi.web.server import Served, csrf_of
 
 _LITERAL = re.compile(r"""\bt\(\s*'([^']+)'\s*[,)]""")

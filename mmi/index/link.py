@@ -37,7 +37,6 @@ from mmi.index.inputs import load_person_records
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
 from mmi.index.workspace import Workspace
 from mmi.index.writes import write_changes
-from mmi.review.refresh import refresh_queue
 from mmi.store.index_tables import linkage_run, master_record
 
 
@@ -79,6 +78,8 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
+    from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
+
     refresh_queue(engine)  # the stewards' queue follows the index: resolved items leave, new ones arrive
     report.seconds = round(time.monotonic() - started, 2)
     return report

@@ -78,9 +78,7 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
-    # Imported here: mmi.review reads the index (mmi.review.explain imports mmi.index.inputs, which loads this
-    # package), so a module-level import made `import mmi.review` (and `mmi serve`) fail on the cycle.
-    from mmi.review.refresh import refresh_queue
+    from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
 
     refresh_queue(engine)  # the stewards' queue follows the index: resolved items leave, new ones arrive
     report.seconds = round(time.monotonic() - started, 2)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from linkage.scoring import TrainedModel
 from mmi.config import Settings
+from mmi.exchange.subscriptions import Subscription, exchange_settings
 from mmi.index import link_index
 from mmi.index.model_versions import save_model_version
 from mmi.ingest import ingest
@@ -24,7 +25,7 @@ from tests.mmi.review.helpers import train_on
 
 PEOPLE = 1500
 # Every district: a subscriber that receives every master, so that any master a test decides on is published.
-EVERYWHERE = {"department": "statistics", "jurisdiction": [str(digit) for digit in range(1, 10)], "fields": ["name", "current_district"]}
+EVERYWHERE = Subscription("everywhere", "statistics", tuple(str(digit) for digit in range(1, 10)), ("name", "current_district"))
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,9 @@ def linked(review_feeds: Path, review_model: TrainedModel, tmp_path: Path, store
     copy = tmp_path / "feeds"
     shutil.copytree(review_feeds, copy)
     settings = _settings(copy, tmp_path, store_url)
-    settings = dataclasses.replace(settings, raw={**settings.raw, "subscribers": {**settings.raw.get("subscribers", {}), "everywhere": EVERYWHERE}})
+    exchange = exchange_settings(settings)
+    everywhere = {**exchange.subscriptions, "everywhere": EVERYWHERE}
+    settings = dataclasses.replace(settings, exchange=dataclasses.replace(exchange, subscriptions=everywhere))
     engine = open_store(settings.store_url)
     save_model_version(engine, review_model, "tests", {"records": "fixture"})
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline clean
+.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline bench-review clean
 
 install: $(VENV)/.installed
 
@@ -56,6 +56,9 @@ bench-grid: install
 # mmi ingest + first mmi link against the plain-Splink baseline on the same feeds (20,000 people, twins 5%, namesakes 6%).
 bench-versus-baseline: install
 	$(BIN)/python -m bench.versus_baseline
+
+bench-review: install
+	$(BIN)/python -m bench.review
 
 # Formats the tree with the settings of pyproject's [tool.ruff.format].
 format: install

@@ -82,6 +82,9 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
+    from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
+
+    refresh_queue(engine)  # the stewards' queue follows the index: resolved items leave, new ones arrive
     report.seconds = round(time.monotonic() - started, 2)
     return report
 

@@ -242,16 +242,17 @@ def _answers(url: str) -> bool:
 
 def check_what_ran(airflow: Airflow, queues: dict[str, str], feeds: dict[str, str]) -> None:
     """Each task ran on its queue and went through Celery; the store holds the linked index and the change sets."""
-    tasks = airflow.query("SELECT dag_id, task_id, state, queue FROM task_instance")
-    assert {try_number for (try_number,) in airflow.query("SELECT try_number FROM task_instance")} == {1}  # no retries
+    # Finished tasks only: an hourly ingest DAG may have just been scheduled again if the test crossed its minute.
+    tasks = airflow.query("SELECT dag_id, task_id, state, queue FROM task_instance WHERE end_date IS NOT NULL")
+    assert {n for (n,) in airflow.query("SELECT try_number FROM task_instance WHERE end_date IS NOT NULL")} == {1}  # no retries
     # A linkage run started by a later ingest's Asset may find everything linked already: it skips (no event).
     assert {dag_id for dag_id, _task, state, _queue in tasks if state == "success"} == ALL_DAGS
     for dag_id, task_id, state, queue in tasks:
         assert state in ("success", "skipped"), (dag_id, task_id, state)
         assert queue == (queues["linkage"] if dag_id == "link_master_index" else queues["default"]), (dag_id, task_id, queue)
     # Celery's own record of what its workers ran (the result backend, in the metadata database): one per task try.
-    celery_results = airflow.query("SELECT status FROM celery_taskmeta")
-    assert len(celery_results) == len(tasks) and {status for (status,) in celery_results} == {"SUCCESS"}
+    celery_results = [status for (status,) in airflow.query("SELECT status FROM celery_taskmeta")]
+    assert celery_results.count("SUCCESS") == len(tasks) and "FAILURE" not in celery_results
     store = open_store(feeds["MMI_STORE_URL"])
     try:
         with store.connect() as connection:

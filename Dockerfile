@@ -8,7 +8,6 @@ COPY mmi mmi
 COPY connectors connectors
 COPY linkage linkage
 COPY schemas schemas
-COPY synthetic synthetic
 COPY dags dags
 RUN uv sync --frozen --no-dev --compile-bytecode
 ENV PATH="/app/.venv/bin:$PATH"

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite test-dags lint bench-ingest bench-blocking bench-linkage bench-publish clean
+.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish clean
 
 install: $(VENV)/.installed
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	touch $@
 
 demo: install
-	$(BIN)/mmi demo --out $(DEMO_DIR) --people $(DEMO_PEOPLE)
+	$(BIN)/python -m devtools demo --out $(DEMO_DIR) --people $(DEMO_PEOPLE)
 
 # The whole suite, on SQLite and PostgreSQL (PostgreSQL must be reachable: see .ci/run for starting it).
 test: install
@@ -32,7 +32,7 @@ test-dags: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy mmi connectors linkage schemas synthetic
+	$(BIN)/mypy mmi connectors linkage schemas synthetic devtools
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest
@@ -48,3 +48,7 @@ bench-linkage: install
 
 bench-publish: install
 	$(BIN)/python -m bench.publish
+
+# Formats the tree with the settings of pyproject's [tool.ruff.format].
+format: install
+	$(BIN)/ruff format .

@@ -19,7 +19,7 @@ import duckdb
 
 from bench.feeds import RESULTS, generated_feeds, ingested_store
 from linkage.blocking import load_truth_pairs, measure_blocking
-from linkage.inputs import load_person_records
+from mmi.index.inputs import load_person_records
 from mmi.store.database import open_store
 
 

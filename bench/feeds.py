@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 MMI = [sys.executable, "-m", "mmi.cli"]
+DEVTOOLS = [sys.executable, "-m", "devtools"]  # the generator and the local health API
 
 
 def generated_feeds(people: int, noise: float = 1.0, seed: int = 11) -> Path:
@@ -21,7 +22,7 @@ def generated_feeds(people: int, noise: float = 1.0, seed: int = 11) -> Path:
     feeds = RESULTS / (f"feeds-{people}" if noise == 1.0 and seed == 11 else f"feeds-{people}-x{noise:g}-s{seed}")
     if not (feeds / "mmi.toml").exists():
         started = time.monotonic()
-        command = [*MMI, "generate", "--out", str(feeds), "--people", str(people), "--seed", str(seed), "--noise", str(noise)]
+        command = [*DEVTOOLS, "generate", "--out", str(feeds), "--people", str(people), "--seed", str(seed), "--noise", str(noise)]
         subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         print(f"generated {people} people (noise x{noise:g}) in {time.monotonic() - started:.0f}s", file=sys.stderr)
     return feeds
@@ -29,9 +30,9 @@ def generated_feeds(people: int, noise: float = 1.0, seed: int = 11) -> Path:
 
 @contextlib.contextmanager
 def health_api(feeds: Path) -> Iterator[int]:
-    """`mmi health-api` over the feeds' health folder, in its own process, on a free port."""
+    """`python -m devtools health-api` over the feeds' health folder, in its own process, on a free port."""
     port = _free_port()
-    server = subprocess.Popen([*MMI, "health-api", "--data", str(feeds / "health"), "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([*DEVTOOLS, "health-api", "--data", str(feeds / "health"), "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         _wait_for(port)
         yield port

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.ingest [--people 60000 300000] [--stores sqlite postgresql] [--mode parallel|sequential]
 
 For each size it generates the four feeds once (cached under bench/results/feeds-<people>), serves the health
-feed from a separate `mmi health-api` process, and runs `mmi ingest` as a child process into a fresh store,
+feed from a separate `python -m devtools health-api` process, and runs `mmi ingest` as a child process into a fresh store,
 sampling the resident memory of it and its own processes together (not the health server's). Memory that stays
 flat between the two sizes shows the feeds are streamed, not held. Results are printed and appended to bench/results/ingest.jsonl.
 """

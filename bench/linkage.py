@@ -32,11 +32,11 @@ from bench.baseline import trained_baseline
 from bench.feeds import RESULTS, generated_feeds, ingest_into, ingested_store
 from linkage.blocking import load_truth_pairs
 from linkage.evaluate import evaluate_clusters
-from linkage.inputs import load_person_records
 from linkage.model import trained_linker
 from mmi.config import load_settings
 from mmi.index import link_index, train_and_store
 from mmi.index.evaluation import evaluate_index
+from mmi.index.inputs import load_person_records
 from mmi.store.database import open_store
 from mmi.store.tables import source_record
 from synthetic import generate_delta

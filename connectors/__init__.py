@@ -1,33 +1,22 @@
-"""Connectors: one subpackage per department, each reading that department's native feed (FEEDS.md).
+"""Connectors: one subpackage per department, each reading that department's native feed (docs/feeds.md).
 
-`connectors_for(settings)` builds the connectors the config names.
+Each subpackage declares its `SOURCE` (settings, connector, cursor); `connectors.registry` lists them.
+`connectors_for(sources)` builds the connectors of the configured sources.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any
 
-from connectors.base import Checkpoint, Connector, Delivery, Row, SourceState, TakenFile, Unreadable
+from connectors.base import Checkpoint, Connector, Cursor, Delivery, Row, SourceState, TakenFile, Unreadable
 
-if TYPE_CHECKING:
-    from mmi.config import Settings
-
-__all__ = ["Checkpoint", "Connector", "Delivery", "Row", "SourceState", "TakenFile", "Unreadable", "connectors_for"]
+__all__ = ["Checkpoint", "Connector", "Cursor", "Delivery", "Row", "SourceState", "TakenFile", "Unreadable", "connectors_for"]
 
 
-def connectors_for(settings: Settings, only: str | None = None) -> list[Connector]:
-    from connectors.health import HealthConnector
-    from connectors.human_resources import HumanResourcesConnector
-    from connectors.public_security import PublicSecurityConnector
-    from connectors.statistics import StatisticsConnector
+def connectors_for(sources: Mapping[str, Any], only: str | None = None) -> list[Connector]:
+    """The connectors of `sources` (department → its typed settings), in the registry's order, or only `only`'s."""
+    from connectors.registry import SOURCES
 
-    built: list[Connector] = []
-    if settings.public_security and only in (None, "public_security"):
-        built.append(PublicSecurityConnector(settings.public_security))
-    if settings.human_resources and only in (None, "human_resources"):
-        built.append(HumanResourcesConnector(settings.human_resources.drop_dir))
-    if settings.statistics and only in (None, "statistics"):
-        built.append(StatisticsConnector(settings.statistics.drop_dir))
-    if settings.health and only in (None, "health"):
-        built.append(HealthConnector(settings.health))
-    return built
+    return [source.connector(sources[source.department]) for source in SOURCES
+            if source.department in sources and only in (None, source.department)]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from linkage.standardise.record import RawPerson
+from schemas.raw import RawPerson
 
 RecordKind = Literal["person", "service"]
 
@@ -59,6 +59,15 @@ class Checkpoint:
 
 
 Delivery = Row | Unreadable | Checkpoint
+
+
+class Cursor(Protocol):
+    """A stream's typed position, stored as JSON with each checkpoint and read back by the next run."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Cursor: ...
 
 
 class SourceState(Protocol):

@@ -13,7 +13,29 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import Checkpoint, SourceState, TakenFile, file_sha256
-from mmi.errors import SourceError
+from connectors.source import setting
+from schemas.errors import SourceError
+
+
+@dataclass(frozen=True)
+class DropFolderSettings:
+    drop_dir: Path = setting(kind="path")
+
+
+@dataclass(frozen=True)
+class FileCursor:
+    """Where a drop folder's stream stands: `rows_done` rows of the file with this checksum are stored (-1: all)."""
+
+    file: str
+    sha256: str
+    rows_done: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "sha256": self.sha256, "rows_done": self.rows_done}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> FileCursor:
+        return cls(str(value.get("file", "")), str(value.get("sha256", "")), int(value.get("rows_done", 0)))
 
 
 @dataclass(frozen=True)
@@ -32,20 +54,21 @@ class DropFile:
         return Checkpoint(stream, self._cursor(-1), TakenFile(self.path.name, self.sha256, self.size))
 
     def _cursor(self, rows_done: int) -> dict[str, Any]:
-        return {"file": self.path.name, "sha256": self.sha256, "rows_done": rows_done}
+        return FileCursor(self.path.name, self.sha256, rows_done).as_json()
 
 
 def new_files(department: str, drop_dir: Path, accept: Callable[[Path], bool], state: SourceState, stream: str) -> Iterator[DropFile]:
     """The files of `drop_dir` that `accept` takes (complete files of this feed) and that are not taken yet, in
     name order, each with where to resume."""
     if not drop_dir.is_dir():
-        raise SourceError(department, f"drop folder {drop_dir} does not exist; fix sources.{department}.drop_dir")
+        raise SourceError(department, f"drop folder {drop_dir} does not exist; fix sources.{department}.drop_dir", location=str(drop_dir))
     seen: set[str] = set()  # the same bytes twice in one pass (two empty days' files): taken once, like across runs
     for path in sorted((p for p in drop_dir.iterdir() if accept(p)), key=lambda p: p.name):
         sha256, size = file_sha256(path)
         if state.file_taken(sha256) or sha256 in seen:
             continue
         seen.add(sha256)
-        cursor = state.cursor(stream) or {}
-        resume_after = cursor.get("rows_done", 0) if cursor.get("sha256") == sha256 else 0
+        stored = state.cursor(stream)
+        cursor = FileCursor.from_json(stored) if stored else None
+        resume_after = cursor.rows_done if cursor and cursor.sha256 == sha256 else 0
         yield DropFile(path, sha256, size, resume_after)

@@ -15,12 +15,14 @@ import pendulum
 from airflow.sdk import DAG, Asset, ExceptionRetryPolicy, RetryAction, RetryRule, Variable, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from connectors.registry import DEPARTMENTS  # the departments' names only: nothing is read or opened at parse time
+
 TIMEZONE = "Asia/Shanghai"  # the departments' working hours decide when their feeds are ready
 START = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
 
 SOURCE_RECORDS: dict[str, Asset] = {
     department: Asset(name=f"mmi_source_records_{department}", uri=f"x-mmi://store/source_records/{department}", group="mmi")
-    for department in ("public_security", "human_resources", "statistics", "health")
+    for department in DEPARTMENTS
 }
 MASTER_INDEX = Asset(name="mmi_master_index", uri="x-mmi://store/master_index", group="mmi")
 CHANGE_SETS = Asset(name="mmi_change_sets", uri="x-mmi://store/outbox", group="mmi")
@@ -36,9 +38,9 @@ LINKAGE_QUEUE = os.environ.get("MMI_LINKAGE_QUEUE") or "linkage"
 # config, credentials, a missing folder) fails at once: retrying cannot fix it. The store failing to open (its
 # database restarting, or a schema to migrate) and anything unforeseen take the same retries as a transient one.
 RETRY_POLICY = ExceptionRetryPolicy(rules=[
-    RetryRule(exception="mmi.errors.TransientError", action=RetryAction.RETRY, reason="may pass: retry with backoff"),
-    RetryRule(exception="mmi.errors.StoreError", action=RetryAction.DEFAULT, reason="the store may be back soon: the usual retries"),
-    RetryRule(exception="mmi.errors.MMIError", action=RetryAction.FAIL, reason="must be fixed first: see the error"),
+    RetryRule(exception="schemas.errors.TransientError", action=RetryAction.RETRY, reason="may pass: retry with backoff"),
+    RetryRule(exception="schemas.errors.StoreError", action=RetryAction.DEFAULT, reason="the store may be back soon: the usual retries"),
+    RetryRule(exception="schemas.errors.MMIError", action=RetryAction.FAIL, reason="must be fixed first: see the error"),
 ])
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "mmi",

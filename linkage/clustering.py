@@ -6,12 +6,12 @@ the two stay apart. Must-link pairs join first, whatever their score. Because th
 depends only on the pairs and constraints, so a full run and an incremental run that see the same pairs agree.
 
 A cluster's result depends only on the pairs inside its connected component, which is what lets an incremental
-run recluster just the components that changed (`affected_records`).
+run recluster just the components that changed (the index finds them in its workspace).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 Pair = tuple[str, str]  # (left key, right key), left < right
@@ -87,24 +87,3 @@ class _Forest:
 
     def clusters(self) -> dict[str, str]:
         return {record: min(self._members[root]) for root in self._members for record in self._members[root]}
-
-
-def affected_records(
-    changed: Iterable[str],
-    neighbours: Mapping[str, Iterable[str]],
-    master_of: Mapping[str, str],
-    members_of: Mapping[str, Iterable[str]],
-) -> set[str]:
-    """Every record whose cluster may change when `changed` records change: the closure of `changed` under
-    "linked by a match" (`neighbours`, before or after the change) and "in the same master" (before)."""
-    affected: set[str] = set()
-    frontier = set(changed)
-    while frontier:
-        affected |= frontier
-        reached: set[str] = set()
-        for record in frontier:
-            reached.update(neighbours.get(record, ()))
-            if record in master_of:
-                reached.update(members_of[master_of[record]])
-        frontier = reached - affected
-    return affected

@@ -1,35 +1,20 @@
-"""What linkage reads: every department's current person records, from the store into DuckDB tables.
+"""The linkage input, as DuckDB tables: the columns the model compares and the columns derived from them.
 
-Rows stream from the store (SQLite or PostgreSQL) in Arrow batches, so the store's size never has to fit in
-Python objects at once. Two tables come out:
+Two tables, filled from Arrow batches of the store's current person records (mmi.index.inputs reads the store):
 - the linkage input (`person_records`): the canonical columns the model compares, plus derived columns that
   blocking and the comparisons use: each person's ID region and last four characters whether the ID is full or
   masked, the surname and given name, and the first 14 characters of the ID (region + birth date, which survive a
   typo in the rest);
 - optionally, the golden inputs: the fields golden records are chosen from, with the source version and the time
   it was last changed, kept apart so that Splink does not carry addresses and employers through every join.
-
-`changed_only` reads just the records whose current version the index has not linked yet (new keys, new
-versions): what an incremental run scores.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-from typing import Any
-
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Select, TypeDecorator, and_, or_, select
-from sqlalchemy.types import TypeEngine
-
-from mmi.errors import LinkageError
-from mmi.store.index_tables import master_xref
-from mmi.store.tables import source_record
 
 RECORDS = "person_records"
-BATCH_ROWS = 50_000
 
 # The canonical columns linkage compares (schemas.canonical.PersonRecord), read from the store.
 LINKAGE_COLUMNS = (
@@ -42,8 +27,6 @@ GOLDEN_ONLY_COLUMNS = (
     "source_updated_at", "ingested_at",
 )
 
-_ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC")}
-
 _DERIVED = """
     substr(name, 1, 1) AS surname,
     substr(name, 2) AS given_name,
@@ -55,62 +38,16 @@ _KEY = "department || '|' || source_key AS unique_id"
 _LINKAGE_SELECT = ", ".join(["record_id", "department", "source_key", "version", *LINKAGE_COLUMNS])
 
 
-def load_person_records(
-    engine: Engine, duck: duckdb.DuckDBPyConnection, table: str = RECORDS, *, golden_inputs: str | None = None, changed_only: bool = False
-) -> int:
-    """Create `table` (and `golden_inputs`, if named) in `duck` from the store's current person records; returns
-    the row count. A full load of an empty store is an error; an incremental one may find nothing."""
-    columns = [source_record.c.id.label("record_id"), source_record.c.department, source_record.c.source_key, source_record.c.version,
-               *(source_record.c[name] for name in LINKAGE_COLUMNS)]
-    if golden_inputs:
-        columns += [source_record.c[name] for name in GOLDEN_ONLY_COLUMNS]
-    query = select(*columns).where(source_record.c.is_current.is_(True)).order_by(source_record.c.id)
-    if changed_only:
-        # Found on the covering index (is_current, department, source_key, version), then read by id: only the
-        # changed rows' full width is read.
-        current = source_record.alias("current")
-        linked = and_(master_xref.c.department == current.c.department, master_xref.c.source_key == current.c.source_key)
-        changed = (select(current.c.id).select_from(current.outerjoin(master_xref, linked))
-                   .where(current.c.is_current.is_(True), or_(master_xref.c.version.is_(None), master_xref.c.version != current.c.version)))
-        query = query.where(source_record.c.id.in_(changed))
-    _create_tables(duck, table, golden_inputs, arrow_schema(query))
-    for batch in arrow_batches(engine, query):
-        _insert_batch(duck, table, golden_inputs, batch)
-    [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
-    if not count and not changed_only:
-        raise LinkageError("the store holds no person records yet: run `mmi ingest` first")
-    return int(count)
-
-
-def arrow_schema(query: Select[Any]) -> pa.Schema:
-    """The Arrow schema of a store query's rows, declared from its columns' types, not inferred: a batch in which
-    a column happens to be all NULL must not make it a NULL-typed column."""
-    return pa.schema([(column.name, _ARROW_TYPES[_python_type(column.type)]) for column in query.selected_columns])
-
-
-def arrow_batches(engine: Engine, query: Select[Any], rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
-    """A store query's rows streamed as Arrow tables of `rows` rows, built column by column (for DuckDB to read)."""
-    schema = arrow_schema(query)
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=rows).execute(query)
-        for chunk in result.partitions(rows):
-            arrays = [pa.array(column, type) for column, type in zip(zip(*chunk, strict=True), schema.types, strict=True)]
-            yield pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _python_type(column_type: TypeEngine[Any]) -> type:
-    base = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
-    return base.python_type
-
-
-def _create_tables(duck: duckdb.DuckDBPyConnection, table: str, golden_inputs: str | None, schema: pa.Schema) -> None:
+def create_input_tables(duck: duckdb.DuckDBPyConnection, table: str, golden_inputs: str | None, schema: pa.Schema) -> None:
+    """Empty tables of the linkage input (`table`) and, if named, the golden inputs, for rows of `schema`."""
     empty = schema.empty_table()  # noqa: F841 - read by DuckDB
     duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {_KEY}, {_LINKAGE_SELECT}, {_DERIVED} FROM empty")
     if golden_inputs:
         duck.execute(f"CREATE OR REPLACE TABLE {golden_inputs} AS SELECT {_KEY}, * FROM empty")
 
 
-def _insert_batch(duck: duckdb.DuckDBPyConnection, table: str, golden_inputs: str | None, batch: pa.Table) -> None:
+def insert_input_batch(duck: duckdb.DuckDBPyConnection, table: str, golden_inputs: str | None, batch: pa.Table) -> None:
+    """Add one Arrow batch of store rows to both tables."""
     duck.execute(f"INSERT INTO {table} SELECT {_KEY}, {_LINKAGE_SELECT}, {_DERIVED} FROM batch")
     if golden_inputs:
         duck.execute(f"INSERT INTO {golden_inputs} SELECT {_KEY}, * FROM batch")

@@ -15,18 +15,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
-Operation = Literal["create", "update", "merge", "split", "retire"]
-
-
-@dataclass(frozen=True)
-class MasterEvent:
-    operation: Operation
-    master_id: str
-    before: frozenset[str] = frozenset()  # the master's records before the run
-    after: frozenset[str] = frozenset()  # and after it
-    related: tuple[str, ...] = ()  # merge: the IDs absorbed; split: the IDs split from; retire: the successor, if any
+from schemas.events import MasterEvent
 
 
 @dataclass(frozen=True)

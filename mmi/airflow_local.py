@@ -1,7 +1,8 @@
 """Airflow on one machine with nothing to set up: a folder for AIRFLOW_HOME with a SQLite metadata database, the
 project's DAGs, and runs through `airflow dags test` (every task of one DAG run, in one process).
 
-`mmi demo` runs the real DAGs this way, and so do the DAG tests. Tasks never touch this database (Airflow 3
+The demo (`python -m devtools demo`) runs the real DAGs this way, and so do the DAG tests; each says where the DAG
+folder is (an installed service has no repository to find it in). Tasks never touch this database (Airflow 3
 forbids it); the DAGs read their config from `MMI_CONFIG`, passed in each run's environment.
 """
 
@@ -14,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mmi.errors import MMIError
+from schemas.errors import MMIError
 
-DAGS = Path(__file__).resolve().parents[1] / "dags"
 AIRFLOW = Path(sys.executable).with_name("airflow")
 
 
@@ -24,7 +24,7 @@ class AirflowRunFailed(MMIError):
     """An Airflow command failed: the message ends with the tail of its output."""
 
 
-def airflow_env(home: Path, dags: Path = DAGS) -> dict[str, str]:
+def airflow_env(home: Path, dags: Path) -> dict[str, str]:
     """This process's environment without any Airflow or mmi setting of its own, pointed at `home`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "MMI_"))}
     return env | {
@@ -41,8 +41,9 @@ class LocalAirflow:
     env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def prepared(cls, home: Path, dags: Path = DAGS) -> LocalAirflow:
-        """Migrate the metadata database in `home` and serialize the DAGs into it (`airflow dags test` needs both)."""
+    def prepared(cls, home: Path, dags: Path) -> LocalAirflow:
+        """Migrate the metadata database in `home` and serialize the DAGs of folder `dags` into it (`airflow dags
+        test` needs both)."""
         home.mkdir(parents=True, exist_ok=True)
         airflow = cls(home, airflow_env(home, dags))
         airflow.run("db", "migrate")

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from mmi.errors import ConfigError, MMIError
+from connectors.registry import DEPARTMENTS
+from schemas.errors import ConfigError, MMIError
 
 EXIT_OK, EXIT_RETRY, EXIT_FIX = 0, 1, 2
 
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     sub = command("ingest", _ingest, "pull every department's feed into source records or quarantine")
-    sub.add_argument("--source", choices=("public_security", "human_resources", "statistics", "health"), help="only this department")
+    sub.add_argument("--source", choices=DEPARTMENTS, help="only this department")
     sub.add_argument("--one-at-a-time", action="store_true", help="ingest departments one after another in this process "
                      "(default: side by side, one process per core)")
     command("migrate", _migrate, "bring the store's schema up to date")
@@ -52,25 +53,6 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("what", choices=("records", "quarantine", "xref", "review"))
     sub.add_argument("--out", required=True, type=Path)
     _linkage_commands(command)
-    sub = command("generate", _generate, "write synthetic feeds of all four departments, with a truth file")
-    sub.add_argument("--out", required=True, type=Path)
-    sub.add_argument("--people", type=int, default=1000)
-    sub.add_argument("--seed", type=int, default=1)
-    sub.add_argument("--noise", type=float, default=1.0, help="error rate multiplier (1: realistic, 3: bad)")
-    sub = command("generate-delta", _generate_delta, "append the departments' next delivery to generated feeds")
-    sub.add_argument("--out", required=True, type=Path)
-    sub.add_argument("--seed", type=int, default=2)
-    sub.add_argument("--fraction", type=float, default=0.01, help="share of people changed or new")
-    sub = command("demo", _demo, "the whole flow on one machine through the real Airflow DAGs, then serve the exchange API")
-    sub.add_argument("--out", type=Path, default=Path("demo"))
-    sub.add_argument("--port", type=int, default=8700, help="where to serve the exchange API afterwards")
-    sub.add_argument("--no-serve", action="store_true", help="stop after the batch part")
-    sub.add_argument("--people", type=int, default=3000)
-    sub = command("health-api", _health_api, "serve a folder's persons.jsonl and services.jsonl as the health department's API")
-    sub.add_argument("--data", required=True, type=Path, help="folder with persons.jsonl and services.jsonl")
-    sub.add_argument("--host", default="127.0.0.1")
-    sub.add_argument("--port", type=int, default=8701)
-    sub.add_argument("--token", help="bearer token to require (default: the generator's)")
     _exchange_commands(command)
     return parser
 
@@ -181,33 +163,6 @@ def _export(args: argparse.Namespace) -> None:
     print(f"wrote {count} {args.what} to {args.out}")
 
 
-def _generate(args: argparse.Namespace) -> None:
-    from synthetic import generate_feeds
-
-    counts = generate_feeds(args.out, people=args.people, seed=args.seed, noise=args.noise)
-    print(json.dumps(counts, ensure_ascii=False, default=str))
-    print(f"feeds written to {args.out}; config: {args.out / 'mmi.toml'}")
-
-
-def _generate_delta(args: argparse.Namespace) -> None:
-    from synthetic import generate_delta
-
-    print(json.dumps(generate_delta(args.out, seed=args.seed, fraction=args.fraction), ensure_ascii=False, default=str))
-
-
-def _demo(args: argparse.Namespace) -> None:
-    from mmi.demo import run_demo
-
-    run_demo(args.out, args.people, serve=not args.no_serve, port=args.port)
-
-
-def _health_api(args: argparse.Namespace) -> None:
-    from synthetic.health_api import HEALTH_TOKEN, serve_health_api
-
-    print(f"health API on http://{args.host}:{args.port}/api/v1/ serving {args.data}", flush=True)
-    serve_health_api(args.data, args.token or HEALTH_TOKEN, args.host, args.port)
-
-
 def _publish(args: argparse.Namespace) -> None:
     from mmi.exchange import publish
 
@@ -264,7 +219,6 @@ def _keys(args: argparse.Namespace) -> None:
     api = api_settings(load_settings(args.config))
     kid = create_keys(api, args.algorithm, rotate=args.rotate)
     print(f"signing key {api.signing_key} (kid {kid}); public keys: {api.jwks}")
-
 
 
 if __name__ == "__main__":

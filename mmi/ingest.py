@@ -21,12 +21,13 @@ from sqlalchemy import Engine, func, select
 
 from connectors import Checkpoint, Connector, Delivery, Row, Unreadable, connectors_for
 from connectors.base import payload_json
+from connectors.registry import source
 from mmi.config import Settings
-from mmi.errors import MMIError, TransientError
 from mmi.standardising import PARALLEL_AFTER, Item, Standardised, Standardiser
-from mmi.store.batches import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
 from mmi.store.database import open_store
+from mmi.store.landing import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
 from mmi.store.tables import ingest_batch
+from schemas.errors import MMIError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,14 @@ def ingest(settings: Settings, engine: Engine, only: str | None = None, *, paral
     With `parallel`, departments run side by side in worker processes, one per core: they share nothing but the
     store (their own batches, cursors and keys), so this changes what is stored in no way, only how fast.
     """
-    connectors = connectors_for(settings, only)
+    connectors = connectors_for(settings.sources, only)
     workers = min(os.cpu_count() or 1, len(connectors))
     if not parallel or workers < 2:
         return [_guarded(connector.department, ingest_department, engine, connector) for connector in connectors]
     names = [connector.department for connector in connectors]
-    order = sorted(names, key=lambda name: (-_last_delivered(engine, name), _TYPICAL_SIZE_ORDER.index(name)))
+    # Largest feeds first, so no core is left with the biggest one at the end; before any run, each source's
+    # typical share decides (health has two streams, public security registers nearly everyone, statistics samples).
+    order = sorted(names, key=lambda name: (-_last_delivered(engine, name), -source(name).typical_share))
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {name: pool.submit(_ingest_in_child, settings, name) for name in order}
         return [_guarded(name, Future.result, futures[name]) for name in names]
@@ -74,7 +77,7 @@ def _guarded(department: str, run: Callable[..., IngestReport], *args: Any, **kw
     the other departments go on."""
     try:
         return run(*args, **kwargs)
-    except Exception as failure:  # noqa: BLE001 - isolate one department's unforeseen failure from the others
+    except Exception as failure:  # isolate one department's unforeseen failure from the others (logged)
         log.exception("%s: ingest failed unexpectedly", department)
         return IngestReport(department, None, 0, 0, 0, 0, 0, error=f"unexpected failure ({type(failure).__name__}: {failure}); see the log")
 
@@ -82,16 +85,11 @@ def _guarded(department: str, run: Callable[..., IngestReport], *args: Any, **kw
 def _ingest_in_child(settings: Settings, department: str) -> IngestReport:
     engine = open_store(settings.store_url)
     try:
-        [connector] = connectors_for(settings, department)
+        [connector] = connectors_for(settings.sources, department)
         # The cores are taken by the departments: no extra standardising process on top.
         return ingest_department(engine, connector, parallel_after=None)
     finally:
         engine.dispose()
-
-
-# Largest feeds first, so no core is left with the biggest one at the end. Before any run, the usual sizes decide:
-# health has two streams (persons and services), public security registers nearly everyone, statistics samples.
-_TYPICAL_SIZE_ORDER = ("health", "public_security", "human_resources", "statistics")
 
 
 def _last_delivered(engine: Engine, department: str) -> int:

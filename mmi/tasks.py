@@ -22,10 +22,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from connectors.registry import source
 from mmi.config import Settings, load_settings
-from mmi.errors import ConfigError, MMIError, TransientError
-
-DEPARTMENTS = ("public_security", "human_resources", "statistics", "health")
+from schemas.errors import MMIError, TransientError
 
 
 class StepFailed(MMIError):
@@ -39,8 +38,7 @@ def run_ingest(department: str, config: str | Path | None = None) -> dict[str, A
     """
     from mmi.ingest import ingest
 
-    if department not in DEPARTMENTS:
-        raise ConfigError(f"unknown department {department!r}: one of {', '.join(DEPARTMENTS)}")
+    source(department)  # ConfigError for a department the registry does not know
     settings = load_settings(config)
     if department not in settings.configured_sources:
         return {"department": department, "not_configured": True, "changed": False}

@@ -1,15 +1,14 @@
 """The canonical source records: what every department's rows become after standardisation.
 
 This is a contract: the store's columns, the exports and linkage all follow these field lists. A field a
-department does not deliver is None. Dates are `datetime.date`; codes are strings.
+department does not deliver is None. Dates are `datetime.date`; codes are strings. The departments themselves
+are declared by their connector folders (connectors.registry).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields
-
-DEPARTMENTS = ("public_security", "human_resources", "statistics", "health")
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,7 +149,7 @@ def test_the_tasks_see_the_config_dags_and_drop_folders(compose: dict[str, Any],
         monkeypatch.setenv(name, "postgresql+psycopg://u@h/d" if name.endswith("URL") else "token")
     settings = load_settings(ROOT / config_source)
     assert settings.configured_sources == ["public_security", "human_resources", "statistics", "health"]
-    for folder in (settings.human_resources, settings.statistics):
+    for folder in (settings.sources["human_resources"], settings.sources["statistics"]):
         assert folder and mounts[str(folder.drop_dir)][1] == "ro"  # each drop folder mounted, read-only
     var = next(target for target, (source, _options) in mounts.items() if source == "mmi-var")
     assert settings.linkage.workspace.is_relative_to(var)

@@ -19,10 +19,24 @@ from typing import Any
 
 import httpx
 
-from mmi.config import HealthSettings
-from mmi.errors import SourceError, TransientError
+from connectors.source import setting
+from schemas.errors import SourceError, TransientError
 
 DEPARTMENT = "health"
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    base_url: str
+    token: str = setting(env="MMI_HEALTH_TOKEN")
+    page_size: int = 500
+    max_attempts: int = 6
+    backoff_seconds: float = 0.5
+    max_retry_after_seconds: float = 120.0
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))  # paths are appended with their own '/'
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,8 @@ class HealthClient:
                 self._back_off(attempt)
                 continue
             if response.status_code in (401, 403):
-                raise SourceError(DEPARTMENT, f"GET {path} answered {response.status_code}: the token was refused; set sources.health.token or MMI_HEALTH_TOKEN to a valid one")
+                raise SourceError(DEPARTMENT, f"GET {path} answered {response.status_code}: the token was refused; set sources.health.token or MMI_HEALTH_TOKEN to a valid one",
+                                  location=str(response.request.url))
             if response.status_code == 429:
                 last_problem = "429 rate limited"
                 self._wait(self._retry_after(response), attempt)
@@ -72,13 +87,14 @@ class HealthClient:
                 self._back_off(attempt)
                 continue
             if response.status_code != 200:
-                raise SourceError(DEPARTMENT, f"GET {response.request.url} answered {response.status_code}: {response.text[:200]}")
+                raise SourceError(DEPARTMENT, f"GET {response.request.url} answered {response.status_code}: {response.text[:200]}", location=str(response.request.url))
             page = _parse_page(response)
             if page is not None:
                 return page
             last_problem = "the body is not {'items': [...], 'next_page_token': ...}"
             self._back_off(attempt)
-        raise TransientError(f"[health] GET {path} failed {self.settings.max_attempts} times (last: {last_problem}); the next run resumes from the last stored page")
+        raise TransientError(f"[health] GET {path} failed {self.settings.max_attempts} times (last: {last_problem}); the next run resumes from the last stored page",
+                             department=DEPARTMENT, location=f"GET {path} {params}")
 
     def _retry_after(self, response: httpx.Response) -> float:
         value = response.headers.get("Retry-After", "")

@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import Checkpoint, Delivery, RecordKind, Row, SourceState, Unreadable
-from connectors.health.client import HealthClient
-from linkage.standardise.dates import parse_timestamp
-from linkage.standardise.record import RawPerson
-from mmi.config import HealthSettings
+from connectors.health.client import HealthClient, HealthSettings
+from schemas.dates import parse_timestamp
+from schemas.raw import RawPerson
 
 STREAMS: dict[str, tuple[RecordKind, str]] = {"persons": ("person", "person_id"), "services": ("service", "event_id")}
+
+
+@dataclass(frozen=True)
+class UpdatedSinceCursor:
+    """The newest `updated_at` stored, as the API wrote it. `updated_since` is inclusive: the items sharing that
+    time are fetched again (a look-back of zero width), and change nothing."""
+
+    updated_since: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"updated_since": self.updated_since}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> UpdatedSinceCursor:
+        return cls(str(value["updated_since"]))
 
 
 class HealthConnector:
@@ -36,7 +51,7 @@ class HealthConnector:
             client.close()
 
     def _stream(self, client: HealthClient, stream: str, cursor: dict[str, Any] | None) -> Iterator[Delivery]:
-        newest = (cursor or {}).get("updated_since")
+        newest = UpdatedSinceCursor.from_json(cursor).updated_since if cursor and cursor.get("updated_since") else None
         updated_since, page_token, page_number = newest, None, 0
         while True:
             page_number += 1
@@ -46,7 +61,7 @@ class HealthConnector:
                 if isinstance(delivery, Row):
                     newest = _later(newest, item.get("updated_at"))
                 yield delivery
-            yield Checkpoint(stream, {"updated_since": newest} if newest else None)
+            yield Checkpoint(stream, UpdatedSinceCursor(newest).as_json() if newest else None)
             if page.next_page_token is None:
                 return
             page_token = page.next_page_token

@@ -17,8 +17,8 @@ from typing import Any
 
 from connectors.base import Delivery, Row, SourceState, Unreadable
 from connectors.drop_folder import DropFile, new_files
-from linkage.standardise.dates import parse_date
-from linkage.standardise.record import RawPerson
+from schemas.dates import parse_date
+from schemas.raw import RawPerson
 
 STREAM = "rs_cbdj"
 ENCODING = "gb18030"

@@ -14,15 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, String, Table, create_engine, literal, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError
 
 from connectors.base import Checkpoint, Delivery, Row, SourceState, Unreadable, payload_json
-from linkage.standardise.record import RawPerson
-from mmi.config import PublicSecuritySettings
-from mmi.errors import SourceError, TransientError
+from connectors.source import setting
+from schemas.errors import SourceError, TransientError
+from schemas.raw import RawPerson
 
 STREAM = "ga_jzdj"
 KEY, CURSOR = "JZDJBH", "GXSJ"
@@ -30,6 +31,31 @@ COLUMNS = ("JZDJBH", "XM", "XB", "MZ", "CSRQ", "GMSFHM", "HJDZ_XZQH", "HJDZ", "X
            "LXDH", "JZKSRQ", "JZZH", "ZXBS", "GXSJ")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 CHECKPOINT_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class PublicSecuritySettings:
+    url: str = setting(env="MMI_PUBLIC_SECURITY_URL", kind="url")  # any SQLAlchemy URL of the department's database
+    table: str = "ga_jzdj"
+    # Rows committed late with an older GXSJ are caught by re-reading this window behind the cursor.
+    lookback_seconds: int = 3600
+
+
+@dataclass(frozen=True)
+class GxsjCursor:
+    """The newest GXSJ stored (naive, in the source's own clock); the next run reads from `lookback` before it."""
+
+    gxsj: dt.datetime
+
+    def read_from(self, lookback_seconds: int) -> dt.datetime:
+        return self.gxsj - dt.timedelta(seconds=lookback_seconds)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"gxsj": self.gxsj.isoformat()}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> GxsjCursor:
+        return cls(dt.datetime.fromisoformat(value["gxsj"]))
 
 
 class PublicSecurityConnector:
@@ -44,30 +70,31 @@ class PublicSecurityConnector:
         engine = create_engine(self.settings.url)
         try:
             table, columns = self._reflect(engine)
-            since = _read_cursor(state.cursor(STREAM))
+            stored = state.cursor(STREAM)
+            since = GxsjCursor.from_json(stored) if stored and stored.get("gxsj") else None
             with engine.connect().execution_options(stream_results=True, yield_per=CHECKPOINT_ROWS) as connection:
                 yield from self._rows_without_gxsj(connection, table, columns)
                 yield from self._rows_since(connection, table, columns, since)
         except OperationalError as error:
-            raise TransientError(f"[public_security] database unreachable: {error.orig}") from error
+            raise TransientError(f"[public_security] database unreachable: {error.orig}", department=self.department, location=self.settings.table) from error
         finally:
             engine.dispose()
 
-    def _rows_since(self, connection: Any, table: Table, columns: dict[str, Any], since: dt.datetime | None) -> Iterator[Delivery]:
+    def _rows_since(self, connection: Any, table: Table, columns: dict[str, Any], since: GxsjCursor | None) -> Iterator[Delivery]:
         query = select(*columns.values()).where(columns[CURSOR].is_not(None)).order_by(columns[CURSOR], columns[KEY])
         if since is not None:
-            start = since - dt.timedelta(seconds=self.settings.lookback_seconds)
+            start = since.read_from(self.settings.lookback_seconds)
             query = query.where(columns[CURSOR] >= _bound(start, connection.dialect.name))
-        newest = since
+        newest = since.gxsj if since else None
         for count, values in enumerate(connection.execute(query), start=1):
             payload = dict(zip(columns, values, strict=True))
             stamp = _as_datetime(payload[CURSOR])
             newest = max(newest, stamp) if newest else stamp
             yield self._delivery(payload, f"{table.name} GXSJ={payload[CURSOR]} JZDJBH={payload[KEY]}")
             if count % CHECKPOINT_ROWS == 0:
-                yield Checkpoint(STREAM, {"gxsj": newest.isoformat()})
+                yield Checkpoint(STREAM, GxsjCursor(newest).as_json())
         if newest is not None:
-            yield Checkpoint(STREAM, {"gxsj": newest.isoformat()})
+            yield Checkpoint(STREAM, GxsjCursor(newest).as_json())
 
     def _rows_without_gxsj(self, connection: Any, table: Table, columns: dict[str, Any]) -> Iterator[Delivery]:
         query = select(*columns.values()).where(columns[CURSOR].is_(None)).order_by(columns[KEY])
@@ -93,7 +120,8 @@ class PublicSecurityConnector:
         try:
             table = Table(name, MetaData(), autoload_with=engine, schema=schema or None)
         except NoSuchTableError:
-            raise SourceError(self.department, f"table {self.settings.table!r} not found at {engine.url!r}; check sources.public_security") from None
+            raise SourceError(self.department, f"table {self.settings.table!r} not found at {engine.url!r}; check sources.public_security",
+                              location=self.settings.table) from None
         by_upper = {column.name.upper(): column for column in table.columns}
         missing = [name for name in COLUMNS if name not in by_upper]
         if missing:
@@ -123,7 +151,3 @@ def _bound(start: dt.datetime, dialect: str) -> Any:
     if dialect == "sqlite":
         return literal(start.isoformat(sep=" "), String)
     return start
-
-
-def _read_cursor(value: dict[str, Any] | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value["gxsj"]) if value and value.get("gxsj") else None

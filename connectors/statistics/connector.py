@@ -17,7 +17,7 @@ import fastavro
 
 from connectors.base import Delivery, Row, SourceState, Unreadable
 from connectors.drop_folder import DropFile, new_files
-from linkage.standardise.record import RawPerson
+from schemas.raw import RawPerson
 
 STREAM = "tj_ldrk"
 FILE_NAME = re.compile(r"^tj_ldrk_[A-Za-z0-9_-]+\.avro$")

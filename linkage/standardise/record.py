@@ -9,46 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import Any
 
-from linkage.standardise import codes, dates, idnumber, names, regions
+from linkage.standardise import codes, idnumber, names, regions
+from schemas import dates
 from schemas.canonical import SERVICE_TYPES, PersonRecord, ServiceEvent
-
-
-class RawPerson(TypedDict, total=False):
-    """A department's row with canonical field names and raw values, as connectors produce it."""
-
-    name: Any
-    id_number: Any
-    masked_id: Any
-    guardian_id_number: Any
-    birth_date: Any
-    birth_year_month: Any
-    sex: Any
-    ethnicity: Any
-    phone: Any
-    phone_tail: Any
-    hukou_region: Any
-    hukou_place: Any  # text (province + prefecture + county), mapped to a code when no code is given
-    hukou_address: Any
-    current_district: Any
-    current_address: Any
-    residence_start: Any
-    permit_number: Any
-    registration_cancelled: Any
-    employer: Any
-    insurance_type: Any
-    insurance_status: Any
-    health_record_no: Any
-    health_record_date: Any
-    arrival_year: Any
-    household_size: Any
-    survey_wave: Any
-    source_updated_at: Any
-
-
-class UnusableRecord(ValueError):
-    """The row has nothing to link on, or no valid service type; the pipeline quarantines it with this reason."""
+from schemas.errors import UnusableRecord
+from schemas.raw import RawPerson
 
 
 def standardise_person(raw: RawPerson) -> PersonRecord:

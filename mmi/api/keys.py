@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from mmi.api.settings import ROLES, ApiSettings
-from mmi.errors import ConfigError
+from schemas.errors import ConfigError
 
 ALGORITHMS = ("ES256", "RS256")
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

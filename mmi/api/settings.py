@@ -15,44 +15,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mmi.config import Settings
-from mmi.errors import ConfigError
+from connectors.source import setting
+from mmi.sections import read_section
+from schemas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mmi.config import Settings
 
 ROLES = ("subscriber", "steward", "auditor", "admin")
-_KEYS = {"issuer", "audience", "jwks", "signing_key", "token_ttl_seconds", "leeway_seconds"}
 
 
 @dataclass(frozen=True)
 class ApiSettings:
-    issuer: str
-    audience: str
-    jwks: Path
-    signing_key: Path
+    issuer: str = "mmi"
+    audience: str = "mmi-exchange"
+    jwks: Path = setting(Path("keys/jwks.json"), kind="path")
+    signing_key: Path = setting(Path("keys/signing.pem"), kind="path")
     token_ttl_seconds: int = 3600
     leeway_seconds: int = 30
 
 
 def api_settings(settings: Settings) -> ApiSettings:
-    base = settings.config_path.parent if settings.config_path else Path.cwd()
-    section: dict[str, Any] = settings.raw.get("api", {})
-    if unknown := set(section) - _KEYS:
-        raise ConfigError(f"[api] has unknown keys {sorted(unknown)}: it takes {sorted(_KEYS)}")
+    """The API's section of settings read once (mmi.config)."""
+    assert settings.api is not None, "settings are built by mmi.config, which reads [api]"
+    return settings.api
+
+
+def read_api(table: Any, base: Path) -> ApiSettings:
+    """`[api]`, paths relative to the config's folder; ConfigError names the key to fix."""
     for key in ("token_ttl_seconds", "leeway_seconds"):
-        value = section.get(key, 0)
+        value = (table or {}).get(key, 0) if isinstance(table, dict) else 0
         if not isinstance(value, int) or value < 0:
             raise ConfigError(f"[api] {key} = {value!r}: give whole seconds")
-
-    def path(key: str, default: str) -> Path:
-        value = Path(section.get(key, default))
-        return value if value.is_absolute() else (base / value).resolve()
-
-    return ApiSettings(
-        issuer=str(section.get("issuer", "mmi")),
-        audience=str(section.get("audience", "mmi-exchange")),
-        jwks=path("jwks", "keys/jwks.json"),
-        signing_key=path("signing_key", "keys/signing.pem"),
-        token_ttl_seconds=int(section.get("token_ttl_seconds", 3600)) or 3600,
-        leeway_seconds=int(section.get("leeway_seconds", 30)),
-    )
+    api = read_section(ApiSettings, table, "api", base)
+    return api if api.token_ttl_seconds else ApiSettings(api.issuer, api.audience, api.jwks, api.signing_key, 3600, api.leeway_seconds)

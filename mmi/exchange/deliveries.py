@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from mmi.errors import MMIError
 from mmi.store.exchange_tables import changeset, changeset_download, subscriber_position
+from schemas.errors import MMIError
 
 
 class ChangesetNotFound(MMIError):

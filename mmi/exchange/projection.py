@@ -140,51 +140,12 @@ def _deliverer(subscription: Subscription, encoder: RecordEncoder, person: Calla
                golden: Callable[[OutboxEvent, str], Any], read_sources: Callable[[OutboxEvent], Any]) -> Deliver:
     """The record, field by field in LAYOUT order, around the generated Person part."""
     ns = encoder.namespace
-    string, present_string, present_long, timestamp = ns["S"], ns["PS"], ns["PL"], ns["T"]
-    string_array = ns["AS"]
+    string, string_array, timestamp = ns["S"], ns["AS"], ns["T"]
     operations, crossings = ns["E_Operation"], ns["E_JurisdictionChange"]
     moved_in, moved_out = b"\x02" + crossings["moved_in"], b"\x02" + crossings["moved_out"]
-    fields, jurisdiction = subscription.fields, subscription.jurisdiction
-    own = f"{subscription.department}|"
-    size = len(own)
-
-    def own_records(raw: str | None, decoded: Callable[[], Any]) -> list[str]:
-        if not raw or own not in raw:
-            return []
-        return sorted(key[size:] for key in decoded() if key.startswith(own))
-
-    names_bytes: dict[tuple[str, ...], bytes] = {}  # the fields arrays: a few groupings recur
-    words: dict[str, bytes] = {}  # departments and rules: a handful of values, written again and again
-
-    def word(value: str | None) -> bytes:
-        if value is None:
-            return b"\x00"
-        if (known := words.get(value)) is None:
-            if len(words) > 4096:
-                words.clear()
-            known = words[value] = present_string(value)
-        return known
-
-    def lineage(sources: Any) -> bytes:
-        if sources is None:
-            return _NO_SOURCES
-        grouped: dict[Any, list[str]] = {}
-        for name in fields:
-            if (found := getattr(sources, name)) is not None:
-                grouped.setdefault(found, []).append(name)
-        if not grouped:
-            return _NO_SOURCES
-        parts = [long_bytes(len(grouped))]
-        for found, names in grouped.items():
-            if (listed := names_bytes.get(key := tuple(names))) is None:
-                listed = names_bytes[key] = string_array(names)
-            parts += (listed, word(found.department),
-                      b"\x00" if found.source_key is None else present_string(found.source_key),
-                      b"\x00" if found.version is None else present_long(found.version),
-                      b"\x00" if found.record_id is None else present_long(found.record_id),
-                      word(found.rule))
-        parts.append(b"\x00")
-        return b"".join(parts)
+    jurisdiction = subscription.jurisdiction
+    own_records = _own_records(subscription.department)
+    lineage = _lineage_encoder(subscription.fields, ns)
 
     def deliver(event: OutboxEvent) -> bytes | None:
         after_district, before_district = event.district_after, event.district_before
@@ -194,8 +155,7 @@ def _deliverer(subscription: Subscription, encoder: RecordEncoder, person: Calla
             return None
         row = event.row
         person_before, person_after, changed = person(golden(event, "golden_before"), golden(event, "golden_after"))
-        own_before = own_records(row["records_before"], lambda: event.json("records_before"))
-        own_after = own_records(row["records_after"], lambda: event.json("records_after"))
+        own_before, own_after = own_records(event, "records_before"), own_records(event, "records_after")
         crossing = None if (was == now or not row["golden_before"] or not row["golden_after"]) else (moved_in if now else moved_out)
         operation = row["operation"]
         if operation == "update" and not changed and own_before == own_after and crossing is None:
@@ -212,3 +172,56 @@ def _deliverer(subscription: Subscription, encoder: RecordEncoder, person: Calla
         ))
 
     return deliver
+
+
+def _own_records(department: str) -> Callable[[OutboxEvent, str], list[str]]:
+    """(event, column) → the keys of the department's own records in it, without the department; the JSON list is
+    decoded only when the department's name is in it."""
+    own = f"{department}|"
+    size = len(own)
+
+    def own_records(event: OutboxEvent, column: str) -> list[str]:
+        raw = event.row[column]
+        if not raw or own not in raw:
+            return []
+        return sorted(key[size:] for key in event.json(column) if key.startswith(own))
+
+    return own_records
+
+
+def _lineage_encoder(fields: tuple[str, ...], ns: dict[str, Any]) -> Callable[[Any], bytes]:
+    """The lineage array of `fields`: one FieldSource per distinct source, with the fields it supplied, in the
+    order of the fields (as routing.Projector groups them)."""
+    present_string, present_long, string_array = ns["PS"], ns["PL"], ns["AS"]
+    names_bytes: dict[tuple[str, ...], bytes] = {}  # the fields arrays: a few groupings recur
+    words: dict[str, bytes] = {}  # departments and rules: a handful of values, written again and again
+
+    def word(value: str | None) -> bytes:
+        if value is None:
+            return b"\x00"
+        if (known := words.get(value)) is None:
+            if len(words) > 4096:
+                words.clear()
+            known = words[value] = present_string(value)
+        return known
+
+    def lineage(sources: Any) -> bytes:
+        grouped: dict[Any, list[str]] = {}
+        for name in fields if sources is not None else ():
+            if (found := getattr(sources, name)) is not None:
+                grouped.setdefault(found, []).append(name)
+        if not grouped:
+            return _NO_SOURCES
+        parts = [long_bytes(len(grouped))]
+        for found, names in grouped.items():
+            if (listed := names_bytes.get(key := tuple(names))) is None:
+                listed = names_bytes[key] = string_array(names)
+            parts += (listed, word(found.department),
+                      b"\x00" if found.source_key is None else present_string(found.source_key),
+                      b"\x00" if found.version is None else present_long(found.version),
+                      b"\x00" if found.record_id is None else present_long(found.record_id),
+                      word(found.rule))
+        parts.append(b"\x00")
+        return b"".join(parts)
+
+    return lineage

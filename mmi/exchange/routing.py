@@ -56,18 +56,9 @@ class OutboxEvent:
         return decoded
 
 
-def reaches(event: OutboxEvent, subscription: Subscription) -> bool:
-    """Whether the person is, or was just, in the subscriber's jurisdiction."""
-    return subscription.covers(event.district_after) or subscription.covers(event.district_before)
-
-
-def project(event: OutboxEvent, subscription: Subscription) -> dict[str, Any] | None:
-    """The event as `subscription` may see it (an Avro datum of the change-set schema), or None if not sent."""
-    return Projector(subscription)(event)
-
-
 class Projector:
-    """`project` for one subscription, with what depends only on the subscription worked out once."""
+    """An event as one subscription may see it (an Avro datum of the change-set schema), or None if it is not sent;
+    what depends only on the subscription is worked out once."""
 
     def __init__(self, subscription: Subscription) -> None:
         self.subscription = subscription

@@ -19,16 +19,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mmi.config import Settings
-from mmi.errors import ConfigError
-from schemas.canonical import DEPARTMENTS
+from connectors.registry import DEPARTMENTS
+from connectors.source import setting
+from mmi.sections import read_section
 from schemas.changeset import shareable_fields
+from schemas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mmi.config import Settings
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _PREFIX = re.compile(r"^[0-9]{1,6}$")
-_KEYS = {"department", "jurisdiction", "fields"}
+
+
+@dataclass(frozen=True)
+class _ExchangeTable:
+    """`[exchange]` as written (subscriptions come from their own tables)."""
+
+    out_dir: Path = setting(Path("changesets"), kind="path")
+    max_events: Any = 10_000
+    batch_events: Any = 20_000
+    workers: Any = 1
+
+
+@dataclass(frozen=True)
+class _SubscriberTable:
+    """`[subscribers.NAME]` as written; its values are checked one by one below, each with its own advice."""
+
+    department: Any = None
+    jurisdiction: Any = None
+    fields: Any = None
 
 
 @dataclass(frozen=True)
@@ -53,37 +75,36 @@ class ExchangeSettings:
 
 
 def exchange_settings(settings: Settings) -> ExchangeSettings:
-    """The exchange's settings from the config; ConfigError names the table and value to fix."""
-    base = settings.config_path.parent if settings.config_path else Path.cwd()
-    section = settings.raw.get("exchange", {})
-    unknown = set(section) - {"out_dir", "max_events", "batch_events", "workers"}
-    if unknown:
-        raise ConfigError(f"[exchange] has unknown keys {sorted(unknown)}: it takes out_dir, max_events, batch_events, workers")
-    out_dir = Path(section.get("out_dir", "changesets"))
-    subscribers = settings.raw.get("subscribers", {})
+    """The exchange's section of settings read once (mmi.config)."""
+    assert settings.exchange is not None, "settings are built by mmi.config, which reads [exchange]"
+    return settings.exchange
+
+
+def read_exchange(table: Any, subscribers: Any, base: Path) -> ExchangeSettings:
+    """`[exchange]` and every `[subscribers.NAME]`; ConfigError names the table and value to fix."""
+    exchange = read_section(_ExchangeTable, table, "exchange", base)
+    subscribers = {} if subscribers is None else subscribers
     if not isinstance(subscribers, dict):
         raise ConfigError("'subscribers' must be tables: [subscribers.NAME] with department, jurisdiction, fields")
     return ExchangeSettings(
-        out_dir=out_dir if out_dir.is_absolute() else (base / out_dir).resolve(),
-        subscriptions={name: parse_subscription(name, table) for name, table in sorted(subscribers.items())},
-        max_events=_positive(section, "max_events", 10_000),
-        batch_events=_positive(section, "batch_events", 20_000),
-        workers=_positive(section, "workers", 1),
+        out_dir=exchange.out_dir,
+        subscriptions={name: parse_subscription(name, table, base) for name, table in sorted(subscribers.items())},
+        max_events=_positive(exchange.max_events, "max_events"),
+        batch_events=_positive(exchange.batch_events, "batch_events"),
+        workers=_positive(exchange.workers, "workers"),
     )
 
 
-def parse_subscription(name: str, table: Any) -> Subscription:
-    where = f"[subscribers.{name}]"
+def parse_subscription(name: str, table: Any, base: Path = Path()) -> Subscription:
+    where = f"subscribers.{name}"
     if not _NAME.match(name):
-        raise ConfigError(f"{where}: a subscriber's name is 1-64 lower-case letters, digits, '-' or '_' (it names a folder and a token subject)")
+        raise ConfigError(f"[{where}]: a subscriber's name is 1-64 lower-case letters, digits, '-' or '_' (it names a folder and a token subject)")
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table with department, jurisdiction and fields")
-    if unknown := set(table) - _KEYS:
-        raise ConfigError(f"{where} has unknown keys {sorted(unknown)}: it takes {sorted(_KEYS)}")
-    department = table.get("department")
-    if department not in DEPARTMENTS:
-        raise ConfigError(f"{where} department = {department!r}: use one of {list(DEPARTMENTS)}")
-    return Subscription(name, department, _jurisdiction(table.get("jurisdiction"), where), _fields(table.get("fields"), where))
+        raise ConfigError(f"[{where}] must be a table with department, jurisdiction and fields")
+    read = read_section(_SubscriberTable, table, where, base)
+    if read.department not in DEPARTMENTS:
+        raise ConfigError(f"[{where}] department = {read.department!r}: use one of {list(DEPARTMENTS)}")
+    return Subscription(name, read.department, _jurisdiction(read.jurisdiction, f"[{where}]"), _fields(read.fields, f"[{where}]"))
 
 
 def _jurisdiction(value: Any, where: str) -> tuple[str, ...]:
@@ -105,8 +126,7 @@ def _fields(value: Any, where: str) -> tuple[str, ...]:
     return tuple(field for field in known if field in value)
 
 
-def _positive(section: dict[str, Any], key: str, default: int) -> int:
-    value = section.get(key, default)
+def _positive(value: Any, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"[exchange] {key} = {value!r}: give a whole number, at least 1")
     return value

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, select
 
 from linkage.blocking import load_truth_pairs
 from linkage.evaluate import evaluate_clusters
-from mmi.errors import LinkageError
 from mmi.store.index_tables import master_xref
+from schemas.errors import LinkageError
 
 
 def evaluate_index(engine: Engine, truth_csv: Path) -> dict[str, Any]:

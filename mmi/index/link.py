@@ -28,12 +28,12 @@ import pyarrow as pa
 from sqlalchemy import Engine, desc, func, insert, select, update
 
 from linkage.clustering import cluster_records
-from linkage.inputs import load_person_records
 from linkage.master_ids import MasterEvent, assign_master_ids
 from linkage.scoring import score_between, score_within
 from mmi.config import LinkageSettings, Settings
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
 from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_changes
+from mmi.index.inputs import load_person_records
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
 from mmi.index.workspace import Workspace
 from mmi.index.writes import write_changes

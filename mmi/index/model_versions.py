@@ -16,8 +16,9 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine, func, insert, select, update
 
-from linkage.inputs import RECORDS, load_person_records
+from linkage.inputs import RECORDS
 from linkage.scoring import TrainedModel, train_model
+from mmi.index.inputs import load_person_records
 from mmi.store.index_tables import model_version
 from mmi.store.tables import source_record
 

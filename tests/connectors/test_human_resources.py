@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from connectors.human_resources import HumanResourcesConnector
 from connectors.human_resources.connector import HEADER
-from mmi.errors import TransientError
 from mmi.ingest import ingest_department
+from schemas.errors import TransientError
 from tests.helpers import current_records, quarantined, snapshot, versions
 
 GOOD = [

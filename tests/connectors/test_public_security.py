@@ -7,11 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from connectors.public_security import PublicSecurityConnector
-from linkage.standardise.dates import CHINA_TZ
-from mmi.config import PublicSecuritySettings
-from mmi.errors import SourceError
+from connectors.public_security import PublicSecurityConnector, PublicSecuritySettings
 from mmi.ingest import ingest_department
+from schemas.dates import CHINA_TZ
+from schemas.errors import SourceError
 from tests.conftest import SAMPLES
 from tests.helpers import current_records, quarantined, snapshot, versions
 

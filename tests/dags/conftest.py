@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from connectors.registry import DEPARTMENTS
+from devtools import DAGS
 from mmi.airflow_local import LocalAirflow
 from tests.conftest import POSTGRES_URL, skip_without_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
-INGEST_DAGS = {department: f"ingest_{department}" for department in ("public_security", "human_resources", "statistics", "health")}
+INGEST_DAGS = {department: f"ingest_{department}" for department in DEPARTMENTS}
 ALL_DAGS = {*INGEST_DAGS.values(), "link_master_index", "publish_change_sets"}
 
 
@@ -50,7 +52,7 @@ class Airflow(LocalAirflow):
 @pytest.fixture(scope="session")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Airflow:
     """A migrated SQLite metadata database with the project's DAGs serialized into it, shared by the session."""
-    prepared = LocalAirflow.prepared(tmp_path_factory.mktemp("airflow-home"))
+    prepared = LocalAirflow.prepared(tmp_path_factory.mktemp("airflow-home"), DAGS)
     return Airflow(prepared.home, prepared.env)
 
 

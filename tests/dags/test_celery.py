@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 import mmi.store.schema  # noqa: F401 - declares every table
+from devtools import DAGS
 from mmi.airflow_local import AIRFLOW, airflow_env
 from mmi.store.database import open_store
 from mmi.store.exchange_tables import changeset
@@ -157,7 +158,7 @@ def feeds(tmp_path: Path, postgres_schema_url: str) -> Iterator[dict[str, str]]:
 
 def celery_airflow(home: Path, metadata: URL, broker: str, queues: dict[str, str], api_port: int) -> Airflow:
     database = metadata.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return Airflow(home, airflow_env(home) | {
+    return Airflow(home, airflow_env(home, DAGS) | {
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": database.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1),

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from mmi.airflow_local import DAGS
-from mmi.errors import ConfigError, SourceError, StoreError, TransientError
+from devtools import DAGS
 from mmi.tasks import StepFailed
+from schemas.errors import ConfigError, SourceError, StoreError, TransientError
 from tests.dags.conftest import ALL_DAGS, INGEST_DAGS, ROOT, Airflow
 from tests.dags.parse_probe import RESULT_PREFIX
 

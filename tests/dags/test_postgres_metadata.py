@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import URL
 
+from devtools import DAGS
 from mmi.airflow_local import airflow_env
 from synthetic import generate_feeds
 from tests.dags.conftest import ALL_DAGS, ROOT, Airflow
@@ -31,7 +32,7 @@ def test_airflow_runs_on_postgresql_with_the_compose_files_drivers(metadata_data
     home = tmp_path / "airflow-home"
     home.mkdir()
     urls = {setting: metadata_database.set(drivername=driver).render_as_string(hide_password=False) for setting, driver in drivers.items()}
-    airflow = Airflow(home, airflow_env(home) | urls)
+    airflow = Airflow(home, airflow_env(home, DAGS) | urls)
     airflow.run("db", "migrate")
     airflow.run("dags", "reserialize")
     assert {dag_id for (dag_id,) in airflow.query("SELECT dag_id FROM serialized_dag")} == ALL_DAGS

@@ -50,7 +50,7 @@ def test_a_department_that_must_be_fixed_exits_2_and_a_passing_failure_exits_1(c
     shutil.rmtree(tmp_path / "stats")
     assert main(["ingest", "--config", str(config)]) == EXIT_FIX
     from connectors.human_resources import HumanResourcesConnector
-    from mmi.errors import TransientError
+    from schemas.errors import TransientError
 
     def unreachable(self, state):  # type: ignore[no-untyped-def]
         raise TransientError("share unreachable")

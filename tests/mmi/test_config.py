@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from mmi.config import load_settings
-from mmi.errors import ConfigError
+from schemas.errors import ConfigError
 
 CONFIG = """
 [store]
@@ -31,10 +31,11 @@ def write(tmp_path: Path, text: str = CONFIG) -> Path:
 def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path))
     assert settings.store_url == f"sqlite:///{tmp_path / 'var' / 'mmi.db'}"
-    assert settings.public_security and settings.public_security.url == f"sqlite:///{tmp_path / 'ps' / 'ga.sqlite'}"
-    assert settings.human_resources and settings.human_resources.drop_dir == tmp_path / "hr"
-    assert settings.statistics and settings.statistics.drop_dir == Path("/data/stats")
-    assert settings.health and settings.health.base_url == "http://127.0.0.1:8701" and settings.health.page_size == 100
+    sources = settings.sources
+    assert sources["public_security"].url == f"sqlite:///{tmp_path / 'ps' / 'ga.sqlite'}"
+    assert sources["human_resources"].drop_dir == tmp_path / "hr"
+    assert sources["statistics"].drop_dir == Path("/data/stats")
+    assert sources["health"].base_url == "http://127.0.0.1:8701" and sources["health"].page_size == 100
     assert settings.configured_sources == ["public_security", "human_resources", "statistics", "health"]
 
 
@@ -42,7 +43,7 @@ def test_secrets_and_urls_can_come_from_the_environment(tmp_path: Path, monkeypa
     monkeypatch.setenv("MMI_HEALTH_TOKEN", "from-env")
     monkeypatch.setenv("MMI_STORE_URL", "postgresql+psycopg://mmi@db/mmi")
     settings = load_settings(write(tmp_path))
-    assert settings.health and settings.health.token == "from-env"
+    assert settings.sources["health"].token == "from-env"
     assert settings.store_url == "postgresql+psycopg://mmi@db/mmi"
 
 

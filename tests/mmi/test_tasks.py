@@ -10,21 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from mmi.errors import ConfigError, TransientError
+from devtools.feeds import served_feeds
 from mmi.tasks import StepFailed, run_ingest, summarise
-from synthetic import generate_feeds
-from synthetic.health_api import start_health_api
+from schemas.errors import ConfigError, TransientError
 
 
 @pytest.fixture
 def feeds(tmp_path: Path) -> Iterator[Path]:
     """Small generated feeds, the health API serving them, and the config pointing at it."""
-    generate_feeds(tmp_path, people=120, seed=3)
-    server, base_url = start_health_api(tmp_path / "health", port=0)
-    config = tmp_path / "mmi.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("http://127.0.0.1:8701", base_url), encoding="utf-8")
-    yield tmp_path
-    server.shutdown()
+    with served_feeds(tmp_path, people=120, seed=3):
+        yield tmp_path
 
 
 def closed_port() -> int:
@@ -67,7 +62,7 @@ def test_a_missing_drop_folder_must_be_fixed_and_is_not_retried(feeds: Path) -> 
 def test_a_department_the_config_does_not_name_is_not_configured(feeds: Path) -> None:
     config = feeds / "mmi.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("[sources.statistics]", "[unused.statistics]"), encoding="utf-8")
+    config.write_text(text.replace('[sources.statistics]\ndrop_dir = "statistics"\n', ""), encoding="utf-8")
     assert run_ingest("statistics", config) == {"department": "statistics", "not_configured": True, "changed": False}
     with pytest.raises(ConfigError, match="unknown department"):
         run_ingest("tax_office", config)

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from linkage.standardise.codes import phone_tail, standardise_ethnicity, standardise_phone, standardise_sex
-from linkage.standardise.dates import CHINA_TZ, parse_date, parse_timestamp, parse_year_month, swapped_day_month
+from schemas.dates import CHINA_TZ, parse_date, parse_timestamp, parse_year_month, swapped_day_month
 
 
 @pytest.mark.parametrize(

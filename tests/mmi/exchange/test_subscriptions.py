@@ -4,8 +4,8 @@ from typing import Any
 import pytest
 
 from mmi.config import settings_from_dict
-from mmi.errors import ConfigError
 from mmi.exchange import exchange_settings
+from schemas.errors import ConfigError
 
 GOOD = {"department": "health", "jurisdiction": ["4101"], "fields": ["sex", "name"]}
 

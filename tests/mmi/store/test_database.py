@@ -39,7 +39,7 @@ def test_naive_times_are_refused(store: Engine) -> None:
 
 
 def test_an_unreachable_store_says_where_to_look() -> None:
-    from mmi.errors import StoreError
+    from schemas.errors import StoreError
 
     with pytest.raises(StoreError, match=r"\[store\] url"):
         open_store("postgresql+psycopg://nobody@127.0.0.1:1/none")

@@ -1,4 +1,4 @@
-"""`mmi demo`'s batch part, as `make demo` runs it: the real DAGs through Airflow, twice, on generated feeds."""
+"""the demo's batch part, as `make demo` runs it: the real DAGs through Airflow, twice, on generated feeds."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mmi.demo import run_demo
+from devtools.demo import run_demo
 
 pytestmark = pytest.mark.slow
 

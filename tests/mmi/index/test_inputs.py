@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from connectors.human_resources import HumanResourcesConnector
 from connectors.statistics import StatisticsConnector
-from linkage import inputs
-from mmi.errors import LinkageError
+from mmi.index import inputs
 from mmi.ingest import ingest_department
+from schemas.errors import LinkageError
 from tests.conftest import SAMPLES
 from tests.helpers import current_records
 

@@ -1,4 +1,4 @@
-"""`mmi demo`: the whole flow on one machine, through the real Airflow DAGs, with nothing to set up.
+"""`python -m devtools demo` (`make demo`): the whole flow on one machine, through the real Airflow DAGs, with nothing to set up.
 
 1. Generate the four departments' feeds for a few thousand people, with a truth file.
 2. Serve the health feed from a local HTTP server, as the department would.
@@ -19,18 +19,21 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from connectors.registry import DEPARTMENTS
+from devtools import DAGS
+from devtools.feeds import served_feeds
 from mmi.airflow_local import LocalAirflow
-from mmi.config import Settings, load_settings
+from mmi.config import Settings
+from mmi.exchange import exchange_settings
 from mmi.store.database import open_store
 
-INGEST_DAGS = ("ingest_public_security", "ingest_human_resources", "ingest_statistics", "ingest_health")
+INGEST_DAGS = tuple(f"ingest_{department}" for department in DEPARTMENTS)
 FLOW = (*INGEST_DAGS, "link_master_index", "publish_change_sets")
 
 
 def run_demo(out: Path, people: int, *, seed: int = 7, serve: bool = True, port: int = 8700) -> dict[str, Any]:
     """Run the demo into `out`; returns what it printed as figures (for tests). Serves until interrupted if `serve`."""
-    from synthetic import generate_delta, generate_feeds
-    from synthetic.health_api import start_health_api
+    from synthetic import generate_delta
 
     started = time.monotonic()
     out = out.resolve()
@@ -38,22 +41,16 @@ def run_demo(out: Path, people: int, *, seed: int = 7, serve: bool = True, port:
     step(f"generating feeds for {people} people in {feeds}")
     for earlier in (feeds / "var", out / "airflow"):  # every demo starts from an empty store, index and Airflow
         shutil.rmtree(earlier, ignore_errors=True)
-    generate_feeds(feeds, people=people, seed=seed, noise=1.0)
-    server, base_url = start_health_api(feeds / "health", port=0)
-    step(f"the health department's API is serving at {base_url}/api/v1/persons")
-    config = feeds / "mmi.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("http://127.0.0.1:8701", base_url), encoding="utf-8")
-    settings = load_settings(config)
-    engine = open_store(settings.store_url)
-    try:
+    with served_feeds(feeds, people=people, seed=seed, noise=1.0) as served:
+        step(f"the health department's API is serving at {served.base_url}/api/v1/persons")
+        settings = served.settings()
+        engine = open_store(settings.store_url)
         step(f"preparing Airflow in {out / 'airflow'} (SQLite metadata database, the project's DAGs)")
-        airflow = LocalAirflow.prepared(out / "airflow")
-        run_flow(airflow, config, engine, "first delivery")
+        airflow = LocalAirflow.prepared(out / "airflow", DAGS)
+        run_flow(airflow, served.config, engine, "first delivery")
         step("the departments' next delivery arrives (1% of people changed or new, a new survey wave)")
         generate_delta(feeds, seed=seed + 1, fraction=0.01)
-        run_flow(airflow, config, engine, "next delivery: only what changed is linked")
-    finally:
-        server.shutdown()
+        run_flow(airflow, served.config, engine, "next delivery: only what changed is linked")
     figures = summarise(settings, engine, out, feeds)
     step(f"batch part done in {time.monotonic() - started:.0f}s")
     if serve:
@@ -113,7 +110,7 @@ def summarise(settings: Settings, engine: Engine, out: Path, feeds: Path) -> dic
   against truth    precision {accuracy['precision']:.4f}  recall {accuracy['recall']:.4f}  F1 {accuracy['f1']:.4f}  (mmi evaluate)
   exports          {exports}/: records.csv ({counts['records']}), quarantine.csv ({counts['quarantine']}, each with its reason),
                    xref.csv ({counts['xref']}: department,source_key,master_id), review.csv ({counts['review']} pairs for stewards)
-  change sets      {feeds / settings.raw.get('exchange', {}).get('out_dir', 'var/changesets')}/ (Avro, one folder per subscriber)
+  change sets      {exchange_settings(settings).out_dir}/ (Avro, one folder per subscriber)
 """, flush=True)
     return {"accuracy": accuracy, "exports": counts}
 
@@ -125,7 +122,8 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
 
     api = api_settings(settings)
     ensure_keys(api)
-    subscriber = next(iter(settings.raw.get("subscribers", {})), "zhengzhou-health")
+    subscriptions = exchange_settings(settings).subscriptions
+    subscriber = "zhengzhou-health" if "zhengzhou-health" in subscriptions else next(iter(subscriptions), "zhengzhou-health")
     tokens = {role: issue_token(api, role, subject) for role, subject in
               (("subscriber", subscriber), ("steward", "demo-steward"), ("auditor", "demo-auditor"))}
     base = f"http://127.0.0.1:{port}"

@@ -28,8 +28,23 @@ from schemas.changeset import schema_json, shareable_fields
 Deliver = Callable[[OutboxEvent], "bytes | None"]
 # The change-event record this module writes, field by field (schemas/changeset/v2.avsc and any later version
 # that keeps it): a schema whose top-level fields differ is left to the two-pass encoder.
-LAYOUT = ("event_id", "outbox_seq", "operation", "master_id", "related_ids", "person_before", "person_after", "changed_fields",
-          "lineage", "own_records_before", "own_records_after", "run_id", "model_version_id", "occurred_at", "jurisdiction_change")
+LAYOUT = (
+    "event_id",
+    "outbox_seq",
+    "operation",
+    "master_id",
+    "related_ids",
+    "person_before",
+    "person_after",
+    "changed_fields",
+    "lineage",
+    "own_records_before",
+    "own_records_after",
+    "run_id",
+    "model_version_id",
+    "occurred_at",
+    "jurisdiction_change",
+)
 SOURCE_LAYOUT = ("fields", "department", "source_key", "version", "record_id", "rule")
 _NO_SOURCES = b"\x00"  # an empty array
 
@@ -49,7 +64,9 @@ def compiled(version: int, subscription: Subscription) -> Deliver | None:
         return None
     encoder = RecordEncoder(schema, shown={"Person": set(subscription.fields)})
     golden = _golden_reader(shareable_fields(version))
-    return _deliverer(subscription, encoder, _person_function(subscription, encoder, person[1]), golden, _sources_reader(subscription.fields))
+    return _deliverer(
+        subscription, encoder, _person_function(subscription, encoder, person[1]), golden, _sources_reader(subscription.fields)
+    )
 
 
 def _golden_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent, str], Any]:
@@ -136,8 +153,13 @@ def _default_bytes(encoder: RecordEncoder, field: dict[str, Any]) -> bytes:
     return bytes(eval(f"lambda value: {expression}", encoder.namespace)(default))  # noqa: S307 - generated from the schema
 
 
-def _deliverer(subscription: Subscription, encoder: RecordEncoder, person: Callable[..., Any],
-               golden: Callable[[OutboxEvent, str], Any], read_sources: Callable[[OutboxEvent], Any]) -> Deliver:
+def _deliverer(
+    subscription: Subscription,
+    encoder: RecordEncoder,
+    person: Callable[..., Any],
+    golden: Callable[[OutboxEvent, str], Any],
+    read_sources: Callable[[OutboxEvent], Any],
+) -> Deliver:
     """The record, field by field in LAYOUT order, around the generated Person part."""
     ns = encoder.namespace
     string, string_array, timestamp = ns["S"], ns["AS"], ns["T"]
@@ -161,15 +183,25 @@ def _deliverer(subscription: Subscription, encoder: RecordEncoder, person: Calla
         if operation == "update" and not changed and own_before == own_after and crossing is None:
             return None
         related = row["related"]
-        return b"".join((
-            string(str(row["event_id"])), long_bytes(row["seq"]), operations[operation], string(row["master_id"]),
-            b"\x00" if not related or related == "[]" or not (ids := event.json("related")) else string_array(ids),
-            person_before, person_after, b"\x00" if not changed else string_array(changed),
-            lineage(read_sources(event)),
-            b"\x00" if not own_before else string_array(own_before), b"\x00" if not own_after else string_array(own_after),
-            long_bytes(row["run_id"]), long_bytes(row["model_version_id"]), timestamp(row["occurred_at"]),
-            b"\x00" if crossing is None else crossing,
-        ))
+        return b"".join(
+            (
+                string(str(row["event_id"])),
+                long_bytes(row["seq"]),
+                operations[operation],
+                string(row["master_id"]),
+                b"\x00" if not related or related == "[]" or not (ids := event.json("related")) else string_array(ids),
+                person_before,
+                person_after,
+                b"\x00" if not changed else string_array(changed),
+                lineage(read_sources(event)),
+                b"\x00" if not own_before else string_array(own_before),
+                b"\x00" if not own_after else string_array(own_after),
+                long_bytes(row["run_id"]),
+                long_bytes(row["model_version_id"]),
+                timestamp(row["occurred_at"]),
+                b"\x00" if crossing is None else crossing,
+            )
+        )
 
     return deliver
 
@@ -216,11 +248,14 @@ def _lineage_encoder(fields: tuple[str, ...], ns: dict[str, Any]) -> Callable[[A
         for found, names in grouped.items():
             if (listed := names_bytes.get(key := tuple(names))) is None:
                 listed = names_bytes[key] = string_array(names)
-            parts += (listed, word(found.department),
-                      b"\x00" if found.source_key is None else present_string(found.source_key),
-                      b"\x00" if found.version is None else present_long(found.version),
-                      b"\x00" if found.record_id is None else present_long(found.record_id),
-                      word(found.rule))
+            parts += (
+                listed,
+                word(found.department),
+                b"\x00" if found.source_key is None else present_string(found.source_key),
+                b"\x00" if found.version is None else present_long(found.version),
+                b"\x00" if found.record_id is None else present_long(found.record_id),
+                word(found.rule),
+            )
         parts.append(b"\x00")
         return b"".join(parts)
 

@@ -107,8 +107,9 @@ class Deployment:
     def start(self, name: str, *args: str) -> None:
         log = self.logs / f"{name}.log"
         out: IO[bytes] = log.open("wb")
-        process = subprocess.Popen([str(AIRFLOW), *args], env=self.airflow.env, cwd=self.airflow.home,
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(AIRFLOW), *args], env=self.airflow.env, cwd=self.airflow.home, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         out.close()
         self.services.append(Service(name, process, log))
 
@@ -158,22 +159,26 @@ def feeds(tmp_path: Path, postgres_schema_url: str) -> Iterator[dict[str, str]]:
 
 def celery_airflow(home: Path, metadata: URL, broker: str, queues: dict[str, str], api_port: int) -> Airflow:
     database = metadata.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return Airflow(home, airflow_env(home, DAGS) | {
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": database.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1),
-        "AIRFLOW__CELERY__BROKER_URL": broker,
-        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{database}",
-        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
-        "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queues["default"],
-        "MMI_LINKAGE_QUEUE": queues["linkage"],
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # as docker-compose.yml: the DAGs follow their Assets
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        "AIRFLOW__API__PORT": str(api_port),
-        "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,  # the scheduler signs the tasks' tokens, the api-server checks them
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-    })
+    return Airflow(
+        home,
+        airflow_env(home, DAGS)
+        | {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": database.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1),
+            "AIRFLOW__CELERY__BROKER_URL": broker,
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{database}",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queues["default"],
+            "MMI_LINKAGE_QUEUE": queues["linkage"],
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # as docker-compose.yml: the DAGs follow their Assets
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+            "AIRFLOW__API__PORT": str(api_port),
+            "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,  # the scheduler signs the tasks' tokens, the api-server checks them
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        },
+    )
 
 
 def runs(airflow: Airflow) -> list[tuple[str, str]]:
@@ -215,16 +220,38 @@ def test_the_dags_run_under_the_celery_executor_with_linkage_on_its_own_queue(
     deadline = time.monotonic() + DEADLINE_SECONDS
     deployment = Deployment(airflow, tmp_path)
     try:
-        deployment.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(api_port), "--workers", "1", "--apps", "execution")
+        deployment.start(
+            "api-server", "api-server", "--host", "127.0.0.1", "--port", str(api_port), "--workers", "1", "--apps", "execution"
+        )
         deployment.start("dag-processor", "dag-processor")
         deployment.start("scheduler", "scheduler", "--skip-serve-logs")
-        deployment.start("worker", "celery", "worker", "--queues", ",".join(queues.values()), "--concurrency", "2",
-                         "--celery-hostname", f"mmi-{run}@%h", "--without-mingle", "--without-gossip", "--skip-serve-logs")
+        deployment.start(
+            "worker",
+            "celery",
+            "worker",
+            "--queues",
+            ",".join(queues.values()),
+            "--concurrency",
+            "2",
+            "--celery-hostname",
+            f"mmi-{run}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "--skip-serve-logs",
+        )
         wait_for("the api-server", deployment, lambda: _answers(f"http://127.0.0.1:{api_port}/execution/health"), deadline)
-        wait_for("the DAGs to be parsed", deployment, lambda: {dag_id for (dag_id,) in airflow.query(
-            "SELECT dag_id FROM dag WHERE NOT is_paused")} == ALL_DAGS, deadline)
-        triggers = [subprocess.Popen([str(AIRFLOW), "dags", "trigger", dag_id], env=airflow.env, cwd=home,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for dag_id in INGEST_DAGS.values()]
+        wait_for(
+            "the DAGs to be parsed",
+            deployment,
+            lambda: {dag_id for (dag_id,) in airflow.query("SELECT dag_id FROM dag WHERE NOT is_paused")} == ALL_DAGS,
+            deadline,
+        )
+        triggers = [
+            subprocess.Popen(
+                [str(AIRFLOW), "dags", "trigger", dag_id], env=airflow.env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            for dag_id in INGEST_DAGS.values()
+        ]
         for trigger in triggers:
             output = trigger.communicate(timeout=120)[0].decode(errors="replace")
             assert trigger.returncode == 0, output[-3000:]
@@ -259,7 +286,9 @@ def check_what_ran(airflow: Airflow, queues: dict[str, str], feeds: dict[str, st
         with store.connect() as connection:
             current = connection.execute(select(func.count()).select_from(source_record).where(source_record.c.is_current)).scalar_one()
             linked = connection.execute(select(func.count()).select_from(master_xref)).scalar_one()
-            masters = connection.execute(select(func.count()).select_from(master_record).where(master_record.c.status == "active")).scalar_one()
+            masters = connection.execute(
+                select(func.count()).select_from(master_record).where(master_record.c.status == "active")
+            ).scalar_one()
             changesets = connection.execute(select(func.count()).select_from(changeset)).scalar_one()
     finally:
         store.dispose()

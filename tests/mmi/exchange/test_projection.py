@@ -24,8 +24,15 @@ from tests.mmi.exchange.outbox import Outbox, golden
 
 FIELDS = shareable_fields()
 SUBSCRIPTIONS = [
-    Subscription("zhengzhou-health", "health", ("4101",), ("name", "id_number", "birth_date", "sex", "current_district", "residence_start")),
-    Subscription("guangdong-police", "public_security", ("44",), ("name", "id_number", "phone", "current_district", "current_address", "permit_number")),
+    Subscription(
+        "zhengzhou-health", "health", ("4101",), ("name", "id_number", "birth_date", "sex", "current_district", "residence_start")
+    ),
+    Subscription(
+        "guangdong-police",
+        "public_security",
+        ("44",),
+        ("name", "id_number", "phone", "current_district", "current_address", "permit_number"),
+    ),
     Subscription("national", "statistics", ("1", "2", "3", "4", "5", "6"), tuple(FIELDS)),
     Subscription("one-field", "human_resources", ("41", "44"), ("employer",)),
 ]
@@ -34,8 +41,12 @@ RECORDS = ["health|H{}", "public_security|P{}", "statistics|S{}", "human_resourc
 
 
 def _person(rng: random.Random) -> dict[str, Any]:
-    record = golden(name=rng.choice(["张伟", "李娜", "王芳"]) + str(rng.randrange(100)), current_district=rng.choice(DISTRICTS),
-                    phone=rng.choice([None, f"138{rng.randrange(10**8):08d}"]), birth_date=rng.choice(["1990-03-07", "2001-12-31", None]))
+    record = golden(
+        name=rng.choice(["张伟", "李娜", "王芳"]) + str(rng.randrange(100)),
+        current_district=rng.choice(DISTRICTS),
+        phone=rng.choice([None, f"138{rng.randrange(10**8):08d}"]),
+        birth_date=rng.choice(["1990-03-07", "2001-12-31", None]),
+    )
     if rng.random() < 0.1:
         del record[rng.choice([name for name in FIELDS if name != "current_district"])]  # a field linkage left out
     if rng.random() < 0.05:
@@ -44,9 +55,17 @@ def _person(rng: random.Random) -> dict[str, Any]:
 
 
 def _lineage(rng: random.Random, number: int) -> dict[str, Any]:
-    sources = [{"department": department, "source_key": f"K{number}-{department}", "version": rng.randint(1, 3),
-                "record_id": rng.randrange(10**6), "rule": rng.choice(["most recent first", "trust public_security"]), "extra": "ignored"}
-               for department in ("public_security", "health", "statistics")]
+    sources = [
+        {
+            "department": department,
+            "source_key": f"K{number}-{department}",
+            "version": rng.randint(1, 3),
+            "record_id": rng.randrange(10**6),
+            "rule": rng.choice(["most recent first", "trust public_security"]),
+            "extra": "ignored",
+        }
+        for department in ("public_security", "health", "statistics")
+    ]
     lineage: dict[str, Any] = {name: rng.choice(sources) for name in FIELDS if rng.random() < 0.9}
     if rng.random() < 0.1:
         lineage["phone"] = "not a source"  # the wrong shape: the lineage is decoded leniently, the entry left out
@@ -65,14 +84,28 @@ def _add_events(outbox: Outbox, count: int, rng: random.Random) -> None:
             operation, after = "create", _person(rng)
         elif roll < 0.6:
             operation = "update"
-            after = before | rng.choice([{"current_district": rng.choice(DISTRICTS)}, {"employer": f"E{number}"},
-                                         {"phone": f"139{number:08d}"}, {"residence_start": "2025-01-02"}, {}])
+            after = before | rng.choice(
+                [
+                    {"current_district": rng.choice(DISTRICTS)},
+                    {"employer": f"E{number}"},
+                    {"phone": f"139{number:08d}"},
+                    {"residence_start": "2025-01-02"},
+                    {},
+                ]
+            )
         else:
             operation, after = rng.choice([("merge", _person(rng)), ("retire", None), ("split", _person(rng))])
         keys = [pattern.format(number) for pattern in rng.sample(RECORDS, rng.randint(0, 3))]
-        outbox.add(operation, master_id, before=before, after=after, records_before=keys if before else [],
-                   records_after=rng.sample(keys, len(keys)) if after else [], related=[f"M{number + 1}"] if operation != "create" else [],
-                   lineage=_lineage(rng, number) if after else {})
+        outbox.add(
+            operation,
+            master_id,
+            before=before,
+            after=after,
+            records_before=keys if before else [],
+            records_after=rng.sample(keys, len(keys)) if after else [],
+            related=[f"M{number + 1}"] if operation != "create" else [],
+            lineage=_lineage(rng, number) if after else {},
+        )
         if after is None:
             people.pop(master_id, None)
         else:

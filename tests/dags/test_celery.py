@@ -43,7 +43,9 @@ pytestmark = [pytest.mark.celery, pytest.mark.postgres, pytest.mark.slow]
 REDIS_HOST, REDIS_PORT = os.environ.get("MMI_TEST_REDIS", "127.0.0.1:6379").rsplit(":", 1)
 CLAIM = "mmi-test-celery-claim"  # the key that marks a Redis database as taken by one run of this test
 PEOPLE = 150
-DEADLINE_SECONDS = 360  # from the processes starting to every DAG run done: about 90 s on the 2-core machine
+# From the processes starting to every DAG run done: about 90 s on the 2-core machine when it is quiet; the bound is
+# for a machine shared with other work, where starting four Airflow processes alone can take minutes.
+DEADLINE_SECONDS = 600
 
 
 def _redis_problem() -> str | None:
@@ -252,9 +254,15 @@ def test_the_dags_run_under_the_celery_executor_with_linkage_on_its_own_queue(
             )
             for dag_id in INGEST_DAGS.values()
         ]
-        for trigger in triggers:
-            output = trigger.communicate(timeout=120)[0].decode(errors="replace")
-            assert trigger.returncode == 0, output[-3000:]
+        try:
+            for trigger in triggers:
+                output = trigger.communicate(timeout=max(deadline - time.monotonic(), 1))[0].decode(errors="replace")
+                assert trigger.returncode == 0, output[-3000:]
+        finally:
+            for trigger in triggers:
+                if trigger.poll() is None:
+                    trigger.kill()
+                    trigger.wait()
         wait_for("every DAG run to succeed", deployment, lambda: all_done(airflow), deadline)
         check_what_ran(airflow, queues, feeds)
     finally:

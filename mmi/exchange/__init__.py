@@ -3,7 +3,8 @@
     publish(settings, engine) -> PublishReport      every pending change set, from the outbox (`master_event`)
     exchange_settings(settings) -> ExchangeSettings  the change-set folder and the subscriptions from the config
 
-Internals: `subscriptions` (config), `routing` (who gets an event, and what of it), `changesets` (Avro files),
+Internals: `subscriptions` (config), `routing` (who gets an event, and what of it), `projection` (the same,
+fused with the encoding into one generated function per subscription: what the publisher runs), `changesets` (Avro files),
 `gaps` (late-committed events), `publisher` (the transaction per batch), `failpoints` (crash tests),
 `deliveries` (what the API reads and records).
 """

@@ -150,7 +150,7 @@ def unit_query(indicator: Indicator, as_of: dt.date, extra: str = "") -> str:
     area = "p.district" if indicator.area == "registration" else "p.survey_district"
     source = "persons p" if indicator.unit == "person" else "reports r JOIN persons p USING (pid)"
     served = condition(indicator.served, as_of)
-    return f"SELECT p.*, {area} AS area, ({served}) AS served{extra} FROM {source} WHERE {condition(indicator.population, as_of)}"
+    return f"SELECT p.*, {area} AS area, coalesce(({served}), FALSE) AS served{extra} FROM {source} WHERE {condition(indicator.population, as_of)}"
 
 
 def district_counts(duck: duckdb.DuckDBPyConnection, grouping: str, indicator: Indicator, as_of: dt.date) -> list[tuple[str | None, int, int]]:

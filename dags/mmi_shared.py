@@ -24,6 +24,7 @@ SOURCE_RECORDS: dict[str, Asset] = {
 }
 MASTER_INDEX = Asset(name="mmi_master_index", uri="x-mmi://store/master_index", group="mmi")
 CHANGE_SETS = Asset(name="mmi_change_sets", uri="x-mmi://store/outbox", group="mmi")
+INDICATORS = Asset(name="mmi_indicators", uri="x-mmi://store/indicator_snapshot", group="mmi")
 
 # Transient failures (a department's API down, rate limits past what the client waits out) retry with growing
 # delays: 2, 4, 8, 16 minutes (at most an hour). A failure the library calls terminal (any other MMIError: bad

@@ -76,8 +76,9 @@ def load_definitions(version: str = CURRENT_VERSION, folder: Path = DEFINITIONS_
     indicators = []
     for entry in raw.get("indicator", []):
         indicator = _indicator(entry)
-        for predicate in indicator.population + indicator.served:
-            check_predicate(indicator, predicate)
+        for role in ("population", "served"):
+            for predicate in getattr(indicator, role):
+                check_predicate(indicator, predicate, role)
         indicators.append(indicator)
     if len({indicator.id for indicator in indicators}) != len(indicators):
         raise ConfigError(f"definitions {version}: an indicator id appears twice")

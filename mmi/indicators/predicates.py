@@ -114,13 +114,12 @@ PREDICATES: dict[str, Spec] = {
 }
 
 
-def check_predicate(indicator: Indicator, predicate: Predicate) -> None:
-    """Refuse a predicate the registry does not know, in the wrong list, or with wrong parameters."""
+def check_predicate(indicator: Indicator, predicate: Predicate, role: str) -> None:
+    """Refuse a predicate the registry does not know, in the wrong list (`role`), or with wrong parameters."""
     spec = PREDICATES.get(predicate.name)
     where = f"indicator {indicator.id}: predicate {predicate.name!r}"
     if spec is None:
         raise ConfigError(f"{where} is not known (known: {', '.join(sorted(PREDICATES))})")
-    role = "population" if predicate in indicator.population else "served"
     if spec.role != role or indicator.unit not in spec.units:
         raise ConfigError(f"{where} is a {spec.role} predicate for units {spec.units}, not {role} of a {indicator.unit}")
     params = dict(predicate.params)

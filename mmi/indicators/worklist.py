@@ -44,11 +44,15 @@ class WorklistRow:
 WORKLIST_COLUMNS = tuple(field.name for field in fields(WorklistRow))
 
 _GUARDIANS_SQL = """
-SELECT child.pid, any_value(g.name), any_value(g.phone) FROM (
+WITH children AS (
   SELECT m.pid, any_value(r.guardian_id_number) AS guardian_id FROM records r JOIN index.member m USING (record_key)
-  WHERE r.guardian_id_number IS NOT NULL AND m.pid IN (SELECT pid FROM worklist) GROUP BY m.pid) child
-JOIN records gr ON gr.id_number = child.guardian_id JOIN xref gx ON gx.record_key = gr.record_key
-JOIN golden g ON g.master_id = gx.master_id WHERE gx.master_id <> child.pid GROUP BY child.pid
+  WHERE r.guardian_id_number IS NOT NULL AND m.pid IN (SELECT pid FROM worklist) GROUP BY m.pid),
+known AS (  -- whose ID number a master holds: in any of its records, or as its golden ID
+  SELECT r.id_number, x.master_id FROM records r JOIN xref x USING (record_key)
+  WHERE r.id_number IN (SELECT guardian_id FROM children)
+  UNION SELECT id_number, master_id FROM golden WHERE id_number IN (SELECT guardian_id FROM children))
+SELECT c.pid, min(g.name), min(g.phone) FROM children c JOIN known k ON k.id_number = c.guardian_id
+JOIN golden g ON g.master_id = k.master_id WHERE k.master_id <> c.pid GROUP BY c.pid
 """
 
 

@@ -26,7 +26,6 @@ from connectors.registry import source
 from mmi.config import Settings, load_settings
 from schemas.errors import MMIError, TransientError
 
-
 CHINA = dt.timezone(dt.timedelta(hours=8))  # the departments' day: the indicators' as-of date by default
 
 

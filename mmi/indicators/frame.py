@@ -14,7 +14,7 @@ registration, area, birth date, sex, survey, health record, departments linked),
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import duckdb
@@ -125,7 +125,8 @@ def _certain(duck: duckdb.DuckDBPyConnection, _match: float, _review: float, cer
     return members, list(owner.items())
 
 
-_GROUPERS = {"index": _index, "review": _review, "certain": _certain}
+Grouper = Callable[[duckdb.DuckDBPyConnection, float, float, float], tuple[Any, Any]]
+_GROUPERS: dict[str, Grouper] = {"index": _index, "review": _review, "certain": _certain}
 
 
 def _components(links: list[tuple[str, str]]) -> dict[str, str]:

@@ -73,10 +73,12 @@ def chapman(first: int, second: int, both: int, z: float = Z95) -> tuple[float, 
 
 
 def open_frame(source: Engine | Connection, *, match_threshold: float = 0.999, review_threshold: float = 0.5,
-               certain_threshold: float = CERTAIN_THRESHOLD, groupings: tuple[str, ...] = GROUPINGS) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB holding the store's records grouped every way the indicators need."""
+               certain_threshold: float = CERTAIN_THRESHOLD, groupings: tuple[str, ...] = GROUPINGS,
+               area_prefix: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB holding the store's records grouped every way the indicators need (only the persons
+    with a record in `area_prefix`, if given)."""
     duck = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
-    load_store(source, duck)
+    load_store(source, duck, area_prefix)
     build_groupings(duck, match_threshold, review_threshold, certain_threshold, groupings)
     return duck
 

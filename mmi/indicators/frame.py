@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Select, select
+from sqlalchemy import Connection, Engine, Select, select, tuple_
 
 from connectors.registry import DEPARTMENTS
 from mmi.index.inputs import arrow_schema
@@ -56,8 +56,20 @@ FROM services s JOIN {g}.member m ON m.record_key = s.person_record WHERE s.serv
 """
 
 
-def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection) -> None:
-    """Copy what the indicators read from the store into `duck`: records, services, golden records, xref, pairs."""
+def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, area_prefix: str | None = None) -> None:
+    """Copy what the indicators read from the store into `duck`: records, services, golden records, xref, pairs.
+
+    With `area_prefix` (a worklist's area) only the masters with a current registration or survey record in the
+    area are read, and no pairs: every person the area's worklist can list, and nobody else, so a worklist costs
+    what its area holds rather than what the whole store holds."""
+    xref_c = master_xref.c
+    masters = select(xref_c.master_id)
+    if area_prefix is not None:
+        in_area = (select(xref_c.master_id).join(source_record, (_RECORD.department == xref_c.department)
+                                                 & (_RECORD.source_key == xref_c.source_key))
+                   .where(_RECORD.is_current.is_(True), _RECORD.department.in_(("public_security", "statistics")),
+                          _RECORD.current_district.startswith(area_prefix)))
+        masters = select(xref_c.master_id).where(xref_c.master_id.in_(in_area))
     records = select((_RECORD.department + "|" + _RECORD.source_key).label("record_key"), _RECORD.department,
                      _RECORD.current_district, _RECORD.residence_start, _RECORD.registration_cancelled,
                      _RECORD.health_record_date, _RECORD.survey_wave, _RECORD.id_number,
@@ -66,8 +78,16 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection) -> 
     services = select(event.source_key, ("health|" + event.person_key).label("person_record"), event.service_type,
                       event.service_date, event.detail).where(event.is_current.is_(True), event.department == "health")
     golden = select(*(master_record.c[name] for name in GOLDEN_COLUMNS)).where(master_record.c.status == "active")
-    xref = select((master_xref.c.department + "|" + master_xref.c.source_key).label("record_key"), master_xref.c.master_id)
+    xref = select((xref_c.department + "|" + xref_c.source_key).label("record_key"), xref_c.master_id)
     pairs = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability)
+    if area_prefix is not None:
+        area_records = select(xref_c.department, xref_c.source_key).where(xref_c.master_id.in_(masters))
+        records = records.where(tuple_(_RECORD.department, _RECORD.source_key).in_(area_records))
+        services = services.where(event.person_key.in_(select(xref_c.source_key).where(
+            xref_c.master_id.in_(masters), xref_c.department == "health")))
+        golden = golden.where(master_record.c.master_id.in_(masters))
+        xref = xref.where(xref_c.master_id.in_(masters))
+        pairs = pairs.where(False)
     for table, query in (("records", records), ("raw_services", services), ("golden", golden), ("xref", xref), ("pairs", pairs)):
         copy_query(source, duck, query, table)
     duck.execute("""CREATE OR REPLACE TABLE services AS SELECT source_key, person_record, service_type, service_date,

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Select, select, tuple_
+from sqlalchemy import Connection, Engine, Select, false, select, tuple_
 
 from connectors.registry import DEPARTMENTS
 from mmi.index.inputs import arrow_schema
@@ -87,7 +87,7 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
             xref_c.master_id.in_(masters), xref_c.department == "health")))
         golden = golden.where(master_record.c.master_id.in_(masters))
         xref = xref.where(xref_c.master_id.in_(masters))
-        pairs = pairs.where(False)
+        pairs = pairs.where(false())
     for table, query in (("records", records), ("raw_services", services), ("golden", golden), ("xref", xref), ("pairs", pairs)):
         copy_query(source, duck, query, table)
     duck.execute("""CREATE OR REPLACE TABLE services AS SELECT source_key, person_record, service_type, service_date,

@@ -36,6 +36,10 @@ COPIED = {  # table → the columns whose values get the copy's suffix
 }
 
 
+# Wide columns nothing the indicators read, emptied in the copies (the originals keep them) to keep the file small.
+BLANKED = {"payload": "'{}'", "name_pinyin": "NULL", "hukou_address": "NULL", "employer": "NULL", "lineage": "'{}'"}
+
+
 def linked_store(people: int) -> Path:
     """The feeds for `people`, ingested, trained and linked into their own SQLite store (once)."""
     feeds = generated_feeds(people)
@@ -66,11 +70,13 @@ def scaled_store(people: int, copies: int) -> Path:
     partial.unlink(missing_ok=True)
     partial.write_bytes(source.read_bytes())
     with sqlite3.connect(partial) as db:
+        db.execute("PRAGMA journal_mode = OFF")  # a scratch copy: no journal, no fsync
+        db.execute("PRAGMA synchronous = OFF")
         for table, suffixed in COPIED.items():
             columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
             db.execute(f"CREATE TEMP TABLE original_{table} AS SELECT * FROM {table}")
             for copy in range(1, copies):
-                values = [f"{c} || '~{copy}'" if c in suffixed else ("'{}'" if c == "payload" else c)
+                values = [f"{c} || '~{copy}'" if c in suffixed else (BLANKED[c] if c in BLANKED else c)
                           for c in columns if c != "id"]
                 names = [c for c in columns if c != "id"]
                 db.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM original_{table}")

@@ -49,8 +49,13 @@ def linked_store(people: int) -> Path:
         ingest_into(feeds, url)
         env = {"MMI_STORE_URL": url}
         for step in (["train"], ["link", "--full"]):
-            subprocess.run([*MMI, *step, "--config", str(feeds / "mmi.toml")], check=True, cwd=ROOT,
-                           env={**_environ(), **env}, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*MMI, *step, "--config", str(feeds / "mmi.toml")],
+                check=True,
+                cwd=ROOT,
+                env={**_environ(), **env},
+                stdout=subprocess.DEVNULL,
+            )
     return store
 
 
@@ -76,8 +81,7 @@ def scaled_store(people: int, copies: int) -> Path:
             columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
             db.execute(f"CREATE TEMP TABLE original_{table} AS SELECT * FROM {table}")
             for copy in range(1, copies):
-                values = [f"{c} || '~{copy}'" if c in suffixed else (BLANKED[c] if c in BLANKED else c)
-                          for c in columns if c != "id"]
+                values = [f"{c} || '~{copy}'" if c in suffixed else BLANKED.get(c, c) for c in columns if c != "id"]
                 names = [c for c in columns if c != "id"]
                 db.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM original_{table}")
         db.commit()
@@ -102,14 +106,23 @@ def main() -> None:
     started = time.monotonic()
     worklist = compute_worklist(engine, indicator_id="child_vaccination", as_of=args.as_of, area_prefix=args.city)
     worklist_seconds = time.monotonic() - started
-    result = {"store": store.name, "rows_in_store": size, "indicator_rows": len(rows),
-              "indicators_seconds": round(indicators_seconds, 2), "worklist_rows": len(worklist),
-              "worklist_seconds": round(worklist_seconds, 2), "city": args.city}
+    result = {
+        "store": store.name,
+        "rows_in_store": size,
+        "indicator_rows": len(rows),
+        "indicators_seconds": round(indicators_seconds, 2),
+        "worklist_rows": len(worklist),
+        "worklist_seconds": round(worklist_seconds, 2),
+        "city": args.city,
+    }
     print(json.dumps(result, indent=2))
     with open(RESULTS / "indicators.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(result) + "\n")
-    print(f"indicators: {size['source_record']:,} source records, {len(rows)} rows in {indicators_seconds:.1f} s; "
-          f"worklist: {len(worklist)} persons in {worklist_seconds:.2f} s", file=sys.stderr)
+    print(
+        f"indicators: {size['source_record']:,} source records, {len(rows)} rows in {indicators_seconds:.1f} s; "
+        f"worklist: {len(worklist)} persons in {worklist_seconds:.2f} s",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

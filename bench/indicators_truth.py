@@ -35,8 +35,14 @@ from mmi.store.tables import service_event, source_record
 from synthetic.health_events import VACCINES
 from synthetic.population import build_population, truth_key
 
-PERSON_INDICATORS = ("health_record", "child_vaccination", "child_vaccination_schedule", "family_planning",
-                     "health_education", "registration_completeness")
+PERSON_INDICATORS = (
+    "health_record",
+    "child_vaccination",
+    "child_vaccination_schedule",
+    "family_planning",
+    "health_education",
+    "registration_completeness",
+)
 MIN_CITY_DENOMINATOR = 200
 
 
@@ -82,8 +88,16 @@ def true_people(feeds: Path, store_url: str) -> dict[str, TruePerson]:
     r = source_record.c
     with engine.connect() as connection:
         for department, key, district, start, cancelled, record_date, wave in connection.execute(
-            select(r.department, r.source_key, r.current_district, r.residence_start, r.registration_cancelled,
-                   r.health_record_date, r.survey_wave).where(r.is_current.is_(True))):
+            select(
+                r.department,
+                r.source_key,
+                r.current_district,
+                r.residence_start,
+                r.registration_cancelled,
+                r.health_record_date,
+                r.survey_wave,
+            ).where(r.is_current.is_(True))
+        ):
             owner = truth.get((department, key))
             if owner is None:
                 continue
@@ -95,7 +109,8 @@ def true_people(feeds: Path, store_url: str) -> dict[str, TruePerson]:
                 person(owner).surveys.append((wave, district))
         s = service_event.c
         for person_key, service_type, day, detail in connection.execute(
-            select(s.person_key, s.service_type, s.service_date, s.detail).where(s.is_current.is_(True))):
+            select(s.person_key, s.service_type, s.service_date, s.detail).where(s.is_current.is_(True))
+        ):
             owner = truth.get(("health", person_key))
             if owner is not None:
                 person(owner).services.append((service_type, day, json.loads(detail)))
@@ -172,9 +187,13 @@ def worklist_scores(store_url: str, feeds: Path, units: dict[str, list[tuple[str
         unserved = {key for key, _district, served in units[indicator] if not served}
         hits = sum(1 for owner in listed if owner in unserved)
         found = len(unserved & set(listed))
-        scores[indicator] = {"listed": len(rows), "truly_unserved": len(unserved),
-                             "precision": hits / len(rows) if rows else 1.0,
-                             "recall": found / len(unserved) if unserved else 1.0, "seconds": round(seconds, 2)}
+        scores[indicator] = {
+            "listed": len(rows),
+            "truly_unserved": len(unserved),
+            "precision": hits / len(rows) if rows else 1.0,
+            "recall": found / len(unserved) if unserved else 1.0,
+            "seconds": round(seconds, 2),
+        }
     engine.dispose()
     return scores
 
@@ -191,9 +210,17 @@ def compare(feeds: Path, store_url: str, a: dt.date) -> dict[str, Any]:
                 continue
             row = index.get((indicator, area))
             rate = row.rate if row and row.rate is not None else None
-            table.append({"indicator": indicator, "area": area, "true_denominator": den, "true_rate": num / den if den else None,
-                          "index_denominator": row.denominator if row else 0, "index_rate": rate,
-                          "gap_points": abs(rate - num / den) * 100 if rate is not None and den else None})
+            table.append(
+                {
+                    "indicator": indicator,
+                    "area": area,
+                    "true_denominator": den,
+                    "true_rate": num / den if den else None,
+                    "index_denominator": row.denominator if row else 0,
+                    "index_rate": rate,
+                    "gap_points": abs(rate - num / den) * 100 if rate is not None and den else None,
+                }
+            )
     return {"rates": table, "worklists": worklist_scores(store_url, feeds, units, a)}
 
 
@@ -212,11 +239,15 @@ def main() -> None:
     gaps = [row["gap_points"] for row in result["rates"] if row["gap_points"] is not None]
     print(f"largest gap: {max(gaps):.2f} points over {len(gaps)} rates")
     for indicator, score in result["worklists"].items():
-        print(f"worklist {indicator:<28} listed {score['listed']:>6} truly unserved {score['truly_unserved']:>6} "
-              f"precision {score['precision']:.4f} recall {score['recall']:.4f} ({score['seconds']} s)")
+        print(
+            f"worklist {indicator:<28} listed {score['listed']:>6} truly unserved {score['truly_unserved']:>6} "
+            f"precision {score['precision']:.4f} recall {score['recall']:.4f} ({score['seconds']} s)"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(RESULTS / "indicators_truth.jsonl", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"feeds": str(args.feeds), "as_of": args.as_of.isoformat(), "largest_gap_points": max(gaps), **result}) + "\n")
+        handle.write(
+            json.dumps({"feeds": str(args.feeds), "as_of": args.as_of.isoformat(), "largest_gap_points": max(gaps), **result}) + "\n"
+        )
 
 
 if __name__ == "__main__":

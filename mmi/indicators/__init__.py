@@ -12,6 +12,15 @@ from mmi.indicators.snapshot import read_snapshot, snapshot_indicators, write_cs
 from mmi.indicators.worklist import WORKLIST_COLUMNS, WorklistRow, compute_worklist
 
 __all__ = [
-    "COLUMNS", "WORKLIST_COLUMNS", "Definitions", "IndicatorRow", "WorklistRow", "compute_indicators",
-    "compute_worklist", "load_definitions", "read_snapshot", "snapshot_indicators", "write_csv",
+    "COLUMNS",
+    "WORKLIST_COLUMNS",
+    "Definitions",
+    "IndicatorRow",
+    "WorklistRow",
+    "compute_indicators",
+    "compute_worklist",
+    "load_definitions",
+    "read_snapshot",
+    "snapshot_indicators",
+    "write_csv",
 ]

@@ -43,8 +43,14 @@ def _indicators(args: argparse.Namespace) -> None:
 
     settings, engine = _store(args)
     levels = (args.level,) if args.level else ("district", "city", "province")
-    rows = compute_indicators(engine, as_of=args.as_of, levels=levels, indicator_ids=args.indicator,
-                              match_threshold=settings.linkage.match_threshold, review_threshold=settings.linkage.review_threshold)
+    rows = compute_indicators(
+        engine,
+        as_of=args.as_of,
+        levels=levels,
+        indicator_ids=args.indicator,
+        match_threshold=settings.linkage.match_threshold,
+        review_threshold=settings.linkage.review_threshold,
+    )
     count = write_csv(rows, COLUMNS, args.out)
     print(f"wrote {count} indicator rows (definitions {rows[0].definition_version if rows else '?'}) to {args.out}")
 

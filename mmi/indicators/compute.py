@@ -72,9 +72,15 @@ def chapman(first: int, second: int, both: int, z: float = Z95) -> tuple[float, 
     return estimate, max(estimate - half, float(first + second - both)), estimate + half  # never below those seen
 
 
-def open_frame(source: Engine | Connection, *, match_threshold: float = 0.999, review_threshold: float = 0.5,
-               certain_threshold: float = CERTAIN_THRESHOLD, groupings: tuple[str, ...] = GROUPINGS,
-               area_prefix: str | None = None) -> duckdb.DuckDBPyConnection:
+def open_frame(
+    source: Engine | Connection,
+    *,
+    match_threshold: float = 0.999,
+    review_threshold: float = 0.5,
+    certain_threshold: float = CERTAIN_THRESHOLD,
+    groupings: tuple[str, ...] = GROUPINGS,
+    area_prefix: str | None = None,
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB holding the store's records grouped every way the indicators need (only the persons
     with a record in `area_prefix`, if given)."""
     duck = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
@@ -84,9 +90,16 @@ def open_frame(source: Engine | Connection, *, match_threshold: float = 0.999, r
 
 
 def compute_indicators(
-    source: Engine | Connection, *, as_of: dt.date, levels: tuple[str, ...] = tuple(LEVELS), area_prefix: str = "",
-    indicator_ids: list[str] | None = None, definitions: Definitions | None = None, match_threshold: float = 0.999,
-    review_threshold: float = 0.5, certain_threshold: float = CERTAIN_THRESHOLD,
+    source: Engine | Connection,
+    *,
+    as_of: dt.date,
+    levels: tuple[str, ...] = tuple(LEVELS),
+    area_prefix: str = "",
+    indicator_ids: list[str] | None = None,
+    definitions: Definitions | None = None,
+    match_threshold: float = 0.999,
+    review_threshold: float = 0.5,
+    certain_threshold: float = CERTAIN_THRESHOLD,
 ) -> list[IndicatorRow]:
     """Every indicator asked for, at every level asked for (and `all`), for areas starting with `area_prefix`."""
     definitions = definitions or load_definitions()
@@ -99,8 +112,14 @@ def compute_indicators(
         duck.close()
 
 
-def rows_from_frame(duck: duckdb.DuckDBPyConnection, definitions: Definitions, as_of: dt.date, levels: tuple[str, ...],
-                    area_prefix: str = "", indicator_ids: list[str] | None = None) -> list[IndicatorRow]:
+def rows_from_frame(
+    duck: duckdb.DuckDBPyConnection,
+    definitions: Definitions,
+    as_of: dt.date,
+    levels: tuple[str, ...],
+    area_prefix: str = "",
+    indicator_ids: list[str] | None = None,
+) -> list[IndicatorRow]:
     prepare_schedule(duck, definitions, as_of)
     rows: list[IndicatorRow] = []
     for indicator in definitions.select(indicator_ids):
@@ -109,8 +128,7 @@ def rows_from_frame(duck: duckdb.DuckDBPyConnection, definitions: Definitions, a
         for (area, level), (numerator, denominator) in sorted(counts["index"].items(), key=_area_order):
             if area != "all" and not area.startswith(area_prefix):
                 continue
-            rows.append(_row(indicator, definitions.version, as_of, area, level, numerator, denominator,
-                             counts, captures))
+            rows.append(_row(indicator, definitions.version, as_of, area, level, numerator, denominator, counts, captures))
     return rows
 
 
@@ -119,8 +137,17 @@ def _area_order(item: tuple[tuple[str, str], tuple[int, int]]) -> tuple[int, str
     return (0 if level == "all" else 9 - LEVELS[level], area)
 
 
-def _row(indicator: Indicator, version: str, as_of: dt.date, area: str, level: str, numerator: int, denominator: int,
-         counts: dict[str, dict[tuple[str, str], tuple[int, int]]], captures: dict[tuple[str, str], tuple[int, int]] | None) -> IndicatorRow:
+def _row(
+    indicator: Indicator,
+    version: str,
+    as_of: dt.date,
+    area: str,
+    level: str,
+    numerator: int,
+    denominator: int,
+    counts: dict[str, dict[tuple[str, str], tuple[int, int]]],
+    captures: dict[tuple[str, str], tuple[int, int]] | None,
+) -> IndicatorRow:
     rate = numerator / denominator if denominator else None
     low, high = wilson(numerator, denominator)
     estimate = None
@@ -128,9 +155,20 @@ def _row(indicator: Indicator, version: str, as_of: dt.date, area: str, level: s
         registered, _ = captures.get((area, level), (0, 0))
         estimate = chapman(registered, denominator, numerator)
     return IndicatorRow(
-        indicator.id, area, level, as_of, numerator, denominator, rate, low, high, indicator.target,
-        None if indicator.target is None or rate is None else rate >= indicator.target, version,
-        _rate(counts["review"].get((area, level))), _rate(counts["certain"].get((area, level))),
+        indicator.id,
+        area,
+        level,
+        as_of,
+        numerator,
+        denominator,
+        rate,
+        low,
+        high,
+        indicator.target,
+        None if indicator.target is None or rate is None else rate >= indicator.target,
+        version,
+        _rate(counts["review"].get((area, level))),
+        _rate(counts["certain"].get((area, level))),
         *(estimate or (None, None, None)),
     )
 
@@ -155,7 +193,9 @@ def unit_query(indicator: Indicator, as_of: dt.date, extra: str = "") -> str:
     return f"SELECT p.*, {area} AS area, coalesce(({served}), FALSE) AS served{extra} FROM {source} WHERE {condition(indicator.population, as_of)}"
 
 
-def district_counts(duck: duckdb.DuckDBPyConnection, grouping: str, indicator: Indicator, as_of: dt.date) -> list[tuple[str | None, int, int]]:
+def district_counts(
+    duck: duckdb.DuckDBPyConnection, grouping: str, indicator: Indicator, as_of: dt.date
+) -> list[tuple[str | None, int, int]]:
     """(district, served, units) of the indicator under a grouping."""
     duck.execute(f"SET search_path = '{grouping},main'")
     query = f"SELECT area, count(*) FILTER (WHERE served), count(*) FROM ({unit_query(indicator, as_of)}) GROUP BY area"
@@ -165,14 +205,16 @@ def district_counts(duck: duckdb.DuckDBPyConnection, grouping: str, indicator: I
 def capture_counts(duck: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[tuple[str | None, int, int]]:
     """The first capture of Chapman's estimate: persons with a current registration, by registered district."""
     duck.execute("SET search_path = 'index,main'")
-    return [(area, int(n), int(n)) for area, n in duck.execute("SELECT district, count(*) FROM persons WHERE registered GROUP BY 1").fetchall()]
+    return [
+        (area, int(n), int(n)) for area, n in duck.execute("SELECT district, count(*) FROM persons WHERE registered GROUP BY 1").fetchall()
+    ]
 
 
 def rolled_up(districts: list[tuple[str | None, int, int]], levels: tuple[str, ...]) -> dict[tuple[str, str], tuple[int, int]]:
     """District counts summed to each level asked for and to `all` (a unit without a district counts in `all` only)."""
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for district, numerator, denominator in districts:
-        keys = [("all", "all")] + [(district[:LEVELS[level]], level) for level in levels if district and len(district) >= LEVELS[level]]
+        keys = [("all", "all")] + [(district[: LEVELS[level]], level) for level in levels if district and len(district) >= LEVELS[level]]
         for key in keys:
             totals[key][0] += numerator
             totals[key][1] += denominator

@@ -107,7 +107,10 @@ def _indicator(entry: dict[str, Any]) -> Indicator:
     if target is not None and not 0 <= float(target) <= 1:
         raise ConfigError(f"indicator {indicator_id}: target {target} is not a share between 0 and 1")
     return Indicator(
-        id=indicator_id, title=str(entry.get("title", indicator_id)), unit=entry["unit"], area=entry["area"],
+        id=indicator_id,
+        title=str(entry.get("title", indicator_id)),
+        unit=entry["unit"],
+        area=entry["area"],
         population=tuple(_predicate(indicator_id, item) for item in entry.get("population", [])),
         served=tuple(_predicate(indicator_id, item) for item in entry.get("served", [])),
         target=float(target) if target is not None else None,

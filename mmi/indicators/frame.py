@@ -65,26 +65,40 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
     xref_c = master_xref.c
     masters = select(xref_c.master_id)
     if area_prefix is not None:
-        in_area = (select(xref_c.master_id).join(source_record, (_RECORD.department == xref_c.department)
-                                                 & (_RECORD.source_key == xref_c.source_key))
-                   .where(_RECORD.is_current.is_(True), _RECORD.department.in_(("public_security", "statistics")),
-                          _RECORD.current_district.startswith(area_prefix)))
+        in_area = (
+            select(xref_c.master_id)
+            .join(source_record, (_RECORD.department == xref_c.department) & (_RECORD.source_key == xref_c.source_key))
+            .where(
+                _RECORD.is_current.is_(True),
+                _RECORD.department.in_(("public_security", "statistics")),
+                _RECORD.current_district.startswith(area_prefix),
+            )
+        )
         masters = select(xref_c.master_id).where(xref_c.master_id.in_(in_area))
-    records = select((_RECORD.department + "|" + _RECORD.source_key).label("record_key"), _RECORD.department,
-                     _RECORD.current_district, _RECORD.residence_start, _RECORD.registration_cancelled,
-                     _RECORD.health_record_date, _RECORD.survey_wave, _RECORD.id_number,
-                     _RECORD.guardian_id_number).where(_RECORD.is_current.is_(True))
+    records = select(
+        (_RECORD.department + "|" + _RECORD.source_key).label("record_key"),
+        _RECORD.department,
+        _RECORD.current_district,
+        _RECORD.residence_start,
+        _RECORD.registration_cancelled,
+        _RECORD.health_record_date,
+        _RECORD.survey_wave,
+        _RECORD.id_number,
+        _RECORD.guardian_id_number,
+    ).where(_RECORD.is_current.is_(True))
     event = service_event.c
-    services = select(event.source_key, ("health|" + event.person_key).label("person_record"), event.service_type,
-                      event.service_date, event.detail).where(event.is_current.is_(True), event.department == "health")
+    services = select(
+        event.source_key, ("health|" + event.person_key).label("person_record"), event.service_type, event.service_date, event.detail
+    ).where(event.is_current.is_(True), event.department == "health")
     golden = select(*(master_record.c[name] for name in GOLDEN_COLUMNS)).where(master_record.c.status == "active")
     xref = select((xref_c.department + "|" + xref_c.source_key).label("record_key"), xref_c.master_id)
     pairs = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability)
     if area_prefix is not None:
         area_records = select(xref_c.department, xref_c.source_key).where(xref_c.master_id.in_(masters))
         records = records.where(tuple_(_RECORD.department, _RECORD.source_key).in_(area_records))
-        services = services.where(event.person_key.in_(select(xref_c.source_key).where(
-            xref_c.master_id.in_(masters), xref_c.department == "health")))
+        services = services.where(
+            event.person_key.in_(select(xref_c.source_key).where(xref_c.master_id.in_(masters), xref_c.department == "health"))
+        )
         golden = golden.where(master_record.c.master_id.in_(masters))
         xref = xref.where(xref_c.master_id.in_(masters))
         pairs = pairs.where(false())
@@ -97,8 +111,13 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
         DROP TABLE raw_services""")
 
 
-def build_groupings(duck: duckdb.DuckDBPyConnection, match_threshold: float, review_threshold: float,
-                    certain_threshold: float = CERTAIN_THRESHOLD, groupings: Iterable[str] = GROUPINGS) -> None:
+def build_groupings(
+    duck: duckdb.DuckDBPyConnection,
+    match_threshold: float,
+    review_threshold: float,
+    certain_threshold: float = CERTAIN_THRESHOLD,
+    groupings: Iterable[str] = GROUPINGS,
+) -> None:
     """Create each grouping's schema: `member` (record → person), `owner` (person → master), persons, services."""
     for grouping in groupings:
         duck.execute(f"CREATE SCHEMA IF NOT EXISTS {grouping}")
@@ -119,9 +138,12 @@ def _index(duck: duckdb.DuckDBPyConnection, *_: float) -> tuple[Any, Any]:
 def _review(duck: duckdb.DuckDBPyConnection, match: float, review: float, _certain: float) -> tuple[Any, Any]:
     """Masters joined by every review-band pair; each group is named by, and takes the golden record of, its
     largest master."""
-    links = duck.execute("""SELECT a.master_id, b.master_id FROM pairs p JOIN xref a ON a.record_key = p.left_key
+    links = duck.execute(
+        """SELECT a.master_id, b.master_id FROM pairs p JOIN xref a ON a.record_key = p.left_key
         JOIN xref b ON b.record_key = p.right_key WHERE p.match_probability >= ? AND p.match_probability < ?
-        AND a.master_id <> b.master_id""", [review, match]).fetchall()
+        AND a.master_id <> b.master_id""",
+        [review, match],
+    ).fetchall()
     sizes = dict(duck.execute("SELECT master_id, record_count FROM golden").fetchall())
     roots = _components(links)
     best: dict[str, tuple[int, str]] = {}
@@ -136,8 +158,11 @@ def _review(duck: duckdb.DuckDBPyConnection, match: float, review: float, _certa
 
 def _certain(duck: duckdb.DuckDBPyConnection, _match: float, _review: float, certain: float) -> tuple[Any, Any]:
     """Each master split into the parts its most certain pairs join (a record joined by none is alone)."""
-    links = duck.execute("""SELECT p.left_key, p.right_key FROM pairs p JOIN xref a ON a.record_key = p.left_key
-        JOIN xref b ON b.record_key = p.right_key WHERE p.match_probability >= ? AND a.master_id = b.master_id""", [certain]).fetchall()
+    links = duck.execute(
+        """SELECT p.left_key, p.right_key FROM pairs p JOIN xref a ON a.record_key = p.left_key
+        JOIN xref b ON b.record_key = p.right_key WHERE p.match_probability >= ? AND a.master_id = b.master_id""",
+        [certain],
+    ).fetchall()
     roots = _components(links)
     xref = duck.execute("SELECT record_key, master_id FROM xref").fetchall()
     members = [(key, f"{master}#{roots.get(key, key)}") for key, master in xref]

@@ -39,22 +39,28 @@ def lit(day: dt.date) -> str:
 
 def _service_exists(service_type: str, after: dt.date | None, as_of: dt.date) -> str:
     window = f" AND s.service_date > {lit(after)}" if after else ""
-    return (f"EXISTS (SELECT 1 FROM services s WHERE s.pid = p.pid AND s.service_type = '{service_type}'"
-            f" AND s.service_date <= {lit(as_of)}{window})")
+    return (
+        f"EXISTS (SELECT 1 FROM services s WHERE s.pid = p.pid AND s.service_type = '{service_type}'"
+        f" AND s.service_date <= {lit(as_of)}{window})"
+    )
 
 
 def _last_service_plus(service_type: str, months: int, as_of: dt.date) -> str:
     """When a person served before the window fell due again: their last such service, plus the window."""
-    return (f"(SELECT CAST(max(s.service_date) + INTERVAL {months} MONTH AS DATE) FROM services s WHERE s.pid = p.pid"
-            f" AND s.service_type = '{service_type}' AND s.service_date <= {lit(as_of)})")
+    return (
+        f"(SELECT CAST(max(s.service_date) + INTERVAL {months} MONTH AS DATE) FROM services s WHERE s.pid = p.pid"
+        f" AND s.service_type = '{service_type}' AND s.service_date <= {lit(as_of)})"
+    )
 
 
 def _schedule_up_to_date(as_of: dt.date) -> str:
     """No dose of the schedule that fell due by the child's age at A is missing (the `schedule_due` table holds
     each dose with the latest birth date for which it is due at A)."""
-    return ("NOT EXISTS (SELECT 1 FROM schedule_due d WHERE p.birth_date <= d.born_by AND NOT EXISTS ("
-            "SELECT 1 FROM services s WHERE s.pid = p.pid AND s.service_type = 'VACCINATION' AND s.vaccine = d.vaccine"
-            f" AND s.dose = d.dose AND s.service_date <= {lit(as_of)}))")
+    return (
+        "NOT EXISTS (SELECT 1 FROM schedule_due d WHERE p.birth_date <= d.born_by AND NOT EXISTS ("
+        "SELECT 1 FROM services s WHERE s.pid = p.pid AND s.service_type = 'VACCINATION' AND s.vaccine = d.vaccine"
+        f" AND s.dose = d.dose AND s.service_date <= {lit(as_of)}))"
+    )
 
 
 Sql = Callable[[dict[str, object], dt.date], str]
@@ -78,39 +84,61 @@ def _age_sql(params: dict[str, object], as_of: dt.date) -> str:
 PREDICATES: dict[str, Spec] = {
     "registered": Spec("population", {}, lambda _, __: "p.registered", since=lambda _, __: "p.residence_start"),
     "resident_at_least": Spec(
-        "population", {"months": int},
+        "population",
+        {"months": int},
         lambda q, a: f"p.residence_start <= {lit(months_before(a, int(str(q['months']))))}",
-        since=lambda q, _: f"CAST(p.residence_start + INTERVAL {int(str(q['months']))} MONTH AS DATE)"),
+        since=lambda q, _: f"CAST(p.residence_start + INTERVAL {int(str(q['months']))} MONTH AS DATE)",
+    ),
     "age_between": Spec(
-        "population", {"low": int, "high": int}, _age_sql,
-        since=lambda q, _: f"CAST(p.birth_date + INTERVAL {int(str(q['low']))} YEAR AS DATE)"),
+        "population",
+        {"low": int, "high": int},
+        _age_sql,
+        since=lambda q, _: f"CAST(p.birth_date + INTERVAL {int(str(q['low']))} YEAR AS DATE)",
+    ),
     "sex": Spec("population", {"code": str}, lambda q, _: f"p.sex = '{q['code']}'"),
     "surveyed": Spec("population", {}, lambda _, __: "p.surveyed"),
     "diagnosed_within": Spec(
-        "population", {"months": int},
+        "population",
+        {"months": int},
         lambda q, a: f"r.diagnosis_date > {lit(months_before(a, int(str(q['months']))))} AND r.diagnosis_date <= {lit(a)}",
-        units=("disease_report",)),
+        units=("disease_report",),
+    ),
     "health_record_established": Spec(
-        "served", {}, lambda _, a: f"(p.health_record_date <= {lit(a)} OR {_service_exists('HEALTH_RECORD', None, a)})",
-        unmet=lambda _, a: f"no standardized health record on or before {a}"),
+        "served",
+        {},
+        lambda _, a: f"(p.health_record_date <= {lit(a)} OR {_service_exists('HEALTH_RECORD', None, a)})",
+        unmet=lambda _, a: f"no standardized health record on or before {a}",
+    ),
     "service_on_or_before": Spec(
-        "served", {"service_type": str}, lambda q, a: _service_exists(str(q["service_type"]), None, a),
-        unmet=lambda q, a: f"no {q['service_type']} on or before {a}"),
+        "served",
+        {"service_type": str},
+        lambda q, a: _service_exists(str(q["service_type"]), None, a),
+        unmet=lambda q, a: f"no {q['service_type']} on or before {a}",
+    ),
     "service_within": Spec(
-        "served", {"service_type": str, "months": int},
+        "served",
+        {"service_type": str, "months": int},
         lambda q, a: _service_exists(str(q["service_type"]), months_before(a, int(str(q["months"]))), a),
         since=lambda q, a: _last_service_plus(str(q["service_type"]), int(str(q["months"])), a),
-        unmet=lambda q, a: f"no {q['service_type']} in the {q['months']} months to {a}"),
+        unmet=lambda q, a: f"no {q['service_type']} in the {q['months']} months to {a}",
+    ),
     "vaccination_schedule_up_to_date": Spec(
-        "served", {}, lambda _, a: _schedule_up_to_date(a),
-        unmet=lambda _, a: f"a dose of the immunization schedule due by {a} is missing"),
+        "served", {}, lambda _, a: _schedule_up_to_date(a), unmet=lambda _, a: f"a dose of the immunization schedule due by {a} is missing"
+    ),
     "reported_within": Spec(
-        "served", {"days": int},
-        lambda q, _: f"(r.report_date IS NOT NULL AND r.report_date <= CAST(r.diagnosis_date + INTERVAL {int(str(q['days']))} DAY AS DATE))",
-        units=("disease_report",)),
+        "served",
+        {"days": int},
+        lambda q, _: (
+            f"(r.report_date IS NOT NULL AND r.report_date <= CAST(r.diagnosis_date + INTERVAL {int(str(q['days']))} DAY AS DATE))"
+        ),
+        units=("disease_report",),
+    ),
     "linked_to": Spec(
-        "served", {"department": str}, lambda q, _: f"p.has_{q['department']}",
-        unmet=lambda q, _: f"not linked to any {q['department']} record"),
+        "served",
+        {"department": str},
+        lambda q, _: f"p.has_{q['department']}",
+        unmet=lambda q, _: f"not linked to any {q['department']} record",
+    ),
 }
 
 
@@ -124,7 +152,7 @@ def check_predicate(indicator: Indicator, predicate: Predicate, role: str) -> No
         raise ConfigError(f"{where} is a {spec.role} predicate for units {spec.units}, not {role} of a {indicator.unit}")
     params = dict(predicate.params)
     if set(params) != set(spec.params) or not all(isinstance(params[k], t) for k, t in spec.params.items()):
-        raise ConfigError(f"{where} takes {({k: t.__name__ for k, t in spec.params.items()})}, got {params}")
+        raise ConfigError(f"{where} takes { ({k: t.__name__ for k, t in spec.params.items()}) }, got {params}")
     if "service_type" in params and params["service_type"] not in SERVICE_TYPES:
         raise ConfigError(f"{where}: service_type {params['service_type']!r} is not one of {SERVICE_TYPES}")
     if "department" in params and params["department"] not in DEPARTMENTS:

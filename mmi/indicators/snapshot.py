@@ -22,8 +22,7 @@ from mmi.store.index_tables import linkage_run
 from mmi.store.indicator_tables import indicator_snapshot
 
 
-def snapshot_indicators(engine: Engine, *, as_of: dt.date, match_threshold: float = 0.999,
-                        review_threshold: float = 0.5) -> dict[str, Any]:
+def snapshot_indicators(engine: Engine, *, as_of: dt.date, match_threshold: float = 0.999, review_threshold: float = 0.5) -> dict[str, Any]:
     """Compute every indicator as of `as_of` and store them, replacing the date's earlier rows; a summary."""
     rows = compute_indicators(engine, as_of=as_of, match_threshold=match_threshold, review_threshold=review_threshold)
     now = dt.datetime.now(dt.UTC)
@@ -31,15 +30,21 @@ def snapshot_indicators(engine: Engine, *, as_of: dt.date, match_threshold: floa
         run_id = connection.execute(select(func.max(linkage_run.c.id)).where(linkage_run.c.status == "done")).scalar()
         connection.execute(delete(indicator_snapshot).where(indicator_snapshot.c.as_of == as_of))
         if rows:
-            connection.execute(insert(indicator_snapshot), [
-                dataclasses.asdict(row) | {"linkage_run_id": run_id, "computed_at": now} for row in rows])
+            connection.execute(
+                insert(indicator_snapshot), [dataclasses.asdict(row) | {"linkage_run_id": run_id, "computed_at": now} for row in rows]
+            )
     totals = {row.indicator: row.rate for row in rows if row.area == "all"}
-    return {"as_of": as_of.isoformat(), "rows": len(rows), "linkage_run_id": run_id,
-            "definition_version": rows[0].definition_version if rows else None, "totals": totals, "changed": bool(rows)}
+    return {
+        "as_of": as_of.isoformat(),
+        "rows": len(rows),
+        "linkage_run_id": run_id,
+        "definition_version": rows[0].definition_version if rows else None,
+        "totals": totals,
+        "changed": bool(rows),
+    }
 
 
-def read_snapshot(engine: Engine, *, as_of: dt.date | None = None, level: str | None = None,
-                  area_prefix: str = "") -> list[IndicatorRow]:
+def read_snapshot(engine: Engine, *, as_of: dt.date | None = None, level: str | None = None, area_prefix: str = "") -> list[IndicatorRow]:
     """Stored rows (all dates, or one), optionally of one level and areas under a prefix, oldest date first."""
     names = [field.name for field in dataclasses.fields(IndicatorRow)]
     query = select(*(indicator_snapshot.c[name] for name in names)).order_by(indicator_snapshot.c.as_of, indicator_snapshot.c.id)

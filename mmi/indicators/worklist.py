@@ -61,23 +61,32 @@ def guardian_contacts(source: Engine | Connection, children: dict[str, str]) -> 
     holders: dict[str, str] = {}
     ids = sorted(set(children.values()))
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        by_record = (select(source_record.c.id_number, master_xref.c.master_id)
-                     .join(master_xref, (master_xref.c.department == source_record.c.department)
-                           & (master_xref.c.source_key == source_record.c.source_key))
-                     .where(source_record.c.is_current.is_(True), source_record.c.id_number.in_(chunk)))
+        chunk = ids[start : start + 500]
+        by_record = (
+            select(source_record.c.id_number, master_xref.c.master_id)
+            .join(
+                master_xref,
+                (master_xref.c.department == source_record.c.department) & (master_xref.c.source_key == source_record.c.source_key),
+            )
+            .where(source_record.c.is_current.is_(True), source_record.c.id_number.in_(chunk))
+        )
         by_golden = select(master_record.c.id_number, master_record.c.master_id).where(
-            master_record.c.status == "active", master_record.c.id_number.in_(chunk))
+            master_record.c.status == "active", master_record.c.id_number.in_(chunk)
+        )
         for id_number, master in [*source.execute(by_golden), *source.execute(by_record)]:
             holders.setdefault(id_number, master)
     contacts = {}
     wanted = sorted(set(holders.values()))
     for start in range(0, len(wanted), 500):
         query = select(master_record.c.master_id, master_record.c.name, master_record.c.phone).where(
-            master_record.c.master_id.in_(wanted[start:start + 500]))
+            master_record.c.master_id.in_(wanted[start : start + 500])
+        )
         contacts.update({master: (name, phone) for master, name, phone in source.execute(query)})
-    return {child: contacts[holders[guardian]] for child, guardian in children.items()
-            if guardian in holders and holders[guardian] != child and holders[guardian] in contacts}
+    return {
+        child: contacts[holders[guardian]]
+        for child, guardian in children.items()
+        if guardian in holders and holders[guardian] != child and holders[guardian] in contacts
+    }
 
 
 def age_at(birth: dt.date | None, as_of: dt.date) -> int | None:
@@ -88,7 +97,11 @@ def age_at(birth: dt.date | None, as_of: dt.date) -> int | None:
 
 
 def compute_worklist(
-    source: Engine | Connection, *, indicator_id: str, as_of: dt.date, area_prefix: str = "",
+    source: Engine | Connection,
+    *,
+    indicator_id: str,
+    as_of: dt.date,
+    area_prefix: str = "",
     definitions: Definitions | None = None,
 ) -> list[WorklistRow]:
     """The indicator's unserved persons whose registered (or surveyed) district starts with `area_prefix`."""
@@ -107,27 +120,51 @@ def compute_worklist(
     finally:
         duck.close()
     guardians = guardian_contacts(source, children)
-    return [dataclasses.replace(row, guardian_name=guardians[row.master_id][0], guardian_phone=guardians[row.master_id][1])
-            if row.master_id in guardians else row for row in rows]
+    return [
+        dataclasses.replace(row, guardian_name=guardians[row.master_id][0], guardian_phone=guardians[row.master_id][1])
+        if row.master_id in guardians
+        else row
+        for row in rows
+    ]
 
 
-def _worklist(duck: duckdb.DuckDBPyConnection, definitions: Definitions, indicator_id: str, as_of: dt.date,
-              area_prefix: str) -> list[WorklistRow]:
+def _worklist(
+    duck: duckdb.DuckDBPyConnection, definitions: Definitions, indicator_id: str, as_of: dt.date, area_prefix: str
+) -> list[WorklistRow]:
     indicator = definitions.indicator(indicator_id)
     prepare_schedule(duck, definitions, as_of)
     duck.execute("SET search_path = 'index,main'")
     dates = since(indicator.population, as_of) + since(indicator.served, as_of)
     due = f"greatest({', '.join(dates)})" if dates else "NULL::DATE"
-    duck.execute(f"""CREATE OR REPLACE TEMP TABLE worklist AS SELECT u.pid, u.master_id, u.area, u.residence_start,
+    duck.execute(
+        f"""CREATE OR REPLACE TEMP TABLE worklist AS SELECT u.pid, u.master_id, u.area, u.residence_start,
         u.due_since FROM ({unit_query(indicator, as_of, f", CAST({due} AS DATE) AS due_since")}) u
-        WHERE NOT u.served AND coalesce(u.area, '') LIKE ? || '%'""", [area_prefix])
+        WHERE NOT u.served AND coalesce(u.area, '') LIKE ? || '%'""",
+        [area_prefix],
+    )
     rows = duck.execute("""SELECT w.pid, w.master_id, g.name, g.sex, g.birth_date, w.area, g.current_address, g.phone,
         w.residence_start, w.due_since, (SELECT string_agg(m.record_key, ' ' ORDER BY m.record_key) FROM index.member m
         WHERE m.pid = w.pid) FROM worklist w LEFT JOIN golden g ON g.master_id = w.master_id
         ORDER BY w.due_since NULLS LAST, w.master_id""").fetchall()
     missing = unmet(indicator.served, as_of)
     return [
-        WorklistRow(master, name, sex, birth, age_at(birth, as_of), area, address, phone, start, missing, due_since,
-                    keys or "", None, None, indicator.id, definitions.version)
+        WorklistRow(
+            master,
+            name,
+            sex,
+            birth,
+            age_at(birth, as_of),
+            area,
+            address,
+            phone,
+            start,
+            missing,
+            due_since,
+            keys or "",
+            None,
+            None,
+            indicator.id,
+            definitions.version,
+        )
         for _pid, master, name, sex, birth, area, address, phone, start, due_since, keys in rows
     ]

@@ -11,7 +11,19 @@ from mmi.store.database import open_store
 from tests.mmi.indicators.builder import StoreBuilder
 
 ISSUE_COLUMNS = ["indicator", "area", "level", "as_of", "numerator", "denominator", "rate", "ci_low", "ci_high", "target", "meets_target"]
-WORKLIST_COLUMNS = ["master_id", "name", "sex", "birth_date", "age", "district", "address", "phone", "residence_start", "unmet", "due_since"]
+WORKLIST_COLUMNS = [
+    "master_id",
+    "name",
+    "sex",
+    "birth_date",
+    "age",
+    "district",
+    "address",
+    "phone",
+    "residence_start",
+    "unmet",
+    "due_since",
+]
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -36,10 +48,30 @@ def test_indicators_and_worklist_as_csv(store_url: str, tmp_path: Path) -> None:
     assert (education["numerator"], education["denominator"], education["definition_version"]) == ("0", "2", "v1")
     assert rows["child_vaccination", "4101"]["meets_target"] == "false" and rows["health_education", "4403"]["target"] == ""
     worklist = tmp_path / "worklist.csv"
-    assert main(["worklist", "--config", str(config), "--indicator", "child_vaccination", "--area", "41",
-                 "--as-of", "2026-10-31", "--out", str(worklist)]) == 0
+    assert (
+        main(
+            [
+                "worklist",
+                "--config",
+                str(config),
+                "--indicator",
+                "child_vaccination",
+                "--area",
+                "41",
+                "--as-of",
+                "2026-10-31",
+                "--out",
+                str(worklist),
+            ]
+        )
+        == 0
+    )
     [row] = read(worklist)
     assert list(row)[: len(WORKLIST_COLUMNS)] == WORKLIST_COLUMNS
     assert (row["master_id"], row["name"], row["age"], row["district"], row["due_since"]) == ("M1", "张三", "4", "410105", "2023-04-01")
-    assert main(["worklist", "--config", str(config), "--indicator", "no_such", "--area", "41", "--as-of", "2026-10-31",
-                 "--out", str(worklist)]) == 2
+    assert (
+        main(
+            ["worklist", "--config", str(config), "--indicator", "no_such", "--area", "41", "--as-of", "2026-10-31", "--out", str(worklist)]
+        )
+        == 2
+    )

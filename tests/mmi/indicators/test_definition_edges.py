@@ -73,8 +73,9 @@ def test_a_cancelled_registration_is_not_registered(store: Engine, build: StoreB
     assert counts(store, "health_education") == (0, 1)
     # ... but it is a link to public security, for registration completeness
     surveyed = build.record("statistics", current_district="410105", survey_wave="2026Q2")
-    ps_only_cancelled = build.record("public_security", current_district="410105", residence_start=dt.date(2020, 1, 1),
-                                     registration_cancelled=True)
+    ps_only_cancelled = build.record(
+        "public_security", current_district="410105", residence_start=dt.date(2020, 1, 1), registration_cancelled=True
+    )
     build.master("M3", [surveyed, ps_only_cancelled])
     build.master("M4", [build.record("statistics", current_district="410105", survey_wave="2026Q2")])
     assert counts(store, "registration_completeness", "410105") == (1, 2)

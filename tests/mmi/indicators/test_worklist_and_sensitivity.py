@@ -37,7 +37,9 @@ def build(store: Engine) -> StoreBuilder:
 def test_the_worklist_lists_the_unserved_longest_due_first_with_a_linked_guardian(store: Engine, build: StoreBuilder) -> None:
     parent = build.person("MP", birth=dt.date(1990, 1, 1), sex="2", name="王芳", phone="13800000000", id_number="410105199001010027")
     child_health = build.record("health", guardian_id_number="410105199001010027", birth_date=dt.date(2022, 3, 1))
-    child_ps = build.record("public_security", current_district="410105", residence_start=dt.date(2024, 1, 10), registration_cancelled=False)
+    child_ps = build.record(
+        "public_security", current_district="410105", residence_start=dt.date(2024, 1, 10), registration_cancelled=False
+    )
     build.master("MC", [child_ps, child_health], birth_date=dt.date(2022, 3, 1), sex="1", name="王小明", current_address="金水路1号")
     build.person("MD", birth=dt.date(2021, 5, 1), district="410102", start=dt.date(2023, 2, 1), name="李四")
     served = build.person("MS", birth=dt.date(2021, 5, 1), start=dt.date(2023, 2, 1), health=True)
@@ -47,11 +49,21 @@ def test_the_worklist_lists_the_unserved_longest_due_first_with_a_linked_guardia
     assert [row.master_id for row in rows] == ["MD", "MC"]  # due since 2023-05-01, then 2024-04-10
     assert [row.due_since for row in rows] == [dt.date(2023, 5, 1), dt.date(2024, 4, 10)]
     child = rows[1]
-    assert (child.name, child.age, child.district, child.address, child.residence_start) == ("王小明", 4, "410105", "金水路1号", dt.date(2024, 1, 10))
+    assert (child.name, child.age, child.district, child.address, child.residence_start) == (
+        "王小明",
+        4,
+        "410105",
+        "金水路1号",
+        dt.date(2024, 1, 10),
+    )
     assert (child.guardian_name, child.guardian_phone) == ("王芳", "13800000000")
     assert child.record_keys.split() == sorted([child_ps, child_health]) and child.unmet.startswith("no VACCINATION")
     assert rows[0].guardian_name is None and parent
-    assert [row.master_id for row in compute_worklist(store, indicator_id="child_vaccination", as_of=A, area_prefix="all")] == ["MD", "MX", "MC"]
+    assert [row.master_id for row in compute_worklist(store, indicator_id="child_vaccination", as_of=A, area_prefix="all")] == [
+        "MD",
+        "MX",
+        "MC",
+    ]
     with pytest.raises(ConfigError, match="counts disease_reports"):
         compute_worklist(store, indicator_id="disease_report_timeliness", as_of=A)
 
@@ -89,7 +101,9 @@ def test_the_snapshot_of_a_day_is_replaced_and_trends_are_a_query(store: Engine,
     assert first["rows"] == again["rows"] and again["linkage_run_id"] == build.run
     stored = read_snapshot(store, level="all")
     assert [(row.as_of, row.indicator) for row in stored if row.indicator == "health_education"] == [
-        (dt.date(2026, 7, 31), "health_education"), (A, "health_education")]
+        (dt.date(2026, 7, 31), "health_education"),
+        (A, "health_education"),
+    ]
     assert read_snapshot(store, as_of=A) == compute_indicators(store, as_of=A)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connectors.registry import DEPARTMENTS
+from mmi.indicators.cli import add_indicator_commands
 from schemas.errors import ConfigError, MMIError
 
 EXIT_OK, EXIT_RETRY, EXIT_FIX = 0, 1, 2
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", required=True, type=Path)
     _linkage_commands(command)
     _exchange_commands(command)
+    add_indicator_commands(command)
     return parser
 
 

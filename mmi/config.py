@@ -6,7 +6,7 @@ instead of the file: `MMI_HEALTH_TOKEN`, `MMI_STORE_URL`, `MMI_PUBLIC_SECURITY_U
 
 Every table is read by `mmi.sections.read_section` into its dataclass: `[store]`, `[sources.<department>]` (the
 settings each connector folder declares, connectors.registry), `[linkage]`, `[exchange]` with
-`[subscribers.<name>]` (mmi.exchange.subscriptions), `[api]` (mmi.api.settings). A key, table or department the
+`[subscribers.<name>]` (mmi.exchange.subscriptions), `[api]` (mmi.api.settings), `[audit]` (mmi.audit.checkpoints). A key, table or department the
 project does not know is refused, naming it and what is accepted. Entry points take their section.
 """
 
@@ -27,9 +27,10 @@ from schemas.errors import ConfigError
 
 if TYPE_CHECKING:
     from mmi.api.settings import ApiSettings
+    from mmi.audit.checkpoints import AuditSettings
     from mmi.exchange.subscriptions import ExchangeSettings
 
-TABLES = ("store", "sources", "linkage", "exchange", "subscribers", "api")
+TABLES = ("store", "sources", "linkage", "exchange", "subscribers", "api", "audit")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Settings:
     linkage: LinkageSettings = field(default_factory=LinkageSettings)
     exchange: ExchangeSettings | None = None
     api: ApiSettings | None = None
+    audit: AuditSettings | None = None
 
     @property
     def configured_sources(self) -> list[str]:
@@ -83,6 +85,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
 def settings_from_dict(raw: dict[str, Any], config_path: Path | None = None) -> Settings:
     """Every section of the parsed file `raw`, read and checked once."""
     from mmi.api.settings import read_api
+    from mmi.audit.checkpoints import read_audit
     from mmi.exchange.subscriptions import read_exchange
 
     base = config_path.parent if config_path else Path.cwd()
@@ -96,6 +99,7 @@ def settings_from_dict(raw: dict[str, Any], config_path: Path | None = None) -> 
         linkage=_linkage(raw.get("linkage"), store_url, base),
         exchange=read_exchange(raw.get("exchange"), raw.get("subscribers"), base),
         api=read_api(raw.get("api"), base),
+        audit=read_audit(raw.get("audit"), base),
     )
 
 

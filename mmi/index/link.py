@@ -30,6 +30,7 @@ from sqlalchemy import Engine, desc, func, insert, select, update
 from linkage.clustering import cluster_records
 from linkage.master_ids import MasterEvent, assign_master_ids
 from linkage.scoring import score_between, score_within
+from mmi.audit.checkpoints import audit_settings, make_checkpoint
 from mmi.config import LinkageSettings, Settings
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
 from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_changes
@@ -78,6 +79,7 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
+    make_checkpoint(engine, audit_settings(settings), "link")  # signs the run's leaves (mmi.audit)
     report.seconds = round(time.monotonic() - started, 2)
     return report
 

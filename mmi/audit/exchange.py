@@ -5,18 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
 from mmi.audit.log import append, append_entries, row_entry
 from mmi.store.exchange_tables import changeset, changeset_download, subscriber_position
 
-
-class MadeChangeset(Protocol):
-    subscriber: str
-    seq: int
-    sha256: str
+if TYPE_CHECKING:
+    from mmi.exchange.changesets import ChangesetFile as MadeChangeset
 
 
 def events_digest(outbox_seqs: Iterable[int]) -> str:

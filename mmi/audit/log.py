@@ -89,38 +89,40 @@ def key_columns(table: Table) -> tuple[str, ...]:
     return KEYS.get(table.name) or tuple(column.name for column in table.primary_key.columns)
 
 
-def row_digest(table: Table, row: Mapping[str, Any]) -> str:
+def row_digest(table: Table, row: Mapping[Any, Any]) -> str:
     """SHA-256 (hex) of the row's columns as canonical JSON, minus `EXCLUDED`; a column absent from `row` is null."""
     excluded = EXCLUDED.get(table.name, ())
     values = {column.name: plain(row.get(column.name)) for column in table.columns if column.name not in excluded}
     return hashlib.sha256(canonical(values)).hexdigest()
 
 
-def row_entry(kind: str, table: Table, row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+def row_entry(kind: str, table: Table, row: Mapping[Any, Any], **extra: Any) -> dict[str, Any]:
     """The entry for a stored row: its table, its key, its digest, and what else the kind commits to."""
     key = [plain(row[name]) for name in key_columns(table)]
     return {"kind": kind, "table": table.name, "key": key, "row_sha256": row_digest(table, row), **extra}
 
 
-def append(connection: Connection, kind: str, *, table: Table | None = None, row: Mapping[str, Any] | None = None,
+def append(connection: Connection, kind: str, *, table: Table | None = None, row: Mapping[Any, Any] | None = None,
            **extra: Any) -> int:
     """Append one leaf, in `connection`'s transaction; its index. With `table` and `row`, the entry stands for
     that row (see the module's table); otherwise `extra` is the whole entry."""
+    if (table is None) != (row is None):
+        raise ValueError("append: give both table and row (an entry for a stored row), or neither")
     entry = row_entry(kind, table, row, **extra) if table is not None and row is not None else {"kind": kind, **extra}
     return append_entries(connection, [entry])
 
 
-def append_rows(connection: Connection, kind: str, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+def append_rows(connection: Connection, kind: str, table: Table, rows: Iterable[Mapping[Any, Any]]) -> int:
     """Append one leaf per row (all of one table and kind); the index of the first."""
     return append_entries(connection, [row_entry(kind, table, row) for row in rows])
 
 
-def source_entries(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def source_entries(table: Table, rows: Sequence[Mapping[Any, Any]]) -> list[dict[str, Any]]:
     """The entries of newly stored source versions: the row's digest and the raw payload's checksum."""
     return [row_entry("source_version", table, row, payload_sha256=row["payload_sha256"]) for row in rows]
 
 
-def append_entries(connection: Connection, entries: Sequence[Mapping[str, Any]]) -> int:
+def append_entries(connection: Connection, entries: Sequence[Mapping[Any, Any]]) -> int:
     """Append `entries` as leaves, numbered after the last; the index of the first (the size, when empty)."""
     for entry in entries:
         if entry.get("kind") not in KINDS:

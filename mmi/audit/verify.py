@@ -32,7 +32,7 @@ from mmi.audit.log import key_columns, plain, row_digest
 from mmi.audit.merkle import Frontier, leaf_hash
 from mmi.audit.state import compare_state
 from mmi.store.audit_tables import audit_checkpoint, audit_head, audit_leaf
-from mmi.store.exchange_tables import changeset, changeset_event
+from mmi.store.exchange_tables import changeset_event
 from mmi.store.tables import metadata
 
 _STREAM = {"stream_results": True, "yield_per": 5000}

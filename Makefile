@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite test-dags lint bench-ingest bench-blocking bench-linkage bench-publish clean
+.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish clean
 
 install: $(VENV)/.installed
 
@@ -48,3 +48,7 @@ bench-linkage: install
 
 bench-publish: install
 	$(BIN)/python -m bench.publish
+
+# Formats the tree with the settings of pyproject's [tool.ruff.format].
+format: install
+	$(BIN)/ruff format .

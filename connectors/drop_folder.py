@@ -61,7 +61,7 @@ def new_files(department: str, drop_dir: Path, accept: Callable[[Path], bool], s
     """The files of `drop_dir` that `accept` takes (complete files of this feed) and that are not taken yet, in
     name order, each with where to resume."""
     if not drop_dir.is_dir():
-        raise SourceError(department, f"drop folder {drop_dir} does not exist; fix sources.{department}.drop_dir")
+        raise SourceError(department, f"drop folder {drop_dir} does not exist; fix sources.{department}.drop_dir", location=str(drop_dir))
     seen: set[str] = set()  # the same bytes twice in one pass (two empty days' files): taken once, like across runs
     for path in sorted((p for p in drop_dir.iterdir() if accept(p)), key=lambda p: p.name):
         sha256, size = file_sha256(path)

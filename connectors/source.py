@@ -36,3 +36,4 @@ class Source(Generic[S]):
     connector: Callable[[S], Connector]
     cursor: type[Cursor]  # what a checkpoint of its streams stores, read back on the next run
     typical_share: int = 1  # relative size of its deliveries: with parallel ingest, the largest start first
+    trust: int = 0  # how far its register is believed for a golden field no rule gives to a department (0: most)

@@ -21,8 +21,9 @@ from sqlalchemy import Engine, func, select
 
 from connectors.registry import DEPARTMENTS
 from devtools import DAGS
+from devtools.feeds import served_feeds
 from mmi.airflow_local import LocalAirflow
-from mmi.config import Settings, load_settings
+from mmi.config import Settings
 from mmi.exchange import exchange_settings
 from mmi.store.database import open_store
 
@@ -32,8 +33,7 @@ FLOW = (*INGEST_DAGS, "link_master_index", "publish_change_sets")
 
 def run_demo(out: Path, people: int, *, seed: int = 7, serve: bool = True, port: int = 8700) -> dict[str, Any]:
     """Run the demo into `out`; returns what it printed as figures (for tests). Serves until interrupted if `serve`."""
-    from synthetic import generate_delta, generate_feeds
-    from synthetic.health_api import start_health_api
+    from synthetic import generate_delta
 
     started = time.monotonic()
     out = out.resolve()
@@ -41,22 +41,16 @@ def run_demo(out: Path, people: int, *, seed: int = 7, serve: bool = True, port:
     step(f"generating feeds for {people} people in {feeds}")
     for earlier in (feeds / "var", out / "airflow"):  # every demo starts from an empty store, index and Airflow
         shutil.rmtree(earlier, ignore_errors=True)
-    generate_feeds(feeds, people=people, seed=seed, noise=1.0)
-    server, base_url = start_health_api(feeds / "health", port=0)
-    step(f"the health department's API is serving at {base_url}/api/v1/persons")
-    config = feeds / "mmi.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("http://127.0.0.1:8701", base_url), encoding="utf-8")
-    settings = load_settings(config)
-    engine = open_store(settings.store_url)
-    try:
+    with served_feeds(feeds, people=people, seed=seed, noise=1.0) as served:
+        step(f"the health department's API is serving at {served.base_url}/api/v1/persons")
+        settings = served.settings()
+        engine = open_store(settings.store_url)
         step(f"preparing Airflow in {out / 'airflow'} (SQLite metadata database, the project's DAGs)")
         airflow = LocalAirflow.prepared(out / "airflow", DAGS)
-        run_flow(airflow, config, engine, "first delivery")
+        run_flow(airflow, served.config, engine, "first delivery")
         step("the departments' next delivery arrives (1% of people changed or new, a new survey wave)")
         generate_delta(feeds, seed=seed + 1, fraction=0.01)
-        run_flow(airflow, config, engine, "next delivery: only what changed is linked")
-    finally:
-        server.shutdown()
+        run_flow(airflow, served.config, engine, "next delivery: only what changed is linked")
     figures = summarise(settings, engine, out, feeds)
     step(f"batch part done in {time.monotonic() - started:.0f}s")
     if serve:

@@ -25,8 +25,8 @@ from connectors.registry import source
 from mmi.audit.checkpoints import AuditSettings, audit_settings, make_checkpoint
 from mmi.config import Settings
 from mmi.standardising import PARALLEL_AFTER, Item, Standardised, Standardiser
-from mmi.store.batches import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
 from mmi.store.database import open_store
+from mmi.store.landing import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
 from mmi.store.tables import ingest_batch
 from schemas.errors import MMIError, TransientError
 
@@ -80,7 +80,7 @@ def _guarded(department: str, run: Callable[..., IngestReport], *args: Any, **kw
     the other departments go on."""
     try:
         return run(*args, **kwargs)
-    except Exception as failure:  # noqa: BLE001 - isolate one department's unforeseen failure from the others
+    except Exception as failure:  # isolate one department's unforeseen failure from the others (logged)
         log.exception("%s: ingest failed unexpectedly", department)
         return IngestReport(department, None, 0, 0, 0, 0, 0, error=f"unexpected failure ({type(failure).__name__}: {failure}); see the log")
 

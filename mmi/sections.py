@@ -42,7 +42,7 @@ def read_section(cls: type[T], table: Any, where: str, base: Path) -> T:
         if value is dataclasses.MISSING:
             if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
                 also = f", or set {env}" if env else ""
-                raise ConfigError(f"the config needs '{where}.{name}'{also} ({README})")
+                raise ConfigError(f"the config needs '{where}.{name}'{also} ({README})", location=f"[{where}] {name}")
             if field.default is None or field.default is dataclasses.MISSING or not _resolved(field, hints[name]):
                 continue
             value = field.default  # a relative default path is relative to the config's folder too
@@ -54,7 +54,9 @@ def check_keys(table: dict[str, Any], accepted: typing.Iterable[str], where: str
     """ConfigError naming every key of `table` that is not `accepted`, the section, and the keys it takes."""
     accepted = sorted(accepted)
     if unknown := [key for key in table if key not in accepted]:
-        raise ConfigError(f"[{where}] has unknown keys {sorted(unknown)}: it takes {accepted} ({README})")
+        raise ConfigError(
+            f"[{where}] has unknown keys {sorted(unknown)}: it takes {accepted} ({README})", location=f"[{where}] {unknown[0]}"
+        )
 
 
 def resolve_path(value: str | Path, base: Path) -> Path:

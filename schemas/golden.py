@@ -8,6 +8,19 @@ survivorship rules (mmi.index.golden: one rule per field) and the Person record 
 from __future__ import annotations
 
 GOLDEN_FIELDS: tuple[str, ...] = (
-    "name", "name_pinyin", "id_number", "birth_date", "sex", "ethnicity", "phone", "hukou_region", "current_district",
-    "current_address", "residence_start", "permit_number", "employer", "insurance_status", "health_record_no",
+    "name",
+    "name_pinyin",
+    "id_number",
+    "birth_date",
+    "sex",
+    "ethnicity",
+    "phone",
+    "hukou_region",
+    "current_district",
+    "current_address",
+    "residence_start",
+    "permit_number",
+    "employer",
+    "insurance_status",
+    "health_record_no",
 )

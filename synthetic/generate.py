@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from connectors.registry import DEPARTMENTS
 from synthetic.context import FeedContext
 from synthetic.health import write_health
 from synthetic.health_api import HEALTH_TOKEN
@@ -21,7 +22,6 @@ from synthetic.population import TODAY, build_population
 from synthetic.public_security import write_public_security
 from synthetic.statistics import write_statistics
 
-DEPARTMENTS = ("public_security", "human_resources", "statistics", "health")
 MANIFEST = "generator.json"  # what generate_delta needs to continue where the last delivery ended
 
 MMI_TOML = f"""[store]

@@ -219,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a sync pages through thousands of requests
     disable_nagle_algorithm = True  # headers and body go out in two writes; do not wait 40 ms between them
 
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+    def do_GET(self) -> None:  # the name http.server dispatches to
         response = self.server.api.handle(self.path, self.headers.get("Authorization"))
         self.send_response(response.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -229,7 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(response.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the signature of the base class)
+    def log_message(self, format: str, *args: Any) -> None:  # the signature of the base class
         if self.server.verbose:
             super().log_message(format, *args)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from mmi.store.batches import count_rows
+from mmi.store.landing import count_rows
 from mmi.store.tables import quarantine, service_event, source_record
 
 

@@ -66,24 +66,35 @@ def test_a_planted_upward_import_in_a_copy_of_the_tree_fails(tmp_path: Path) -> 
     model.write_text("\n".join([*lines, "", "def _settings():", "    from mmi.config import load_settings", ""]), encoding="utf-8")
     demo = tmp_path / "mmi" / "cli.py"
     demo.write_text(demo.read_text(encoding="utf-8") + "\nimport devtools.demo\n", encoding="utf-8")
-    assert violations(tmp_path) == [f"linkage/model.py:{len(lines) + 3}: linkage imports mmi",
-                                    f"mmi/cli.py:{len(demo.read_text(encoding='utf-8').splitlines())}: mmi imports devtools"]
+    assert violations(tmp_path) == [
+        f"linkage/model.py:{len(lines) + 3}: linkage imports mmi",
+        f"mmi/cli.py:{len(demo.read_text(encoding='utf-8').splitlines())}: mmi imports devtools",
+    ]
 
 
-@pytest.mark.parametrize(("file", "source", "message"), [
-    ("connectors/x.py", "from mmi.errors import SourceError\n", "connectors imports mmi"),
-    ("connectors/x.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from mmi.config import Settings\n", "connectors imports mmi"),
-    ("connectors/x.py", "from linkage.standardise.record import RawPerson\n", "connectors imports linkage"),
-    ("linkage/x.py", "import mmi.store.tables as tables\n", "linkage imports mmi"),
-    ("schemas/x.py", "from connectors.registry import DEPARTMENTS\n", "schemas imports connectors"),
-    ("mmi/x.py", "def run():\n    from synthetic import generate_feeds\n", "mmi imports synthetic"),
-    ("mmi/x.py", "from devtools.demo import run_demo\n", "mmi imports devtools"),
-    ("mmi/x.py", "from tests.helpers import current_records\n", "mmi imports tests"),
-])
+@pytest.mark.parametrize(
+    ("file", "source", "message"),
+    [
+        ("connectors/x.py", "from mmi.errors import SourceError\n", "connectors imports mmi"),
+        (
+            "connectors/x.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from mmi.config import Settings\n",
+            "connectors imports mmi",
+        ),
+        ("connectors/x.py", "from linkage.standardise.record import RawPerson\n", "connectors imports linkage"),
+        ("linkage/x.py", "import mmi.store.tables as tables\n", "linkage imports mmi"),
+        ("schemas/x.py", "from connectors.registry import DEPARTMENTS\n", "schemas imports connectors"),
+        ("mmi/x.py", "def run():\n    from synthetic import generate_feeds\n", "mmi imports synthetic"),
+        ("mmi/x.py", "from devtools.demo import run_demo\n", "mmi imports devtools"),
+        ("mmi/x.py", "from tests.helpers import current_records\n", "mmi imports tests"),
+    ],
+)
 def test_the_checker_refuses_each_kind_of_upward_import(tmp_path: Path, file: str, source: str, message: str) -> None:
     for package in MAY_IMPORT:
         (tmp_path / package).mkdir()
-        (tmp_path / package / "ok.py").write_text("import json\nfrom schemas.canonical import PersonRecord\nfrom . import sibling\n", encoding="utf-8")
+        (tmp_path / package / "ok.py").write_text(
+            "import json\nfrom schemas.canonical import PersonRecord\nfrom . import sibling\n", encoding="utf-8"
+        )
     (tmp_path / file).write_text(source, encoding="utf-8")
     found = violations(tmp_path)
     assert [entry.split(": ", 1)[1] for entry in found] == [message], found

@@ -3,6 +3,6 @@
 from connectors.public_security.connector import GxsjCursor, PublicSecurityConnector, PublicSecuritySettings
 from connectors.source import Source
 
-SOURCE = Source("public_security", PublicSecuritySettings, PublicSecurityConnector, GxsjCursor, typical_share=3)
+SOURCE = Source("public_security", PublicSecuritySettings, PublicSecurityConnector, GxsjCursor, typical_share=3, trust=0)
 
 __all__ = ["SOURCE", "GxsjCursor", "PublicSecurityConnector", "PublicSecuritySettings"]

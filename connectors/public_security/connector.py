@@ -76,7 +76,7 @@ class PublicSecurityConnector:
                 yield from self._rows_without_gxsj(connection, table, columns)
                 yield from self._rows_since(connection, table, columns, since)
         except OperationalError as error:
-            raise TransientError(f"[public_security] database unreachable: {error.orig}") from error
+            raise TransientError(f"[public_security] database unreachable: {error.orig}", department=self.department, location=self.settings.table) from error
         finally:
             engine.dispose()
 
@@ -120,7 +120,8 @@ class PublicSecurityConnector:
         try:
             table = Table(name, MetaData(), autoload_with=engine, schema=schema or None)
         except NoSuchTableError:
-            raise SourceError(self.department, f"table {self.settings.table!r} not found at {engine.url!r}; check sources.public_security") from None
+            raise SourceError(self.department, f"table {self.settings.table!r} not found at {engine.url!r}; check sources.public_security",
+                              location=self.settings.table) from None
         by_upper = {column.name.upper(): column for column in table.columns}
         missing = [name for name in COLUMNS if name not in by_upper]
         if missing:

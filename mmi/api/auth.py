@@ -17,13 +17,13 @@ from typing import Any
 import jwt
 
 from mmi.api.settings import ROLES, ApiSettings
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, MMIError
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "role"]
 ASYMMETRIC = {"RS256", "ES256"}
 
 
-class Unauthorized(Exception):
+class Unauthorized(MMIError):
     """The request carries no acceptable token (HTTP 401)."""
 
 

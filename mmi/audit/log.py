@@ -41,7 +41,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from mmi.audit.merkle import Frontier, leaf_hash
 from mmi.store.audit_tables import audit_head, audit_leaf
-from mmi.store.batches import bulk_insert
+from mmi.store.landing import bulk_insert
 
 KINDS = ("source_version", "linkage_run", "master_event", "changeset", "download", "acknowledgement", "decision", "token",
          "redaction")

@@ -15,6 +15,8 @@ import datetime as dt
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from schemas.errors import SchemaError
+
 Encode = Callable[[Any], bytes]
 _EPOCH_DAY = dt.date(1970, 1, 1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -99,10 +101,10 @@ class RecordEncoder:
                 return f"{'S' if schema == 'string' else 'L'}({value})"
             if f"R_{schema}" in self.namespace or f"E_{schema}" in self.namespace:
                 return f"R_{schema}({value})" if f"R_{schema}" in self.namespace else f"E_{schema}[{value}]"
-            raise ValueError(f"the change-set encoder does not handle type {schema!r}")
+            raise SchemaError(f"the change-set encoder does not handle type {schema!r}")
         if isinstance(schema, list):
             if len(schema) != 2 or schema[0] != "null":
-                raise ValueError(f"the change-set encoder handles unions of null and one type, not {schema}")
+                raise SchemaError(f"the change-set encoder handles unions of null and one type, not {schema}")
             variable = self._variable()
             present = {"string": "PS({})", "long": "PL({})", "int": "PL({})"}.get(schema[1]) if isinstance(schema[1], str) else None
             inner = present.format(variable) if present else f"b'\\x02' + {self._expression(schema[1], variable)}"

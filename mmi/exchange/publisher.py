@@ -37,8 +37,8 @@ from mmi.exchange.gaps import Gap, gaps_after
 from mmi.exchange.outbox import reaching, read_events, read_routes
 from mmi.exchange.subscriptions import ExchangeSettings, Subscription, exchange_settings
 from mmi.exchange.workers import PARALLEL_MIN_EVENTS, EncodingPool, project_and_encode
-from mmi.store.batches import bulk_insert
 from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch, exchange_cursor, exchange_gap
+from mmi.store.landing import bulk_insert
 
 log = logging.getLogger(__name__)
 

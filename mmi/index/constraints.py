@@ -35,7 +35,7 @@ def add_constraint(engine: Engine, kind: Kind, record_a: str, record_b: str, *, 
             exists = connection.execute(select(source_record.c.id).where(
                 source_record.c.department == department, source_record.c.source_key == source_key).limit(1)).first()
             if exists is None:
-                raise LinkageError(f"no source record {key!r}: name records as department|source_key (see `mmi export xref`)")
+                raise LinkageError(f"no source record {key!r}: name records as department|source_key (see `mmi export xref`)", record_key=key)
         connection.execute(delete(link_constraint).where(and_(link_constraint.c.left_key == left, link_constraint.c.right_key == right)))
         number = int(connection.execute(insert(link_constraint).values(
             kind=kind, left_key=left, right_key=right, reason=reason, decided_by=decided_by,

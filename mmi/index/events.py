@@ -24,11 +24,7 @@ import pyarrow as pa
 
 from linkage.master_ids import MasterEvent
 from mmi.index.golden import GOLDEN_FIELDS, stage_golden_records
-
-ASSIGNMENT = "assignment_next"  # workspace table: (unique_id, master_id) of every reclustered record
-GOLDEN_NEXT = "golden_next"  # workspace table: the golden records of the reclustered masters
-GOLDEN_CHANGED = "golden_changed"  # workspace table: those of them that are new or differ from `golden`
-XREF_CHANGES = "xref_changes"  # workspace table: the master_xref rows to write
+from mmi.index.staging import ASSIGNMENT, GOLDEN_CHANGED, GOLDEN_NEXT, XREF_CHANGES
 
 
 @dataclass

@@ -20,30 +20,37 @@ from dataclasses import dataclass
 
 import duckdb
 
+from connectors.registry import SOURCES
 from schemas.golden import GOLDEN_FIELDS
 
-PS, HR, STATS, HEALTH = "public_security", "human_resources", "statistics", "health"
+PS, HR, HEALTH = "public_security", "human_resources", "health"
 
 
 @dataclass(frozen=True)
 class SurvivorshipRule:
     fields: tuple[str, ...]
-    trust: tuple[str, ...]  # departments, most trusted first
+    first: tuple[str, ...] = ()  # the departments whose register is authoritative for these fields, most trusted first
     valid_first: bool = False
     recent_first: bool = False
+
+    @property
+    def trust(self) -> tuple[str, ...]:
+        """Every department, most trusted first: the rule's own, then the others by their sources' general trust."""
+        others = sorted((source for source in SOURCES if source.department not in self.first), key=lambda source: source.trust)
+        return (*self.first, *(source.department for source in others))
 
     def describe(self) -> str:
         steps = (["valid ID first"] if self.valid_first else []) + (["most recent first"] if self.recent_first else [])
         return "; ".join([*steps, "trust " + " > ".join(self.trust), "then most recent"])
 
 
-RULES = (
-    SurvivorshipRule(("id_number", "birth_date", "sex"), (PS, HR, HEALTH, STATS), valid_first=True),
-    SurvivorshipRule(("name", "name_pinyin", "ethnicity", "hukou_region"), (PS, HR, HEALTH, STATS)),
-    SurvivorshipRule(("phone", "current_district", "current_address"), (PS, HR, HEALTH, STATS), recent_first=True),
-    SurvivorshipRule(("residence_start", "permit_number"), (PS, HEALTH, HR, STATS)),
-    SurvivorshipRule(("employer", "insurance_status"), (HR, PS, HEALTH, STATS)),
-    SurvivorshipRule(("health_record_no",), (HEALTH, PS, HR, STATS)),
+RULES = (  # identity and contact follow the departments' general trust (public security first, statistics last)
+    SurvivorshipRule(("id_number", "birth_date", "sex"), valid_first=True),
+    SurvivorshipRule(("name", "name_pinyin", "ethnicity", "hukou_region")),
+    SurvivorshipRule(("phone", "current_district", "current_address"), recent_first=True),
+    SurvivorshipRule(("residence_start", "permit_number"), (PS, HEALTH)),
+    SurvivorshipRule(("employer", "insurance_status"), (HR,)),
+    SurvivorshipRule(("health_record_no",), (HEALTH,)),
 )
 RULE_OF = {name: rule for rule in RULES for name in rule.fields}
 assert set(RULE_OF) == set(GOLDEN_FIELDS), "every golden field needs exactly one rule"

@@ -1,11 +1,7 @@
 """The linkage workspace: a DuckDB file with what the last run linked, so the next one scores only what changed.
 
-Tables:
-- `records` and `golden_inputs` (linkage.inputs): the source versions the index last linked;
-- `pairs`: every scored pair at or above the review threshold, as in the store's `match_pair`;
-- `master_of`: each record's master and linked version, as in the store's `master_xref`;
-- `golden`: each active master's golden record, as in the store's `master_record` (plus its values as JSON);
-- `meta`: the run and model version the workspace is in step with.
+Its tables are declared in mmi.index.staging: the source versions the index last linked, the scored pairs, each
+record's master, the golden records, and the run and model version the workspace is in step with.
 
 It is a cache of the store. A run first marks it out of step and only marks it in step again once the store has
 committed, so a crash anywhere in between makes the next run a full one, never a wrong incremental one. DuckDB
@@ -22,27 +18,23 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine, Select, select
 
-from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON, GOLDEN_TABLE_SQL
+from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON
 from mmi.index.inputs import arrow_batches, arrow_schema
+from mmi.index.staging import PERSISTENT_DDL
 from mmi.store.index_tables import master_record, master_xref, match_pair
 from schemas.errors import LinkageBusy
 
 # DuckDB would take 80% of the machine's memory for its buffers; beyond this it spills to `<workspace>.tmp/`.
 MEMORY_LIMIT = "2GB"
-# Bumped whenever the tables below change: a workspace of another format is out of step, and rebuilt by a full run.
+# Bumped whenever the workspace's tables (mmi.index.staging) change: a workspace of another format is out of step,
+# and rebuilt by a full run.
 FORMAT = 2
-_SCHEMA = """
-    CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value BIGINT);
-    CREATE TABLE IF NOT EXISTS pairs (left_key VARCHAR, right_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE);
-    CREATE TABLE IF NOT EXISTS master_of (unique_id VARCHAR, master_id VARCHAR, version BIGINT);
-    CREATE TABLE IF NOT EXISTS golden ({GOLDEN_TABLE_SQL});
-"""
 
 
 class Workspace:
     def __init__(self, duck: duckdb.DuckDBPyConnection) -> None:
         self.duck = duck
-        duck.execute(_SCHEMA.format(GOLDEN_TABLE_SQL=GOLDEN_TABLE_SQL))
+        duck.execute(PERSISTENT_DDL)
 
     @classmethod
     @contextlib.contextmanager

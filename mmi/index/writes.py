@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, upda
 from mmi.audit.log import append_entries, row_entry
 from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges
 from mmi.index.golden import GOLDEN_FIELDS
-from mmi.store.batches import bulk_insert
 from mmi.store.index_tables import link_constraint, linkage_run, master_event, master_record, master_xref, match_pair, model_version
+from mmi.store.landing import bulk_insert
 
 CHUNK = 20_000
 

@@ -69,6 +69,6 @@ def open_store(url: str) -> Engine:
     engine = create_store_engine(url)
     try:
         migrate(engine)
-    except Exception as error:  # noqa: BLE001 - any driver error means the same thing to the user here
+    except Exception as error:  # any driver error means the same thing to the user here
         raise StoreError(f"cannot open the store at {engine.url!r}: {error}. Check [store] url in the config.") from error
     return engine

@@ -18,6 +18,8 @@ from typing import Any
 
 import fastavro
 
+from schemas.errors import SchemaError
+
 Schema = Any  # a schema node in JSON form: a name, a list (union) or a dict
 SAMPLES = 12  # enough for every branch of every union and every symbol of every enum in these schemas
 
@@ -51,7 +53,7 @@ def check_pair(writer: dict[str, Any], reader: dict[str, Any], label: str) -> li
     for index, (written, got) in enumerate(zip(records, read, strict=True)):
         try:
             expected = resolve(written, writer, reader, writer_names, reader_names)
-        except ValueError as error:
+        except SchemaError as error:
             problems.append(f"{label}: sample {index}: {error}")
             continue
         if got != expected:
@@ -128,7 +130,7 @@ def _logical_sample(logical: str, index: int) -> Any:
         return _EPOCH_TIME + dt.timedelta(seconds=index * 3601)
     if logical == "uuid":
         return uuid.UUID(int=index * 7919 + 1)
-    raise ValueError(f"no sample for logical type {logical}: add one to compatibility.py")
+    raise SchemaError(f"no sample for logical type {logical}: add one to compatibility.py")
 
 
 def resolve(value: Any, writer: Schema, reader: Schema, writer_names: dict[str, Any], reader_names: dict[str, Any]) -> Any:
@@ -155,14 +157,14 @@ def _resolve_complex(value: Any, writer: dict[str, Any], reader: dict[str, Any],
             elif "default" in field:
                 result[name] = field["default"]
             else:
-                raise ValueError(f"field {name} is new and has no default")
+                raise SchemaError(f"field {name} is new and has no default")
         return result
     if kind == "enum":
         if value in reader["symbols"]:
             return value
         if "default" in reader:
             return reader["default"]
-        raise ValueError(f"enum {reader['name']} has no symbol {value} and no default")
+        raise SchemaError(f"enum {reader['name']} has no symbol {value} and no default")
     if kind == "array":
         return [resolve(item, writer["items"], reader["items"], wn, rn) for item in value]
     if kind == "map":
@@ -184,11 +186,11 @@ def _branch_of(value: Any, union: list[Any], names: dict[str, Any]) -> Schema:
             return branch
         if value is not None and branch != "null":
             return branch
-    raise ValueError(f"value {value!r} fits no branch of {union}")
+    raise SchemaError(f"value {value!r} fits no branch of {union}")
 
 
 def _matching_branch(writer: Schema, union: list[Any], names: dict[str, Any]) -> Schema:
     for branch in union:
         if _kind(_deref(branch, names)) == _kind(writer):
             return _deref(branch, names)
-    raise ValueError(f"the reader's union has no branch for {_kind(writer)}")
+    raise SchemaError(f"the reader's union has no branch for {_kind(writer)}")

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from connectors.health import HealthConnector, HealthSettings
 from connectors.health.client import HealthClient
 from mmi.ingest import ingest_department
-from mmi.store.batches import StoredSourceState
+from mmi.store.landing import StoredSourceState
 from schemas.errors import TransientError
 from synthetic.health_api import HEALTH_TOKEN, start_health_api
 from tests.conftest import SAMPLES

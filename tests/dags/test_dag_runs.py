@@ -19,13 +19,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 import mmi.store.schema  # noqa: F401 - declares every table, so the snapshots see them all
+from devtools.feeds import served_feeds
 from mmi.config import load_settings
 from mmi.ingest import ingest
 from mmi.store.database import open_store
 from mmi.store.index_tables import linkage_run, master_record, master_xref
 from mmi.store.tables import metadata, quarantine, service_event, source_record
-from synthetic import generate_feeds
-from synthetic.health_api import start_health_api
 from tests.dags.conftest import INGEST_DAGS, Airflow
 from tests.helpers import snapshot
 
@@ -40,12 +39,8 @@ pytestmark = pytest.mark.slow
 def config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Generated feeds for a few hundred people, the health API serving them, the config pointing at it."""
     out = tmp_path_factory.mktemp("dag-feeds")
-    generate_feeds(out, people=PEOPLE, seed=13)
-    server, base_url = start_health_api(out / "health", port=0)
-    path = out / "mmi.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace("http://127.0.0.1:8701", base_url), encoding="utf-8")
-    yield path
-    server.shutdown()
+    with served_feeds(out, people=PEOPLE, seed=13) as feeds:
+        yield feeds.config
 
 
 @pytest.fixture(scope="module")

@@ -78,17 +78,10 @@ def _get_when_up(url: str, token: str) -> dict[str, object]:
 
 
 def test_run_ingests_links_and_publishes(tmp_path: Path) -> None:
-    from synthetic import generate_feeds
-    from synthetic.health_api import start_health_api
+    from devtools.feeds import served_feeds
 
-    generate_feeds(tmp_path, people=300, seed=31, noise=1.0)
-    server, base_url = start_health_api(tmp_path / "health", port=0)
-    config = tmp_path / "mmi.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("http://127.0.0.1:8701", base_url), encoding="utf-8")
-    try:
-        run = mmi("run", "--config", str(config))
-    finally:
-        server.shutdown()
+    with served_feeds(tmp_path, people=300, seed=31, noise=1.0) as feeds:
+        run = mmi("run", "--config", str(feeds.config))
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.splitlines()[-1])["publish"]
     assert report["events_read"] > 0 and set(report["changesets"]) <= {"zhengzhou-health", "guangdong-public-security", "shanghai-human-resources"}

@@ -78,13 +78,16 @@ def test_an_unknown_table_or_department_is_refused() -> None:
         settings_from_dict(config, Path("/data/mmi.toml"))
 
 
-@pytest.mark.parametrize(("section", "key", "value", "message"), [
-    ("sources.health", "page_size", "many", r"\[sources.health\] page_size = 'many': give a number"),
-    ("sources.public_security", "table", 7, r"\[sources.public_security\] table = 7: give a string"),
-    ("linkage", "review_threshold", 0.9999, r"review_threshold"),
-    ("exchange", "workers", 0, r"\[exchange\] workers = 0"),
-    ("api", "leeway_seconds", -1, r"\[api\] leeway_seconds = -1"),
-])
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("sources.health", "page_size", "many", r"\[sources.health\] page_size = 'many': give a number"),
+        ("sources.public_security", "table", 7, r"\[sources.public_security\] table = 7: give a string"),
+        ("linkage", "review_threshold", 0.9999, r"review_threshold"),
+        ("exchange", "workers", 0, r"\[exchange\] workers = 0"),
+        ("api", "leeway_seconds", -1, r"\[api\] leeway_seconds = -1"),
+    ],
+)
 def test_a_wrong_value_names_its_key(section: str, key: str, value: Any, message: str) -> None:
     config = full_config()
     table_of(config, section)[key] = value

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from mmi.config import Settings, load_settings
+from devtools.feeds import served_feeds
+from mmi.config import Settings
 from mmi.ingest import ingest
 from synthetic import generate_delta, generate_feeds, load_public_security
-from synthetic.health_api import start_health_api
 from tests.helpers import current_records, current_services, quarantined, snapshot
 
 PEOPLE = 400
@@ -40,15 +40,13 @@ def settings(feeds: Path, tmp_path: Path, store_url: str, source_url: str) -> It
     copy = tmp_path / "feeds"
     shutil.copytree(feeds, copy)
     load_public_security(copy / "public_security" / "ga_jzdj.sqlite", source_url)
-    server, base_url = start_health_api(copy / "health", port=0)
-    loaded = load_settings(copy / "mmi.toml")
-    sources = loaded.sources
-    yield dataclasses.replace(loaded, store_url=store_url, sources={
-        **sources,
-        "public_security": dataclasses.replace(sources["public_security"], url=source_url),
-        "health": dataclasses.replace(sources["health"], base_url=base_url, page_size=100),
-    })
-    server.shutdown()
+    with served_feeds(copy) as served:
+        sources = served.settings().sources
+        yield served.settings(store_url=store_url, sources={
+            **sources,
+            "public_security": dataclasses.replace(sources["public_security"], url=source_url),
+            "health": dataclasses.replace(sources["health"], page_size=100),
+        })
 
 
 def manifest(folder: Path) -> dict[str, list[dict[str, str]]]:
@@ -111,12 +109,8 @@ def test_a_worker_process_stores_exactly_what_inline_standardising_does(feeds: P
     from mmi.ingest import ingest_department
     from mmi.store.database import open_store
 
-    server, base_url = start_health_api(feeds / "health", port=0)
-    try:
-        loaded = load_settings(feeds / "mmi.toml")
-        import dataclasses
-
-        settings = loaded.with_source("health", dataclasses.replace(loaded.sources["health"], base_url=base_url))
+    with served_feeds(feeds) as served:
+        settings = served.settings()
         exports = {}
         for mode, parallel_after in (("inline", None), ("worker", 0)):
             engine = open_store(f"sqlite:///{tmp_path / mode}.db")
@@ -125,8 +119,6 @@ def test_a_worker_process_stores_exactly_what_inline_standardising_does(feeds: P
             export_records(engine, tmp_path / f"{mode}-records.csv")
             export_quarantine(engine, tmp_path / f"{mode}-quarantine.csv")
             exports[mode] = [(tmp_path / f"{mode}-{what}.csv").read_text(encoding="utf-8") for what in ("records", "quarantine")]
-    finally:
-        server.shutdown()
     records, quarantine = exports["inline"]
     assert records.count("\n") > PEOPLE  # a real comparison, not two empty files
     assert exports["worker"][0] == records

@@ -10,21 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from devtools.feeds import served_feeds
 from mmi.tasks import StepFailed, run_ingest, summarise
 from schemas.errors import ConfigError, TransientError
-from synthetic import generate_feeds
-from synthetic.health_api import start_health_api
 
 
 @pytest.fixture
 def feeds(tmp_path: Path) -> Iterator[Path]:
     """Small generated feeds, the health API serving them, and the config pointing at it."""
-    generate_feeds(tmp_path, people=120, seed=3)
-    server, base_url = start_health_api(tmp_path / "health", port=0)
-    config = tmp_path / "mmi.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("http://127.0.0.1:8701", base_url), encoding="utf-8")
-    yield tmp_path
-    server.shutdown()
+    with served_feeds(tmp_path, people=120, seed=3):
+        yield tmp_path
 
 
 def closed_port() -> int:

@@ -14,28 +14,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from mmi.config import Settings, load_settings
+from devtools.feeds import served_feeds
+from mmi.config import Settings
 from mmi.exchange import exchange_settings, publish
 from mmi.index import link_index
 from mmi.ingest import ingest
 from mmi.store.database import open_store
 from mmi.store.index_tables import master_event
-from synthetic import generate_delta, generate_feeds
-from synthetic.health_api import start_health_api
+from synthetic import generate_delta
 from tests.mmi.exchange.readers import published, read_apache_avro, read_fastavro
 
 
 @pytest.fixture
 def flow(tmp_path: Path, store_url: str) -> Iterator[tuple[Settings, Engine, Path]]:
     feeds = tmp_path / "feeds"
-    generate_feeds(feeds, people=400, seed=23, noise=1.0)
-    loaded = load_settings(feeds / "mmi.toml")
-    server, base_url = start_health_api(feeds / "health", port=0)
-    settings = dataclasses.replace(loaded.with_source("health", dataclasses.replace(loaded.sources["health"], base_url=base_url)),
-                                   store_url=store_url, linkage=dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb"))
-    engine = open_store(store_url)
-    yield settings, engine, feeds
-    server.shutdown()
+    with served_feeds(feeds, people=400, seed=23, noise=1.0) as served:
+        loaded = served.settings()
+        settings = dataclasses.replace(loaded, store_url=store_url, linkage=dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb"))
+        engine = open_store(store_url)
+        yield settings, engine, feeds
     engine.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ import duckdb
 import pytest
 from sqlalchemy import Engine
 
+from devtools.feeds import served_feeds
 from linkage.inputs import RECORDS
 from linkage.scoring import TrainedModel, train_model
 from mmi.config import Settings, load_settings
@@ -19,7 +21,6 @@ from mmi.index.model_versions import save_model_version
 from mmi.ingest import ingest
 from mmi.store.database import open_store
 from synthetic import generate_delta, generate_feeds
-from synthetic.health_api import start_health_api
 
 PEOPLE = 700
 
@@ -71,16 +72,9 @@ def _settings(feeds: Path, work: Path, store_url: str | None) -> Settings:
     return dataclasses.replace(loaded, store_url=store_url or f"sqlite:///{work / 'store.db'}", linkage=linkage)
 
 
-class _serving:
-    """The feeds' health API on a free port, and settings pointing at it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def __enter__(self) -> Settings:
-        sources = self.settings.sources
-        self.server, base_url = start_health_api(sources["human_resources"].drop_dir.parent / "health", port=0)
-        return self.settings.with_source("health", dataclasses.replace(sources["health"], base_url=base_url))
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
+@contextlib.contextmanager
+def _serving(settings: Settings) -> Iterator[Settings]:
+    """The feeds' health API on a free port, and `settings` pointing at it."""
+    assert settings.config_path
+    with served_feeds(settings.config_path.parent) as served:
+        yield settings.with_source("health", served.settings().sources["health"])

@@ -1,4 +1,5 @@
-"""Writing one department's deliveries: versions, quarantine, cursors and taken files, a checkpoint at a time.
+"""Landing: one department's deliveries stored, raw and checksummed, as source record versions, quarantine,
+cursors and taken files, a checkpoint at a time (the design's "landing" step, between connectors and linkage).
 
 Rows are written in one transaction together with the cursor of the last checkpoint they precede, so the store
 never holds a position past rows it does not hold; rows stored beyond the cursor are only read again, and change

@@ -31,6 +31,7 @@ def full_config() -> dict[str, Any]:
         "exchange": {"out_dir": "out"},
         "subscribers": {"zz-health": dict(SUBSCRIBER)},
         "api": {"issuer": "mmi"},
+        "audit": {"origin": "mmi.test/audit-log"},
     }
 
 
@@ -41,7 +42,7 @@ def table_of(config: dict[str, Any], section: str) -> dict[str, Any]:
     return table
 
 
-SECTIONS = ["store", *(f"sources.{name}" for name in DEPARTMENTS), "linkage", "exchange", "subscribers.zz-health", "api"]
+SECTIONS = ["store", *(f"sources.{name}" for name in DEPARTMENTS), "linkage", "exchange", "subscribers.zz-health", "api", "audit"]
 
 
 def test_the_sections_cover_every_table_and_every_registered_department(monkeypatch: pytest.MonkeyPatch) -> None:

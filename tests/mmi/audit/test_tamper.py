@@ -199,6 +199,16 @@ def test_redacted_payload_is_reported_as_redacted_and_the_bundle_verifies_standa
     code, output = verify(feeds, capsys)
     assert code == 0, output
     assert "redacted" in output and "payload redacted" in output
+    with engine.connect() as connection:
+        first = connection.execute(text("SELECT note FROM audit_checkpoint ORDER BY tree_size LIMIT 1")).scalar_one()
+    kept = tmp_path / "kept-checkpoint.txt"  # what a department kept: the log must have only grown since
+    kept.write_text(first, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["audit", "verify", "--config", str(feeds / "mmi.toml"), "--since-checkpoint", str(kept)]) == 0
+    point = open_note(first, trusted_verifier(audit_settings(settings)))
+    kept.write_text(sign_note(point.origin, Ed25519PrivateKey.generate(), point.size, point.root, dt.datetime.now(dt.UTC)), encoding="utf-8")
+    assert main(["audit", "verify", "--config", str(feeds / "mmi.toml"), "--since-checkpoint", str(kept)]) == 1
+    assert "--since-checkpoint" in capsys.readouterr().err
     bundle = tmp_path / "bundle"
     assert main(["audit", "export", "--config", str(feeds / "mmi.toml"), "--out", str(bundle)]) == 0
     ok = subprocess.run([sys.executable, str(TOOL), str(bundle)], capture_output=True, text=True)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish clean
+.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline bench-review clean
 
 install: $(VENV)/.installed
 
@@ -48,6 +48,17 @@ bench-linkage: install
 
 bench-publish: install
 	$(BIN)/python -m bench.publish
+
+# Precision and recall across population mixes (tuned and held-out cells at 20,000 people), then the 200,000 targets.
+bench-grid: install
+	$(BIN)/python -m bench.grid --roles tuned held-out target
+
+# mmi ingest + first mmi link against the plain-Splink baseline on the same feeds (20,000 people, twins 5%, namesakes 6%).
+bench-versus-baseline: install
+	$(BIN)/python -m bench.versus_baseline
+
+bench-review: install
+	$(BIN)/python -m bench.review
 
 # Formats the tree with the settings of pyproject's [tool.ruff.format].
 format: install

@@ -17,12 +17,16 @@ MMI = [sys.executable, "-m", "mmi.cli"]
 DEVTOOLS = [sys.executable, "-m", "devtools"]  # the generator and the local health API
 
 
-def generated_feeds(people: int, noise: float = 1.0, seed: int = 11) -> Path:
-    """The four feeds for `people`, generated once and kept under bench/results/."""
-    feeds = RESULTS / (f"feeds-{people}" if noise == 1.0 and seed == 11 else f"feeds-{people}-x{noise:g}-s{seed}")
+def generated_feeds(people: int, noise: float = 1.0, seed: int = 11, mix: dict[str, float] | None = None) -> Path:
+    """The four feeds for `people`, generated once and kept under bench/results/. `mix`: population-mix options of
+    `python -m devtools generate` (synthetic.mix, e.g. {"twins": 0.05}); the rest keep the generator's defaults."""
+    mix = dict(sorted((mix or {}).items()))
+    mixed = "".join(f"-{name[:2]}{value:g}" for name, value in mix.items())
+    feeds = RESULTS / (f"feeds-{people}" if noise == 1.0 and seed == 11 and not mix else f"feeds-{people}-x{noise:g}-s{seed}{mixed}")
     if not (feeds / "mmi.toml").exists():
         started = time.monotonic()
         command = [*DEVTOOLS, "generate", "--out", str(feeds), "--people", str(people), "--seed", str(seed), "--noise", str(noise)]
+        command += [option for name, value in mix.items() for option in (f"--{name.replace('_', '-')}", str(value))]
         subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         print(f"generated {people} people (noise x{noise:g}) in {time.monotonic() - started:.0f}s", file=sys.stderr)
     return feeds

@@ -50,16 +50,20 @@ def main() -> None:
     parser.add_argument("--noise", type=float, nargs="+", default=[1.0, 3.0])
     parser.add_argument("--threshold", type=float, default=0.999)
     parser.add_argument("--skip-index", action="store_true", help="only the models, not the index's full and incremental runs")
+    parser.add_argument("--index-only", action="store_true", help="only the index's full and incremental runs, not the models")
+    parser.add_argument("--twins", type=float, help="population mix: share of people who are twins (default: the generator's)")
+    parser.add_argument("--namesakes", type=float, help="population mix: share of people in same-name groups born the same month")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for people in args.people:
         for noise in args.noise:
-            feeds = generated_feeds(people, noise)
-            results = [{"model": model, **run(feeds, model, args.threshold)} for model in MODELS]
+            mix = {name: value for name, value in (("twins", args.twins), ("namesakes", args.namesakes)) if value is not None}
+            feeds = generated_feeds(people, noise, mix=mix)
+            results = [] if args.index_only else [{"model": model, **run(feeds, model, args.threshold)} for model in MODELS]
             if not args.skip_index:
                 results.append({"model": "index", **run_index(feeds)})
             for result in results:
-                result = {"people": people, "noise": noise, **result}
+                result = {"people": people, "noise": noise, "mix": mix, **result}
                 print(json.dumps(result), flush=True)
                 with (RESULTS / "linkage.jsonl").open("a", encoding="utf-8") as handle:
                     handle.write(json.dumps(result) + "\n")
@@ -95,7 +99,7 @@ def run_index(feeds: Path) -> dict[str, object]:
     nothing (incremental and full agree) and is the time an incremental run is compared with."""
     work = feeds.parent / f"{feeds.name}-index"
     shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(feeds, work, ignore=shutil.ignore_patterns("bench*.toml", "var"))
+    shutil.copytree(feeds, work, ignore=shutil.ignore_patterns("bench*.toml", "var", "grid", "versus-baseline*"))
     store = f"sqlite:///{work / 'blocking-store.db'}"
     settings = load_settings(work / "mmi.toml")
     settings = dataclasses.replace(settings, store_url=store, linkage=dataclasses.replace(settings.linkage, workspace=work / "workspace.duckdb"))

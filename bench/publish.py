@@ -1,6 +1,6 @@
 """Exchange benchmark: outbox events per second into change sets, and the API's download throughput.
 
-    .venv/bin/python -m bench.publish [--events 200000] [--stores sqlite postgresql] [--workers 1 2]
+    .venv/bin/python -m bench.publish [--events 200000] [--stores sqlite postgresql] [--workers 1 2] [--profile]
 
 For each store it writes an outbox of `--events` events once, shaped like linkage's (golden records of 15 fields
 before and after, lineage as golden.py writes it, record keys; 70% creates, 25% updates, 3% merges, 2% retires;
@@ -15,15 +15,18 @@ people living in the generator's destination cities), and for each scenario and 
 Then it starts `mmi serve` in its own process and downloads every change set of the national subscriber with one
 keep-alive HTTP client, as a department would. Wall time, events per second and the CPU seconds of the publisher
 and its workers are printed and appended to bench/results/publish.jsonl, with the machine's load: on a shared
-machine the wall-clock rate falls with the load, the CPU time much less.
+machine the wall-clock rate falls with the load, the CPU time much less. `--profile` runs each publication under
+cProfile and prints where its time went (the functions with the most time of their own) to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
+import pstats
 import random
 import resource
 import shutil
@@ -65,6 +68,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--stores", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="[exchange] workers values to try")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile summary of each publication (slows it)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for store in args.stores:
@@ -72,7 +76,7 @@ def main() -> None:
         for scenario, extra in SCENARIOS.items():
             for workers in args.workers:
                 config = fresh_config(store, template, extra, workers)
-                result = {"store": store, "scenario": scenario, "workers": workers, **run_publish(config, args.events)}
+                result = {"store": store, "scenario": scenario, "workers": workers, **run_publish(config, args.events, args.profile)}
                 if scenario == "with-national" and workers == args.workers[-1]:
                     result |= run_downloads(config)
                 discard(load_settings(config).store_url, config.parent)
@@ -130,12 +134,18 @@ def fresh_config(store: str, template: str, extra: str, workers: int) -> Path:
     return config
 
 
-def run_publish(config: Path, events: int) -> dict[str, Any]:
+def run_publish(config: Path, events: int, profile: bool = False) -> dict[str, Any]:
     settings = load_settings(config)
     engine = open_store(settings.store_url)
+    profiler = cProfile.Profile() if profile else None
     cpu_before = _cpu_seconds()
     started = time.monotonic()
+    if profiler is not None:
+        profiler.enable()
     report = publish(settings, engine)
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(15)
     seconds = time.monotonic() - started
     cpu = _cpu_seconds() - cpu_before
     engine.dispose()

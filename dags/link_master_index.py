@@ -3,13 +3,13 @@
 Runs whenever any department's source records Asset is updated (an ingest that stored something new), one run
 at a time: an incremental run links only what changed against the index; trigger with `{"full": true}` to
 re-link everyone. Updates the Asset `mmi_master_index`, which starts publication, when the run changed the index
-(its events are what publication sends).
+(its events are what publication sends). The task goes to its own queue (`MMI_LINKAGE_QUEUE`, default `linkage`).
 """
 
 from typing import Any
 
 from airflow.sdk import Param, dag, task
-from mmi_shared import DAG_ARGS, MASTER_INDEX, SOURCE_RECORDS, announce, config_path
+from mmi_shared import DAG_ARGS, LINKAGE_QUEUE, MASTER_INDEX, SOURCE_RECORDS, announce, config_path
 
 
 @dag(
@@ -20,7 +20,7 @@ from mmi_shared import DAG_ARGS, MASTER_INDEX, SOURCE_RECORDS, announce, config_
     **DAG_ARGS,
 )
 def link_master_index() -> None:
-    @task(outlets=[MASTER_INDEX])
+    @task(outlets=[MASTER_INDEX], queue=LINKAGE_QUEUE)
     def link(*, params: Any = None, outlet_events: Any = None) -> dict[str, Any]:
         from mmi.tasks import run_linkage
 

@@ -27,6 +27,12 @@ SOURCE_RECORDS: dict[str, Asset] = {
 MASTER_INDEX = Asset(name="mmi_master_index", uri="x-mmi://store/master_index", group="mmi")
 CHANGE_SETS = Asset(name="mmi_change_sets", uri="x-mmi://store/outbox", group="mmi")
 
+# The queue of the heavy linkage task: under the CeleryExecutor, only workers listening on it run linkage, so the
+# ingest workers stay small (`airflow celery worker -q linkage`); the LocalExecutor and `airflow dags test` ignore
+# queues. Every other task goes to Airflow's `[operators] default_queue`. Read from the environment while parsing
+# (no file, database or socket): the dag-processor must see the same value as the workers.
+LINKAGE_QUEUE = os.environ.get("MMI_LINKAGE_QUEUE") or "linkage"
+
 # Transient failures (a department's API down, rate limits past what the client waits out) retry with growing
 # delays: 2, 4, 8, 16 minutes (at most an hour). A failure the library calls terminal (any other MMIError: bad
 # config, credentials, a missing folder) fails at once: retrying cannot fix it. The store failing to open (its

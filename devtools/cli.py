@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--people", type=int, default=1000)
     sub.add_argument("--seed", type=int, default=1)
     sub.add_argument("--noise", type=float, default=1.0, help="error rate multiplier (1: realistic, 3: bad)")
+    _mix_arguments(sub)
     sub = command("generate-delta", _generate_delta, "append the departments' next delivery to generated feeds")
     sub.add_argument("--out", required=True, type=Path)
     sub.add_argument("--seed", type=int, default=2)
@@ -58,10 +59,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _mix_arguments(sub: argparse.ArgumentParser) -> None:
+    """The population mix (synthetic.mix): shares of people, each defaulting to the generator's usual mix."""
+    from synthetic.mix import DEFAULT_MIX
+
+    for name, help in (
+        ("twins", "share of people who are twins"),
+        ("namesakes", "share of people in same-name groups born the same month"),
+        ("families", "share of people in households of a parent and young children"),
+        ("several-children", "share of those households with two or three children"),
+        ("no-id", "share of records written without an ID number"),
+        ("coverage", "multiplier of every department's coverage"),
+    ):
+        default = getattr(DEFAULT_MIX, name.replace("-", "_"))
+        sub.add_argument(f"--{name}", type=float, default=default, help=f"{help} (default {default})")
+
+
 def _generate(args: argparse.Namespace) -> None:
     from synthetic import generate_feeds
+    from synthetic.mix import PopulationMix
 
-    counts = generate_feeds(args.out, people=args.people, seed=args.seed, noise=args.noise)
+    try:
+        mix = PopulationMix(twins=args.twins, namesakes=args.namesakes, families=args.families,
+                            several_children=args.several_children, no_id=args.no_id, coverage=args.coverage)
+    except ValueError as error:
+        raise SystemExit(f"python -m devtools generate: {error}") from error
+    counts = generate_feeds(args.out, people=args.people, seed=args.seed, noise=args.noise, mix=mix)
     print(json.dumps(counts, ensure_ascii=False, default=str))
     print(f"feeds written to {args.out}; config: {args.out / 'mmi.toml'}")
 

@@ -37,35 +37,58 @@ def _guarded(guard: str, costly: str) -> str:
     return f"CASE WHEN {guard} THEN ({costly}) ELSE false END"
 
 
-def _comparison(column: str, description: str, null_when: str, *levels: dict[str, Any]) -> ComparisonCreator:
+def _comparison(column: str, description: str, null_when: str, *levels: dict[str, Any],
+                otherwise: dict[str, Any] = _ELSE) -> ComparisonCreator:
     """A comparison: its null level (`null_when` holds: no evidence either way), its levels, and "all other"."""
     return cl.CustomComparison(
         output_column_name=column,
         comparison_description=description,
-        comparison_levels=[_null(null_when), *levels, _ELSE],
+        comparison_levels=[_null(null_when), *levels, otherwise],
     )
 
 
-def name_comparison() -> ComparisonCreator:
-    """Names as written (term-frequency adjusted: 王伟 agrees less than 欧阳翠花), as sounded, by characters."""
-    chars = "string_split(name_{side}, '')"
+# linkage.inputs derives `surname` (the first character) and `given_name` (the rest): term-frequency adjustment
+# needs real columns, and Splink recognises an exact level by `col_l = col_r`.
+_SURNAME = "surname_{s}"
+_GIVEN = "given_name_{s}"
+_GIVEN_PINYIN = "substr(name_pinyin_{s}, strpos(name_pinyin_{s}, ' ') + 1)"
+
+
+def surname_comparison() -> ComparisonCreator:
+    """The surname (the name's first character), term-frequency adjusted on its own: 王 agrees less than 欧."""
+    left, right = _SURNAME.format(s="l"), _SURNAME.format(s="r")
+    return _comparison(
+        "surname",
+        "surname: exact, same pinyin",
+        "coalesce(given_name_l, '') = '' OR coalesce(given_name_r, '') = ''",
+        _level(f"{left} = {right}", "exact", tf_adjustment_column="surname", tf_adjustment_weight=1.0),
+        _level("split_part(name_pinyin_l, ' ', 1) = split_part(name_pinyin_r, ' ', 1)", "same pinyin (homophone or variant form)"),
+    )
+
+
+def given_name_comparison() -> ComparisonCreator:
+    """The given name (after the first character) as written, term-frequency adjusted apart from the surname (秀红 is
+    common, 翠花 is not), as sounded, by characters. Twins differ here; namesakes do not."""
+    left, right = _GIVEN.format(s="l"), _GIVEN.format(s="r")
     # Cheap necessary conditions guard the costly list work (`_guarded`): most pairs scored, and all of those sampled
-    # for u, are strangers. One character apart in a name of two or more leaves its first or last character equal.
+    # for u, are strangers. One character apart (or dropped) in a given name leaves its first or last one equal.
     one_char_differs = _guarded(
-        "length(name_l) = length(name_r) AND length(name_l) >= 2 AND "
-        "(substr(name_l, 1, 1) = substr(name_r, 1, 1) OR right(name_l, 1) = right(name_r, 1))",
-        "len(list_filter(range(1, length(name_l) + 1), lambda i: substr(name_l, i, 1) <> substr(name_r, i, 1))) = 1",
+        f"length({left}) = length({right}) AND length({left}) >= 2 AND "
+        f"(substr({left}, 1, 1) = substr({right}, 1, 1) OR right({left}, 1) = right({right}, 1))",
+        f"len(list_filter(range(1, length({left}) + 1), lambda i: substr({left}, i, 1) <> substr({right}, i, 1))) = 1",
     )
+    chars_l, chars_r = f"string_split({left}, '')", f"string_split({right}, '')"
     one_char_dropped = _guarded(
-        "abs(length(name_l) - length(name_r)) = 1 AND substr(name_l, 1, 1) = substr(name_r, 1, 1)",
-        f"list_has_all({chars.format(side='l')}, {chars.format(side='r')}) OR list_has_all({chars.format(side='r')}, {chars.format(side='l')})",
+        f"abs(length({left}) - length({right})) = 1 AND "
+        f"(substr({left}, 1, 1) = substr({right}, 1, 1) OR right({left}, 1) = right({right}, 1))",
+        f"list_has_all({chars_l}, {chars_r}) OR list_has_all({chars_r}, {chars_l})",
     )
     return _comparison(
-        "name",
-        "name: exact, same pinyin, one character different or dropped, similar pinyin",
-        "name_l IS NULL OR name_r IS NULL",
-        _level("name_l = name_r", "exact", tf_adjustment_column="name", tf_adjustment_weight=1.0),
-        _level("name_pinyin_l = name_pinyin_r", "same pinyin (homophone or variant form)"),
+        "given_name",
+        "given name: exact, same pinyin, one character different or dropped, similar pinyin",
+        "coalesce(given_name_l, '') = '' OR coalesce(given_name_r, '') = ''",
+        _level(f"{left} = {right}", "exact", tf_adjustment_column="given_name", tf_adjustment_weight=1.0),
+        _level(f"{_GIVEN_PINYIN.format(s='l')} = {_GIVEN_PINYIN.format(s='r')}", "same pinyin (homophone or variant form)"),
         _level(f"({one_char_differs})", "one character different"),
         _level(f"({one_char_dropped})", "one character dropped"),
         _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.9", "pinyin similar"),
@@ -73,10 +96,13 @@ def name_comparison() -> ComparisonCreator:
 
 
 def id_number_comparison() -> ComparisonCreator:
-    """ID numbers: equal, one character mistyped, two adjacent characters swapped, or different."""
+    """ID numbers: equal, one character mistyped, two adjacent characters swapped, both valid and different, or
+    different. Two valid numbers that differ are two people (linkage.conflicts): no training block can teach how
+    often a true match shows that (EM learns twins and namesakes as matches that "differ in the ID"), so its m is
+    fixed at what it is, next to nothing (a re-issued number, a registry error)."""
     return _comparison(
         "id_number",
-        "ID number: exact, one mistyped character, one adjacent transposition",
+        "ID number: exact, one mistyped character, one adjacent transposition, two different valid numbers",
         "id_number_l IS NULL OR id_number_r IS NULL",
         _level("id_number_l = id_number_r", "exact"),
         _level(_guarded(_TWO_ID_PARTS_AGREE, "hamming(id_number_l, id_number_r) = 1"), "one character mistyped"),
@@ -84,6 +110,12 @@ def id_number_comparison() -> ComparisonCreator:
             _guarded(_ONE_ID_PART_AGREES, "hamming(id_number_l, id_number_r) = 2 AND damerau_levenshtein(id_number_l, id_number_r) = 1"),
             "two adjacent characters swapped",
         ),
+        _level("coalesce(id_valid_l AND id_valid_r, false)", "two different valid numbers", m_probability=1e-5, fix_m_probability=True),
+        # The rest (one number fails its check and is more than one typo from the other) is fixed as well: the block
+        # that trains the ID levels (same pinyin and birth month) is where twins and namesakes are, and EM counts
+        # them as matches with "another number" (m 0.01 to 0.04). A true pair shows it only when both records carry
+        # a typo (about 4e-5 at noise x1, 3e-4 at x3), or a number mistyped twice: 1e-3 leaves room for both.
+        otherwise=_level("ELSE", "all other", m_probability=1e-3, fix_m_probability=True),
     )
 
 
@@ -186,16 +218,21 @@ def guardian_comparison() -> ComparisonCreator:
         "guardian ID: same guardian and name, same guardian and another name (a sibling)",
         "guardian_id_number_l IS NULL OR guardian_id_number_r IS NULL",
         _level(f"{same_guardian} AND name_pinyin_l = name_pinyin_r", "same guardian, same name"),
-        # Fixed, not learned: no training block yields enough true matches here (only the health feed carries
-        # a guardian, once per child), and a true match almost never shows its guardian with another name.
-        _level(same_guardian, "same guardian, another name (a sibling)", m_probability=0.001, fix_m_probability=True),
+        # Fixed, not learned: no training block yields enough true matches here (only the health feed carries a
+        # guardian, once per child), and a true match almost never shows its guardian with another name. u is fixed
+        # too: among random pairs a shared guardian is all but absent (u ~ 1e-7 would make this level evidence *for*
+        # a match), yet siblings also agree on birth date (twins), address and district, which the other
+        # comparisons count as independent evidence. A Bayes factor of 1/1000 undoes that agreement.
+        _level(same_guardian, "same guardian, another name (a sibling)", m_probability=1e-4, fix_m_probability=True,
+               u_probability=0.1, fix_u_probability=True),
     )
 
 
 def all_comparisons() -> list[ComparisonCreator]:
     """Every comparison of the model, in the order its charts show them."""
     return [
-        name_comparison(),
+        surname_comparison(),
+        given_name_comparison(),
         id_number_comparison(),
         masked_id_comparison(),
         birth_date_comparison(),

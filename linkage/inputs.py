@@ -4,7 +4,8 @@ Two tables, filled from Arrow batches of the store's current person records (mmi
 - the linkage input (`person_records`): the canonical columns the model compares, plus derived columns that
   blocking and the comparisons use: each person's ID region and last four characters whether the ID is full or
   masked, the surname and given name, and the first 14 characters of the ID (region + birth date, which survive a
-  typo in the rest);
+  typo in the rest), and whether the ID number carried its own check character (not upgraded from 15 digits:
+  linkage.conflicts);
 - optionally, the golden inputs: the fields golden records are chosen from, with the source version and the time
   it was last changed, kept apart so that Splink does not carry addresses and employers through every join.
 """
@@ -28,6 +29,7 @@ GOLDEN_ONLY_COLUMNS = (
 )
 
 _DERIVED = """
+    coalesce(id_valid AND NOT contains(coalesce(quality_flags, ''), 'id_upgraded_from_15'), false) AS id_check_carried,
     substr(name, 1, 1) AS surname,
     substr(name, 2) AS given_name,
     coalesce(masked_id_region, substr(id_number, 1, 6)) AS id_region,
@@ -36,6 +38,7 @@ _DERIVED = """
 """
 _KEY = "department || '|' || source_key AS unique_id"
 _LINKAGE_SELECT = ", ".join(["record_id", "department", "source_key", "version", *LINKAGE_COLUMNS])
+READ_COLUMNS = (*LINKAGE_COLUMNS, "quality_flags")  # what is read from the store: quality flags only feed derived columns
 
 
 def create_input_tables(duck: duckdb.DuckDBPyConnection, table: str, golden_inputs: str | None, schema: pa.Schema) -> None:

@@ -6,6 +6,11 @@ then two EM sessions for the m probabilities, each blocked on something the othe
 an ID number train names, dates and places; records sharing pinyin and birth year-month train the ID levels.
 EM samples 100% of records here (Splink 5's default is 1%, too few for the rare levels this model relies on).
 
+EM drives the m of a level it rarely sees among its matches to nothing (sex "all other" 1e-146, a district in the
+same province 1e-47 at 20,000 people): a weight of -150 says "never", which no data taught it, and one stray
+record then splits a person for good. After training, every learned m is bounded below by `M_FLOOR` (and each
+comparison's m renormalised); levels fixed by design keep their value.
+
 Model versions, scoring with frozen term frequencies and incremental runs are in linkage/scoring.py and mmi/index/.
 """
 
@@ -31,6 +36,9 @@ PRIOR_RULE, PRIOR_RECALL = "l.id_number = r.id_number", 0.8
 # A million random pairs: at 490k records, two million (the baseline's) gave the same F1 to the fourth decimal at
 # noise x1 and x3 (0.99963 / 0.99921 against 0.99965 / 0.99919) and took 1.5 s longer (bench/linkage.py).
 U_SAMPLE_PAIRS = 1e6
+# The least m a learned level keeps: one true pair in ten thousand may show it (a weight of about -13 against a
+# typical u, still decisive; not -150).
+M_FLOOR = 1e-4
 
 
 def settings() -> SettingsCreator:
@@ -54,3 +62,19 @@ def trained_linker(db_api: DuckDBAPI, table: str = RECORDS, *, seed: int = 1) ->
     for block in EM_BLOCKS:
         linker.training.estimate_parameters_using_expectation_maximisation(block, record_sample_proportion=1.0)
     return linker
+
+
+def bound_m_probabilities(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """`model` (Splink's model JSON) with every learned m at least `floor`, each comparison's m summing to one."""
+    for comparison in model["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        learned = [level for level in levels if level.get("m_probability") is not None and not level.get("fix_m_probability")]
+        if not learned:
+            continue
+        for level in learned:
+            level["m_probability"] = max(float(level["m_probability"]), floor)
+        fixed = sum(float(level["m_probability"]) for level in levels if level.get("fix_m_probability") and level.get("m_probability"))
+        total = sum(float(level["m_probability"]) for level in learned)
+        for level in learned:
+            level["m_probability"] = float(level["m_probability"]) * (1 - fixed) / total
+    return model

@@ -23,9 +23,9 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from linkage.model import trained_linker
+from linkage.model import bound_m_probabilities, trained_linker
 
-TF_COLUMNS = ("name",)
+TF_COLUMNS = ("surname", "given_name")
 # Levels EM never sees (a sibling's guardian level is fixed by design, rare levels at small sizes) keep Splink's
 # defaults; training logs them once, so scoring does not repeat the warning on every run.
 UNTRAINED_WARNING: Literal["never"] = "never"  # the comparisons' term-frequency columns (linkage.comparisons)
@@ -51,7 +51,7 @@ def train_model(duck: duckdb.DuckDBPyConnection, table: str) -> TrainedModel:
         tf_table = linker.table_management.compute_tf_table(column)
         rows = duck.execute(f"SELECT {column}, tf_{column} FROM {tf_table.physical_name}").fetchall()
         frequencies[column] = {value: float(frequency) for value, frequency in rows if value is not None}
-    return TrainedModel(linker.misc.save_model_to_json(), frequencies)
+    return TrainedModel(bound_m_probabilities(linker.misc.save_model_to_json()), frequencies)
 
 
 def scoring_linker(duck: duckdb.DuckDBPyConnection, table: str, model: TrainedModel) -> tuple[DuckDBAPI, Linker]:

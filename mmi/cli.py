@@ -80,6 +80,12 @@ def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub.add_argument("--role", required=True, choices=("subscriber", "steward", "auditor", "admin"))
     sub.add_argument("--subject", required=True, help="for a subscriber: the subscription's name")
     sub.add_argument("--ttl", type=int, help="seconds the token is valid (default: [api] token_ttl_seconds)")
+    sub.add_argument("--jurisdiction", help="district code prefixes the token reaches, e.g. 4101,4102 (default: everywhere)")
+    sub = command("login", _login, "print a one-time link that signs a browser in to the pages (/ui/); it works once, for minutes")
+    sub.add_argument("--role", required=True, choices=("steward", "auditor", "admin"))
+    sub.add_argument("--subject", required=True, help="who signs in (a steward's name)")
+    sub.add_argument("--jurisdiction", help="district code prefixes the session reaches, e.g. 4101,4102 (default: everywhere)")
+    sub.add_argument("--url", help="where browsers reach mmi serve (default: [web] public_url)")
     sub = command("keys", _keys, "create the API's signing key and JWKS, or rotate them")
     sub.add_argument("--rotate", action="store_true", help="replace the signing key; the old public key stays valid")
     sub.add_argument("--algorithm", choices=("ES256", "RS256"), default="ES256")
@@ -97,6 +103,8 @@ def _linkage_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub.add_argument("--by", default=getpass.getuser(), help="who decided (default: the current user)")
     sub = command("evaluate", _evaluate, "the index's clusters against a truth file: pairwise and cluster-level figures as JSON")
     sub.add_argument("--truth", required=True, type=Path, help="CSV department,source_key,person")
+    sub.add_argument("--worst", type=int, default=0, metavar="N",
+                     help="also list the N worst false merges and false splits, records side by side, with their pair scores")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -126,7 +134,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from mmi.index.evaluation import evaluate_index
 
     _settings, engine = _engine(args)
-    print(json.dumps(evaluate_index(engine, args.truth), indent=2))
+    print(json.dumps(evaluate_index(engine, args.truth, worst=args.worst), indent=2, ensure_ascii=False, default=str))
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -207,12 +215,14 @@ def _serve(args: argparse.Namespace) -> None:
     from mmi.api import serve
 
     settings, engine = _engine(args)
-    print(f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs)", flush=True)
+    print(f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs); "
+          f"stewards' pages on /ui/ (sign in: mmi login)", flush=True)
     serve(settings, engine, args.host, args.port)
 
 
 def _token(args: argparse.Namespace) -> None:
     from mmi.api import api_settings, ensure_keys, issue_token
+    from mmi.api.auth import parse_jurisdiction
     from mmi.config import load_settings
     from mmi.exchange import exchange_settings
 
@@ -222,12 +232,37 @@ def _token(args: argparse.Namespace) -> None:
         raise ConfigError(f"--subject {args.subject}: no [subscribers.{args.subject}] in the config")
     if ensure_keys(api):
         print(f"created a signing key {api.signing_key} and its JWKS {api.jwks}", file=sys.stderr)
-    token = issue_token(api, args.role, args.subject, args.ttl)
+    try:
+        jurisdiction = parse_jurisdiction(args.jurisdiction)
+    except ValueError as error:
+        raise ConfigError(f"--jurisdiction {args.jurisdiction}: {error}") from None
+    token = issue_token(api, args.role, args.subject, args.ttl, jurisdiction=jurisdiction)
     from mmi.audit.tokens import log_token
     from mmi.store.database import open_store
 
     log_token(open_store(settings.store_url), token, args.role, args.subject)  # every token issued is in the audit log
     print(token)
+
+
+def _login(args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from mmi.api.auth import parse_jurisdiction
+    from mmi.principal import Principal
+    from mmi.web.sessions import create_login_code, login_link
+    from mmi.web.settings import web_settings
+
+    settings, engine = _engine(args)
+    web = web_settings(settings)
+    if args.url:
+        web = replace(web, public_url=args.url.rstrip("/"))
+    try:
+        jurisdiction = parse_jurisdiction(args.jurisdiction)
+    except ValueError as error:
+        raise ConfigError(f"--jurisdiction {args.jurisdiction}: {error}") from None
+    code = create_login_code(engine, web, Principal(args.subject, args.role, jurisdiction))
+    print(f"open this link within {web.login_code_seconds // 60} minutes; it signs in once, then is spent:", file=sys.stderr)
+    print(login_link(web, code))
 
 
 def _keys(args: argparse.Namespace) -> None:

@@ -1,4 +1,5 @@
-"""CSV exports: what ingest stored (current source records, quarantine) and what linkage decided (xref, review band)."""
+"""CSV exports: what ingest stored (current source records, quarantine) and what linkage decided (xref, review band
+and identity conflicts)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, String, and_, literal_column, null, select
 
-from mmi.store.index_tables import master_xref, match_pair
+from mmi.store.index_tables import link_conflict, master_xref, match_pair
 from mmi.store.tables import quarantine, service_event, source_record
 from schemas.canonical import PERSON_FIELDS
 
 RECORD_COLUMNS = ("department", "source_key", "version", *PERSON_FIELDS, "location", "batch_id", "payload_sha256")
 XREF_COLUMNS = ("department", "source_key", "master_id")
-REVIEW_COLUMNS = ("left_key", "right_key", "match_probability", "match_weight", "left_master_id", "right_master_id")
+REVIEW_COLUMNS = ("kind", "left_key", "right_key", "match_probability", "match_weight", "left_master_id", "right_master_id",
+                  "rule", "detail", "conflicting_left_key", "conflicting_right_key")
 QUARANTINE_COLUMNS = ("department", "location", "source_key", "reason", "stream", "batch_id", "quarantined_at", "payload_sha256")
 
 
@@ -51,13 +53,21 @@ def export_xref(engine: Engine, out: Path) -> int:
 
 
 def export_review(engine: Engine, out: Path, match_threshold: float) -> int:
-    """The review band: scored pairs below the match threshold, strongest first, with each record's master."""
+    """What stewards review, one line each, `kind` saying which: first every `conflict` (a match an identity-conflict
+    rule refused: the rule, what it saw, the two records that conflict), then every `pair` of the review band
+    (scored below the match threshold); strongest first, with each record's master."""
     left, right = master_xref.alias("left_xref"), master_xref.alias("right_xref")
-    query = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight,
-                   left.c.master_id, right.c.master_id.label("right_master_id")).select_from(
+    pairs = select(literal_column("'pair'", String).label("kind"), match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability,
+                   match_pair.c.match_weight, left.c.master_id.label("left_master_id"), right.c.master_id.label("right_master_id"),
+                   *(null().label(name) for name in REVIEW_COLUMNS[7:]), literal_column("1").label("section")).select_from(
         match_pair.outerjoin(left, left.c.department + "|" + left.c.source_key == match_pair.c.left_key)
         .outerjoin(right, right.c.department + "|" + right.c.source_key == match_pair.c.right_key)
-    ).where(match_pair.c.match_probability < match_threshold).order_by(match_pair.c.match_probability.desc(), match_pair.c.left_key)
+    ).where(match_pair.c.match_probability < match_threshold)
+    conflicts = select(literal_column("'conflict'", String).label("kind"), *(link_conflict.c[name] for name in REVIEW_COLUMNS[1:]),
+                       literal_column("0").label("section"))
+    both = pairs.union_all(conflicts).subquery()
+    query = select(*(both.c[name] for name in REVIEW_COLUMNS)).order_by(both.c.section, both.c.match_probability.desc(), both.c.left_key,
+                                                                       both.c.right_key)
     return _write(engine, query, REVIEW_COLUMNS, out)
 
 

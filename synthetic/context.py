@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthetic.ledger import Ledger
+from synthetic.mix import DEFAULT_MIX, PopulationMix
 from synthetic.noise import Noise
 from synthetic.population import TODAY, Person
 
@@ -29,13 +30,14 @@ class FeedContext:
     ledger: Ledger
     noise_counts: dict[str, Counter[str]] = field(default_factory=dict)  # department → kind → fields touched
     now: dt.date = TODAY  # the day the departments deliver: nothing in the feeds happens on or after it
+    mix: PopulationMix = DEFAULT_MIX  # coverage and records without an ID, beside the population's own mix
 
     def rng(self, name: str) -> random.Random:
         return random.Random(f"{self.seed}/{name}")
 
     def noise(self, department: str, rng: random.Random) -> Noise:
         """A Noise drawing from `rng`, whose counts are reported under `department`."""
-        noise = Noise(rng, self.noise_level)
+        noise = Noise(rng, self.noise_level, no_id=self.mix.no_id)
         self.noise_counts[department] = noise.counts
         return noise
 

@@ -25,6 +25,7 @@ from synthetic.health import HealthBatch, HealthWriter, Item, write_items
 from synthetic.human_resources import DEPARTMENT as HR
 from synthetic.human_resources import EnrolmentWriter, HrRow, file_name, write_day_file
 from synthetic.ledger import Ledger, mark_taken, read_truth
+from synthetic.mix import PopulationMix
 from synthetic.places import mobile_phone, places, street_address
 from synthetic.population import Person, Registration, build_arrivals, build_population
 from synthetic.public_security import COLUMNS, PsRow, RegistrationWriter, TableWriter, read_rows, record_row, timestamp
@@ -42,8 +43,9 @@ def generate_delta(out_dir: Path, seed: int, fraction: float = 0.01) -> dict[str
     number = len(manifest.get("delta_runs", [])) + 1
     rng = random.Random(f"{manifest['seed']}/delta{number}/{seed}")
     used_ids: set[str] = set()
-    population = _rebuild(manifest, used_ids)
-    arrivals = build_arrivals(round(len(population) * fraction / 2), rng, len(population), used_ids, day)
+    mix = PopulationMix.from_dict(manifest.get("mix"))
+    population = _rebuild(manifest, used_ids, mix)
+    arrivals = build_arrivals(round(len(population) * fraction / 2), rng, len(population), used_ids, day, mix)
     changed = rng.sample(population, min(len(population), round(len(population) * fraction / 2)))
     truth = read_truth(out_dir, {person.key for person in changed})  # the keys this delivery sends again
     keys = _keys_by_person(truth)
@@ -51,7 +53,7 @@ def generate_delta(out_dir: Path, seed: int, fraction: float = 0.01) -> dict[str
         (out_dir / HR / (manifest["pending_file"] + ".ok")).write_bytes(b"")
         mark_taken(out_dir, manifest["pending_file"])
     with Ledger(out_dir, append=True, known=[(department, key) for department, key, _ in truth]) as ledger:
-        ctx = FeedContext(out_dir, population + arrivals, seed, manifest["noise"], ledger, now=day + dt.timedelta(days=1))
+        ctx = FeedContext(out_dir, population + arrivals, seed, manifest["noise"], ledger, now=day + dt.timedelta(days=1), mix=mix)
         serials = manifest["next_serial"]
         counts: dict[str, Any] = {
             "day": day.isoformat(),
@@ -72,13 +74,13 @@ def generate_delta(out_dir: Path, seed: int, fraction: float = 0.01) -> dict[str
     return counts
 
 
-def _rebuild(manifest: dict[str, Any], used_ids: set[str]) -> list[Person]:
+def _rebuild(manifest: dict[str, Any], used_ids: set[str], mix: PopulationMix) -> list[Person]:
     """The population as the last delivery left it: the base people and every earlier delta's newcomers."""
-    population = build_population(manifest["people"], manifest["seed"], used_ids)
+    population = build_population(manifest["people"], manifest["seed"], used_ids, mix)
     day = dt.date.fromisoformat(manifest["delivery_day"]) - dt.timedelta(days=len(manifest.get("delta_runs", [])))
     for number, run in enumerate(manifest.get("delta_runs", []), start=1):
         rng = random.Random(f"{manifest['seed']}/delta{number}/{run['seed']}")
-        population += build_arrivals(run["arrivals"], rng, len(population), used_ids, day)
+        population += build_arrivals(run["arrivals"], rng, len(population), used_ids, day, mix)
         day += dt.timedelta(days=1)
     return population
 

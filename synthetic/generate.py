@@ -18,6 +18,7 @@ from synthetic.health import write_health
 from synthetic.health_api import HEALTH_TOKEN
 from synthetic.human_resources import file_name, write_human_resources
 from synthetic.ledger import Ledger
+from synthetic.mix import DEFAULT_MIX, PopulationMix
 from synthetic.population import TODAY, build_population
 from synthetic.public_security import write_public_security
 from synthetic.statistics import write_statistics
@@ -69,19 +70,21 @@ signing_key = "var/keys/signing.pem"
 """
 
 
-def generate_feeds(out_dir: Path, people: int, seed: int, noise: float = 1.0) -> dict[str, Any]:
+def generate_feeds(out_dir: Path, people: int, seed: int, noise: float = 1.0, mix: PopulationMix = DEFAULT_MIX) -> dict[str, Any]:
     """Write the four feeds, truth.csv, delivered.csv, mmi.toml and the generator's manifest into `out_dir`.
 
     `noise` scales every field error and structural fault (0: clean feeds; 1: a few percent of records; 3: three
-    times as many). Earlier feed folders in `out_dir` are replaced. Returns counts per department and of noise.
+    times as many); `mix` how many twins, namesakes, families and records without an ID the population holds and
+    how much of it each department covers (synthetic.mix). Earlier feed folders in `out_dir` are replaced. Returns counts per department and of noise.
     """
     out_dir = Path(out_dir)
     _clear(out_dir)
-    population = build_population(people, seed)
+    population = build_population(people, seed, mix=mix)
     with Ledger(out_dir) as ledger:
-        ctx = FeedContext(out_dir, population, seed, noise, ledger)
+        ctx = FeedContext(out_dir, population, seed, noise, ledger, mix=mix)
         counts: dict[str, Any] = {
             "people": people,
+            "mix": mix.as_dict(),
             "public_security": write_public_security(ctx),
             "human_resources": write_human_resources(ctx),
             "statistics": write_statistics(ctx),
@@ -92,7 +95,7 @@ def generate_feeds(out_dir: Path, people: int, seed: int, noise: float = 1.0) ->
     counts["noise"] = {department: dict(sorted(c.items())) for department, c in ctx.noise_counts.items()}
     (out_dir / "mmi.toml").write_text(MMI_TOML, encoding="utf-8")
     (out_dir / "var").mkdir(exist_ok=True)
-    write_manifest(out_dir, _manifest(people, seed, noise, counts))
+    write_manifest(out_dir, _manifest(people, seed, noise, counts) | {"mix": mix.as_dict()})
     for internal in ("next_serial", "next_person", "next_event"):  # the manifest's business, not the caller's
         for department in DEPARTMENTS:
             counts[department].pop(internal, None)

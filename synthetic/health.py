@@ -130,7 +130,7 @@ class HealthWriter:
     ) -> Item:
         noise = self.noise
         young = person.age(self.ctx.now) <= 6
-        id_card = None if young and self.rng.random() < 0.5 else noise.id_number(person.id_number)
+        id_card = None if young and self.rng.random() < 0.5 else noise.person_id_number(person.id_number)
         values = (
             person_id, noise.name(person.surname, person.given), id_card, person.sex,
             noise.birth_date(person.birth).isoformat(), noise.phone(person.phone, person.old_phone), person.address,
@@ -148,7 +148,7 @@ def write_health(ctx: FeedContext) -> dict[str, int]:
     known = 0
     for person in shuffled(rng, ctx.people):
         coverage = COVERAGE_CHILD if person.age(ctx.now) <= 6 else COVERAGE_ADULT
-        if rng.random() < coverage:
+        if rng.random() < ctx.mix.covered(coverage):
             guardian = ctx.person(person.guardian).id_number if person.guardian is not None else None
             writer.add_person(batch, person, guardian)
             known += 1

@@ -89,7 +89,7 @@ class EnrolmentWriter:
         else:
             identity = [
                 noise.name(person.surname, person.given),
-                noise.id_number(person.id_number),
+                noise.person_id_number(person.id_number) or "",
                 "男" if person.sex == "1" else "女",
                 noise.hr_date(noise.birth_date(person.birth)),
                 hukou_place(person.hukou),
@@ -108,7 +108,7 @@ def write_human_resources(ctx: FeedContext) -> dict[str, int]:
     writer = EnrolmentWriter(rng, ctx.noise(DEPARTMENT, rng))
     days = [ctx.now - dt.timedelta(days=DAYS - i) for i in range(DAYS)]
     by_day: dict[dt.date, list[HrRow]] = {day: [] for day in days}
-    enrolled = [p for p in shuffled(rng, ctx.people) if 16 <= p.age(ctx.now) <= 64 and rng.random() < COVERAGE]
+    enrolled = [p for p in shuffled(rng, ctx.people) if 16 <= p.age(ctx.now) <= 64 and rng.random() < ctx.mix.covered(COVERAGE)]
     for person in enrolled:
         _plan_changes(rng, writer, person, days, by_day)
     complete = [row for day in days[:-1] for row in sorted(by_day[day], key=lambda r: r.key)]

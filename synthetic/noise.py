@@ -39,9 +39,10 @@ _CHECK_CHARACTERS = "0123456789X"
 class Noise:
     """Draws field errors with one department's random generator and keeps count of what it did."""
 
-    def __init__(self, rng: random.Random, level: float) -> None:
+    def __init__(self, rng: random.Random, level: float, no_id: float = 0.0) -> None:
         self.rng = rng
         self.rates = {kind: min(1.0, rate * level) for kind, rate in BASE_RATES.items()}
+        self.rates["id_missing"] = no_id  # a property of the population mix, not scaled by the noise level
         self.counts: Counter[str] = Counter()
 
     def _hit(self, kind: str) -> bool:
@@ -75,6 +76,13 @@ class Noise:
             return name.replace("·", self.rng.choice(_DOT_VARIANTS))
         cut = surname_length if surname_length and self.rng.random() < 0.8 else self.rng.randrange(1, len(name))
         return name[:cut] + self.rng.choice(_SPACES) + name[cut:]
+
+    def person_id_number(self, number: str, legacy_allowed: bool = False) -> str | None:
+        """A person's own ID as a department recorded it: missing (the mix's `no_id` share), or as `id_number`."""
+        if self.rates["id_missing"] and self._hit("id_missing"):
+            self.counts["id_missing"] += 1
+            return None
+        return self.id_number(number, legacy_allowed)
 
     def id_number(self, number: str, legacy_allowed: bool = False) -> str:
         """The ID as recorded: maybe 15-digit, or with one typo or transposition, or a lower-case x."""

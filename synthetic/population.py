@@ -5,8 +5,10 @@ Everything the feeds say about a person is derived from a `Person` here, with no
 linkage hard, built on purpose rather than left to chance:
 
 - families: a parent with children aged 0–6 at the same address (children may be known only via the parent);
-- twins: same surname, birth date, hukou and address, different given names and ID sequence;
-- namesakes: several 王伟 or 李娜 born in the same year living in the same city;
+- twins: same surname, birth date, hukou and address, different given names and ID sequence (often the next
+  sequence number, as a registry office issues them), half of them of one sex;
+- namesakes: two to four 王伟 or 李娜 born in the same month (half the groups on the same day) in one city, each with
+  their own hukou;
 - movers: people whose first registration was cancelled when they moved to another district of the city.
 """
 
@@ -17,6 +19,7 @@ import random
 from dataclasses import dataclass, field
 
 from linkage.standardise.idnumber import check_character
+from synthetic.mix import DEFAULT_MIX, PopulationMix
 from synthetic.names import COMMON_NAMES, NamePicker
 from synthetic.places import Places, mobile_phone, places, street_address
 
@@ -77,8 +80,11 @@ def truth_key(index: int) -> str:
 class PopulationBuilder:
     """Draws people unit by unit (a single migrant, a family, twins, a group of namesakes)."""
 
-    def __init__(self, rng: random.Random, start_index: int = 0, used_ids: set[str] | None = None) -> None:
+    def __init__(self, rng: random.Random, start_index: int = 0, used_ids: set[str] | None = None,
+                 mix: PopulationMix = DEFAULT_MIX) -> None:
         self.rng = rng
+        self.mix = mix
+        self._thresholds = mix.unit_thresholds()
         self.names = NamePicker(rng)
         self.places: Places = places()
         self.next_index = start_index
@@ -96,11 +102,12 @@ class PopulationBuilder:
 
     def _unit(self) -> list[Person]:
         roll = self.rng.random()
-        if roll < 0.075:
+        family, twins, namesakes = self._thresholds
+        if roll < family:
             return self._family()
-        if roll < 0.079:
+        if roll < twins:
             return self._twins()
-        if roll < 0.082:
+        if roll < namesakes:
             return self._namesakes()
         person = self._person(self._age_birth(self._single_age()))
         if person.age() >= 22 and self.rng.random() < 0.045:
@@ -153,7 +160,8 @@ class PopulationBuilder:
     def _family(self) -> list[Person]:
         """A parent aged 22–42 with one to three children aged 0–6 at the same address."""
         parent = self._person(self._age_birth(self.rng.randint(22, 42)))
-        kids_count = self.rng.choices((1, 2, 3), (60, 35, 5))[0]
+        several = self.mix.several_children
+        kids_count = self.rng.choices((1, 2, 3), (1 - several, several * 0.875, several * 0.125))[0]
         births = [self._age_birth(self.rng.randint(0, 6)) for _ in range(kids_count)]
         if kids_count >= 2 and self.rng.random() < 0.08:
             births[1] = births[0]  # twin babies
@@ -168,19 +176,35 @@ class PopulationBuilder:
         return [parent, *kids]
 
     def _twins(self) -> list[Person]:
+        """Twins: one birth date, home and hukou; half of one sex; often the next sequence number in the ID."""
         first = self._person(self._age_birth(self.rng.randint(7, 40)))
-        second = self._person(first.birth, template=first)
+        sex = first.sex if self.rng.random() < 0.5 else None
+        second = self._person(first.birth, sex=sex, template=first)
+        if self.rng.random() < 0.6:
+            self._next_sequence(first, second)
         return [first, second]
 
+    def _next_sequence(self, first: Person, second: Person) -> None:
+        """Give `second` the sequence after `first`'s (of its sex), when that number is free."""
+        sequence = int(first.id_number[14:17]) + (2 if first.sex == second.sex else 1)
+        first17 = f"{first.id_number[:14]}{sequence:03d}"
+        if sequence < 1000 and first17 not in self.used_ids:
+            self.used_ids.discard(second.id_number[:17])
+            self.used_ids.add(first17)
+            second.id_number = first17 + check_character(first17)
+
     def _namesakes(self) -> list[Person]:
-        """Three to six people sharing a common full name, a birth year and a city."""
+        """Two to four people sharing a common full name and sex, born in one month (half the groups on one day),
+        living in one city, each with a hukou of their own."""
         rng = self.rng
         surname, given, sex = rng.choice(COMMON_NAMES)
-        year = TODAY.year - rng.randint(20, 45)
+        month = dt.date(TODAY.year - rng.randint(20, 45), rng.randint(1, 12), 1)
+        same_day = rng.random() < 0.5
+        day = rng.randrange(28)
         city = self.places.city(rng, "")
         group = []
-        for _ in range(rng.randint(3, 6)):
-            person = self._person(dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365)), sex)
+        for _ in range(rng.randint(2, 4)):
+            person = self._person(month + dt.timedelta(days=day if same_day else rng.randrange(28)), sex)
             person.surname, person.given = surname, given
             if person.hukou[:4] != city:
                 person.district = self.places.district(rng, city)
@@ -222,17 +246,17 @@ class PopulationBuilder:
                 return first17 + check_character(first17)
 
 
-def build_population(count: int, seed: int, used_ids: set[str] | None = None) -> list[Person]:
-    """The `count` people of a generated data set; the same (count, seed) always gives the same people.
+def build_population(count: int, seed: int, used_ids: set[str] | None = None, mix: PopulationMix = DEFAULT_MIX) -> list[Person]:
+    """The `count` people of a generated data set; the same (count, seed, mix) always gives the same people.
     `used_ids` collects the ID numbers handed out, so that later arrivals get different ones."""
-    return PopulationBuilder(random.Random(f"{seed}/population"), used_ids=used_ids).build(count)
+    return PopulationBuilder(random.Random(f"{seed}/population"), used_ids=used_ids, mix=mix).build(count)
 
 
 def build_arrivals(
-    count: int, rng: random.Random, start_index: int, used_ids: set[str], day: dt.date
+    count: int, rng: random.Random, start_index: int, used_ids: set[str], day: dt.date, mix: PopulationMix = DEFAULT_MIX
 ) -> list[Person]:
     """Newcomers who arrived in the two months before `day` (children with their parent)."""
-    arrivals = PopulationBuilder(rng, start_index, used_ids).build(count)
+    arrivals = PopulationBuilder(rng, start_index, used_ids, mix).build(count)
     for person in arrivals:
         person.previous = None
         if person.guardian is None:

@@ -77,7 +77,7 @@ class RegistrationWriter:
         self.next_serial += 1
         values: list[str | None] = [
             key, noise.name(person.surname, person.given), person.sex, person.ethnicity,
-            noise.birth_date(person.birth).strftime("%Y%m%d"), noise.id_number(person.id_number, legacy_allowed=True),
+            noise.birth_date(person.birth).strftime("%Y%m%d"), noise.person_id_number(person.id_number, legacy_allowed=True),
             person.hukou, hukou_address(person.hukou), district, address, noise.phone(person.phone, person.old_phone),
             start.strftime("%Y%m%d"), permit, cancelled, timestamp(update or updated),
         ]
@@ -109,7 +109,7 @@ def write_public_security(ctx: FeedContext) -> dict[str, int]:
     the hundreds of thousands of rows are never all held in memory."""
     rng = ctx.rng(DEPARTMENT)
     writer = RegistrationWriter(rng, ctx.noise(DEPARTMENT, rng), ctx.now)
-    registered = [person for person in shuffled(rng, ctx.people) if rng.random() < COVERAGE]
+    registered = [person for person in shuffled(rng, ctx.people) if rng.random() < ctx.mix.covered(COVERAGE)]
     total = sum(2 if person.previous else 1 for person in registered)
     corrupt = ctx.corrupt_rows(rng, total, CORRUPTIONS)
     path = ctx.out_dir / DEPARTMENT / f"{TABLE}.sqlite"

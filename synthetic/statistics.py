@@ -92,7 +92,7 @@ def write_wave(ctx: FeedContext, rng: random.Random, noise: Noise, wave: Wave, p
     """Interview a sample of adults and write the wave's file; returns rows, corrupt rows and people."""
     first, last = wave.days(ctx.now)
     adults = [p for p in shuffled(rng, people) if 16 <= p.age(first) <= 70 and _arrival(p) <= first]
-    sample = [p for p in adults if rng.random() < SAMPLING]
+    sample = [p for p in adults if rng.random() < ctx.mix.covered(SAMPLING)]
     if wave.cut and len(sample) < 2:  # a cut file needs a complete block before the broken one
         sample = adults[:2]
     respondents = [(f"{wave.name}-{n:07d}", person) for n, person in enumerate(sample, start=1)]

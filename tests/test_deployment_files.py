@@ -3,6 +3,7 @@ tests/vendor/compose-spec) and runs what the README says it does; the image and 
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -17,7 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = Path(__file__).parent / "vendor" / "compose-spec" / "compose-spec.json"
 AIRFLOW_SERVICES = {"airflow-api-server": "api-server", "airflow-scheduler": "scheduler",
-                    "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer"}
+                    "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer", "airflow-worker": "celery"}
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +68,48 @@ def test_airflow_and_the_web_service_run_on_the_project_image(compose: dict[str,
         assert service["build"] == "." and service["entrypoint"] == ["airflow"] and service["command"][0] == command, name
         assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
         environment = service["environment"]
-        assert environment["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert "@airflow-postgres:5432/" in environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         assert "@postgres:5432/" in environment["MMI_STORE_URL"]
         assert environment["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-api-server:8080/")
     assert services["airflow-init"]["command"] == ["db", "migrate"]
     assert services["mmi-web"]["build"] == "." and services["mmi-web"]["command"][0] == "serve"
     assert "@postgres:5432/" in services["mmi-web"]["environment"]["MMI_STORE_URL"]
+
+
+def test_celery_runs_the_tasks_with_redis_as_the_broker_and_linkage_on_its_own_queue(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:") and "ports" not in redis  # the broker is reached inside the network only
+    assert redis["command"][:3] == ["redis-server", "--requirepass", "${AIRFLOW_REDIS_PASSWORD:?set AIRFLOW_REDIS_PASSWORD in .env}"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"] and redis["environment"]["REDISCLI_AUTH"] == redis["command"][2]
+    for name in AIRFLOW_SERVICES:
+        environment = services[name]["environment"]
+        broker = re.fullmatch(r"redis://default:\$\{AIRFLOW_REDIS_PASSWORD:\?[^}]*\}@redis:6379/\d+", environment["AIRFLOW__CELERY__BROKER_URL"])
+        assert broker, name
+        assert environment["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg://airflow:")
+        assert environment["AIRFLOW__CELERY__RESULT_BACKEND"].endswith("@airflow-postgres:5432/airflow")
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy", name
+    worker = services["airflow-worker"]
+    assert worker["command"][:2] == ["celery", "worker"]
+    served = set(worker["command"][worker["command"].index("--queues") + 1].split(","))
+    environment = worker["environment"]
+    # The queues the DAGs send to (the linkage task's, every other task's) are the queues a worker serves.
+    assert served == {environment["MMI_LINKAGE_QUEUE"], environment["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]}
+    assert environment["MMI_LINKAGE_QUEUE"] != environment["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
+    # Tasks run in the worker: it mounts what the scheduler did under the LocalExecutor (config, drops, mmi-var).
+    assert worker["volumes"] == services["airflow-scheduler"]["volumes"] and "mmi-var:/var/lib/mmi" in worker["volumes"]
+    assert "celery_executor.app inspect ping" in worker["healthcheck"]["test"][1]
+
+
+def test_the_linkage_queue_the_compose_file_names_is_the_one_the_dag_sends_to(compose: dict[str, Any]) -> None:
+    source = (ROOT / "dags" / "link_master_index.py").read_text(encoding="utf-8")
+    queues = [keyword.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+              for keyword in node.keywords if keyword.arg == "queue"]
+    assert [ast.unparse(value) for value in queues] == ["LINKAGE_QUEUE"]  # the task's queue is the setting
+    shared = (ROOT / "dags" / "mmi_shared.py").read_text(encoding="utf-8")
+    assert 'LINKAGE_QUEUE = os.environ.get("MMI_LINKAGE_QUEUE") or "linkage"' in shared
+    assert compose["services"]["airflow-dag-processor"]["environment"]["MMI_LINKAGE_QUEUE"] == "linkage"
 
 
 def test_every_dependency_and_named_volume_is_declared(compose: dict[str, Any]) -> None:
@@ -89,11 +125,11 @@ def test_secrets_come_from_the_env_file(compose: dict[str, Any]) -> None:
     required = set(re.findall(r"\$\{(\w+):\?", text))
     optional = set(re.findall(r"\$\{(\w+):-", text))
     example = {line.split("=")[0] for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if "=" in line and not line.startswith("#")}
-    assert {"MMI_POSTGRES_PASSWORD", "AIRFLOW_POSTGRES_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"} <= required
+    assert {"MMI_POSTGRES_PASSWORD", "AIRFLOW_POSTGRES_PASSWORD", "AIRFLOW_REDIS_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"} <= required
     assert required | optional <= example
     for name, service in compose["services"].items():
         for key, value in service.get("environment", {}).items():
-            if re.search(r"(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|TOKEN)$", key):
+            if re.search(r"(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|TOKEN|AUTH)$", key):
                 assert value.startswith("${"), (name, key)  # a secret, written into the compose file
             if "://" in value and "@" in value:
                 assert re.search(r"://\w+:\$\{\w+:\?[^}]*\}@", value), (name, key)  # a password in a URL, from .env
@@ -103,7 +139,7 @@ def test_secrets_come_from_the_env_file(compose: dict[str, Any]) -> None:
 def test_the_tasks_see_the_config_dags_and_drop_folders(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     from mmi.config import load_settings
 
-    scheduler = compose["services"]["airflow-scheduler"]
+    scheduler = compose["services"]["airflow-worker"]  # where the tasks run (CeleryExecutor)
     parsed = (re.fullmatch(r"(.+?):(/[^:]*)(?::(\w+))?", mount) for mount in scheduler["volumes"])  # source:target[:ro]
     mounts = {match[2]: (match[1], match[3]) for match in parsed if match}
     assert len(mounts) == len(scheduler["volumes"])

@@ -42,13 +42,22 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     api = api_settings(settings)
     app = _application()
     app.state.context = Context(engine, api, exchange_settings(settings), KeySet(api.jwks))
+    from mmi.web import install as install_pages  # the pages under /ui/ share the context (mmi.web)
+
+    install_pages(app, settings)
     return app
 
 
 def _application() -> FastAPI:
-    app = FastAPI(title="Master Migrant Index: change-set exchange", version="1",
-                  description="Avro change sets of the master migrant index, per subscriber. Schemas: schemas/changeset/.")
+    from mmi.api import review  # it builds on this module's dependencies
+    from mmi.review import ReviewError
+
+    app = FastAPI(title="Master Migrant Index: change-set exchange and stewards' workbench", version="1",
+                  description="Avro change sets of the master migrant index, per subscriber (schemas: schemas/changeset/); "
+                              "the stewards' review queue and decisions under /v1/review.")
     app.include_router(router)
+    app.include_router(review.router)
+    app.add_exception_handler(ReviewError, review.review_error)
     app.include_router(audit_log.router)
     return app
 

@@ -9,28 +9,26 @@ role. The JWKS file is read again when it changes, so a rotation needs no restar
 from __future__ import annotations
 
 import json
+import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jwt
 
 from mmi.api.settings import ROLES, ApiSettings
+from mmi.principal import Principal
 from schemas.errors import ConfigError, MMIError
+
+__all__ = ["KeySet", "Principal", "Unauthorized", "parse_jurisdiction", "verify_token"]
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "role"]
 ASYMMETRIC = {"RS256", "ES256"}
+_PREFIX = re.compile(r"^[0-9]{1,6}$")
 
 
 class Unauthorized(MMIError):
     """The request carries no acceptable token (HTTP 401)."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    role: str
 
 
 class KeySet:
@@ -88,4 +86,23 @@ def verify_token(token: str, keys: KeySet, api: ApiSettings) -> Principal:
         raise Unauthorized(f"unknown role {claims['role']!r}: tokens carry one of {list(ROLES)}")
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise Unauthorized("the token's subject (sub) is empty")
-    return Principal(subject=claims["sub"], role=claims["role"])
+    try:
+        jurisdiction = parse_jurisdiction(claims.get("jurisdiction"))
+    except ValueError as error:
+        raise Unauthorized(f"invalid jurisdiction claim: {error}") from None
+    return Principal(subject=claims["sub"], role=claims["role"], jurisdiction=jurisdiction)
+
+
+def parse_jurisdiction(value: Any) -> tuple[str, ...] | None:
+    """The `jurisdiction` claim: a non-empty list of district code prefixes (1-6 digits); absent means everywhere.
+    A comma-separated string ("4101,4102", as `mmi token --jurisdiction` takes it) is read the same way."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise ValueError("give a non-empty list of district code prefixes, e.g. [\"4101\"], or leave the claim out")
+    bad = [prefix for prefix in value if not isinstance(prefix, str) or not _PREFIX.match(prefix)]
+    if bad:
+        raise ValueError(f"{bad}: each prefix is 1-6 digits of a GB/T 2260 district code")
+    return tuple(value)

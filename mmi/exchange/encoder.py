@@ -37,12 +37,8 @@ def long_bytes(value: int) -> bytes:
         return bytes((number & 0x7F | 0x80, number >> 7 & 0x7F | 0x80, number >> 14))
     if number < 0x10000000:
         return bytes((number & 0x7F | 0x80, number >> 7 & 0x7F | 0x80, number >> 14 & 0x7F | 0x80, number >> 21))
-    out = bytearray()
-    while number & ~0x7F:
-        out.append((number & 0x7F) | 0x80)
-        number >>= 7
-    out.append(number)
-    return bytes(out)
+    last = (number.bit_length() - 1) // 7 * 7  # the shift of the final group: timestamps in µs take 8 groups
+    return bytes([number >> shift & 0x7F | 0x80 for shift in range(0, last, 7)] + [number >> last])
 
 
 def string_bytes(value: str) -> bytes:
@@ -93,6 +89,15 @@ class RecordEncoder:
         top = self._expression(schema, "record")
         exec("\n".join(self.source), self.namespace)  # noqa: S102 - source generated above from the schema alone
         self.encode: Encode = eval(f"lambda record: {top}", self.namespace)  # noqa: S307
+
+    def expression(self, schema: Any, value: str) -> str:
+        """A Python expression encoding `value` (a variable name) as `schema`, over the names of `namespace`
+        (for code generated elsewhere: mmi.exchange.projection)."""
+        return self._expression(schema, value)
+
+    def constant(self, data: bytes) -> str:
+        """A name in `namespace` bound to the constant `data`."""
+        return self._code(data)
 
     def _expression(self, schema: Any, value: str) -> str:
         """A Python expression encoding `value` (a variable name) as `schema`."""

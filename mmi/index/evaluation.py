@@ -19,8 +19,11 @@ from mmi.store.index_tables import master_xref
 from schemas.errors import LinkageError
 
 
-def evaluate_index(engine: Engine, truth_csv: Path) -> dict[str, Any]:
-    """Pairwise precision, recall and F1, and the share of true people clustered exactly, of the index's xref."""
+def evaluate_index(engine: Engine, truth_csv: Path, worst: int = 0) -> dict[str, Any]:
+    """Pairwise precision, recall and F1, and the share of true people clustered exactly, of the index's xref;
+    with `worst`, also that many of the worst false merges and false splits (mmi.index.worst_errors)."""
+    from mmi.index.worst_errors import worst_errors
+
     if not truth_csv.exists():
         raise LinkageError(f"no truth file at {truth_csv}: give a CSV with department,source_key,person")
     with engine.connect() as connection:
@@ -35,10 +38,12 @@ def evaluate_index(engine: Engine, truth_csv: Path) -> dict[str, Any]:
     [(evaluated,)] = duck.execute("SELECT count(*) FROM truth").fetchall()
     duck.execute("DELETE FROM clusters WHERE unique_id NOT IN (SELECT unique_id FROM truth)")  # no truth, no verdict
     accuracy = evaluate_clusters(duck, "clusters")
+    errors = worst_errors(engine, duck, worst) if worst > 0 else {}
     return {
         "records_in_index": len(rows),
         "records_in_truth": truth_rows,
         "records_evaluated": evaluated,
         "masters": len({master for _, master in rows}),
         **accuracy.as_dict(),
+        **errors,
     }

@@ -34,6 +34,8 @@ class IndexChanges:
 
     retired: dict[str, str | None] = field(default_factory=dict)  # master → the master it lives on in, if any
     events: list[dict[str, Any]] = field(default_factory=list)  # master_event rows, without run and model
+    conflicts: list[dict[str, Any]] = field(default_factory=list)  # link_conflict rows, without run and model
+    conflict_scope: list[str] | None = None  # the records whose stored conflicts they replace (None: all)
 
 
 def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str], membership: list[MasterEvent]) -> IndexChanges:

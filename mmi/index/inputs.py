@@ -16,15 +16,15 @@ versions): what an incremental run scores.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Select, TypeDecorator, and_, or_, select
+from sqlalchemy import Engine, Select, TypeDecorator, and_, or_, select, tuple_
 from sqlalchemy.types import TypeEngine
 
-from linkage.inputs import GOLDEN_ONLY_COLUMNS, LINKAGE_COLUMNS, RECORDS, create_input_tables, insert_input_batch
+from linkage.inputs import GOLDEN_ONLY_COLUMNS, READ_COLUMNS, RECORDS, create_input_tables, insert_input_batch
 from mmi.store.index_tables import master_xref
 from mmi.store.tables import source_record
 from schemas.errors import LinkageError
@@ -35,12 +35,14 @@ _ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.f
 
 
 def load_person_records(
-    engine: Engine, duck: duckdb.DuckDBPyConnection, table: str = RECORDS, *, golden_inputs: str | None = None, changed_only: bool = False
+    engine: Engine, duck: duckdb.DuckDBPyConnection, table: str = RECORDS, *, golden_inputs: str | None = None, changed_only: bool = False,
+    keys: Sequence[str] | None = None,
 ) -> int:
     """Create `table` (and `golden_inputs`, if named) in `duck` from the store's current person records; returns
-    the row count. A full load of an empty store is an error; an incremental one may find nothing."""
+    the row count. A full load of an empty store is an error; an incremental one may find nothing. `keys`
+    ("department|source_key") loads just those records, as linkage sees them (a steward's explanation)."""
     columns = [source_record.c.id.label("record_id"), source_record.c.department, source_record.c.source_key, source_record.c.version,
-               *(source_record.c[name] for name in LINKAGE_COLUMNS)]
+               *(source_record.c[name] for name in READ_COLUMNS)]
     if golden_inputs:
         columns += [source_record.c[name] for name in GOLDEN_ONLY_COLUMNS]
     query = select(*columns).where(source_record.c.is_current.is_(True)).order_by(source_record.c.id)
@@ -52,11 +54,14 @@ def load_person_records(
         changed = (select(current.c.id).select_from(current.outerjoin(master_xref, linked))
                    .where(current.c.is_current.is_(True), or_(master_xref.c.version.is_(None), master_xref.c.version != current.c.version)))
         query = query.where(source_record.c.id.in_(changed))
+    if keys is not None:
+        named = sorted({(key.partition("|")[0], key.partition("|")[2]) for key in keys})
+        query = query.where(tuple_(source_record.c.department, source_record.c.source_key).in_(named))
     create_input_tables(duck, table, golden_inputs, arrow_schema(query))
     for batch in arrow_batches(engine, query):
         insert_input_batch(duck, table, golden_inputs, batch)
     [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
-    if not count and not changed_only:
+    if not count and not changed_only and keys is None:
         raise LinkageError("the store holds no person records yet: run `mmi ingest` first")
     return int(count)
 

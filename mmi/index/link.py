@@ -7,7 +7,9 @@ A run, full or incremental, goes through the same steps:
    pair scores the same in either kind of run.
 2. recluster what may have changed: an incremental run takes the changed records and those named by new
    constraints, and closes that set under "linked by a match, before or after" and "in the same master"; a full
-   run takes everyone. Clusters honour must-link and cannot-link constraints (linkage.clustering).
+   run takes everyone. Clusters honour must-link and cannot-link constraints and identity conflicts
+   (linkage.clustering, linkage.conflicts); matches a conflict refused are kept for stewards (mmi.index.conflicts),
+   and no master may end up holding two conflicting ID numbers (checked over the whole index before writing).
 3. carry master IDs over (linkage.master_ids), choose golden records (mmi.index.golden), and compare with what
    the index held, which gives the events.
 4. write the changes, the events and the run's counts to the store in one transaction (mmi.index.writes).
@@ -32,6 +34,7 @@ from linkage.master_ids import MasterEvent, assign_master_ids
 from linkage.scoring import score_between, score_within
 from mmi.audit.checkpoints import audit_settings, make_checkpoint
 from mmi.config import LinkageSettings, Settings
+from mmi.index.conflicts import check_identity_invariant, conflict_rows, identities_of
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
 from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_changes
 from mmi.index.inputs import load_person_records
@@ -49,6 +52,7 @@ class LinkReport:
     records_changed: int = 0
     records_reclustered: int = 0
     pairs_scored: int = 0
+    conflicts_refused: int = 0  # matches an identity conflict kept apart (link_conflict rows written by this run)
     events: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -71,7 +75,7 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
                 _score_incremental(engine, workspace, version, config, report)
             else:
                 _score_full(engine, workspace, version, config, report, reload_index=not in_step)
-            changes = _recluster(engine, workspace, config, report)
+            changes = _recluster(engine, workspace, config, report, full=mode == "full")
             run = {"id": report.run_id, "model_version_id": version.id, **report.as_dict()}
             write_changes(engine, workspace.duck, run, changes, now or dt.datetime.now(dt.UTC))
             _advance_workspace(workspace, changes)
@@ -79,6 +83,9 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
+    from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
+
+    refresh_queue(engine)  # the stewards' queue follows the index: resolved items leave, new ones arrive
     make_checkpoint(engine, audit_settings(settings), "link")  # signs the run's leaves (mmi.audit)
     report.seconds = round(time.monotonic() - started, 2)
     return report
@@ -142,20 +149,25 @@ def _close_affected(workspace: Workspace, match_threshold: float, constraint_key
             break
 
 
-def _recluster(engine: Engine, workspace: Workspace, config: LinkageSettings, report: LinkReport) -> IndexChanges:
+def _recluster(engine: Engine, workspace: Workspace, config: LinkageSettings, report: LinkReport, *, full: bool) -> IndexChanges:
     duck = workspace.duck
     affected = [key for (key,) in duck.execute("SELECT unique_id FROM affected JOIN records USING (unique_id) ORDER BY 1").fetchall()]
     report.records_reclustered = len(affected)
     matches = duck.execute(f"""
-        SELECT left_key, right_key, match_probability FROM pairs
+        SELECT left_key, right_key, match_probability, match_weight FROM pairs
         WHERE match_probability >= {config.match_threshold}
           AND left_key IN (SELECT unique_id FROM affected) AND right_key IN (SELECT unique_id FROM affected)
     """).fetchall()
     must_link, cannot_link = stored_constraints(engine)
-    clustering = cluster_records(affected, matches, must_link, cannot_link)
+    clustering = cluster_records(affected, [(left, right, p) for left, right, p, _ in matches], must_link, cannot_link, identities_of(duck))
     master_of, membership = _carry_master_ids(engine, duck, clustering.cluster_of)
     changes = compose_changes(duck, master_of, membership)
+    check_identity_invariant(duck, must_link)
+    weights = {(left, right): weight for left, right, _, weight in matches}
+    changes.conflicts = conflict_rows(clustering.identity_conflicts, weights, master_of)
+    changes.conflict_scope = None if full else affected
     report.events = Counter(event["operation"] for event in changes.events)
+    report.conflicts_refused = len(changes.conflicts)
     return changes
 
 

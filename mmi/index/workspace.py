@@ -28,7 +28,7 @@ from schemas.errors import LinkageBusy
 MEMORY_LIMIT = "2GB"
 # Bumped whenever the workspace's tables (mmi.index.staging) change: a workspace of another format is out of step,
 # and rebuilt by a full run.
-FORMAT = 2
+FORMAT = 3  # 3: records carry id_check_carried (linkage.conflicts)
 
 
 class Workspace:

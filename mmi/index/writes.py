@@ -14,6 +14,7 @@ import duckdb
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
 
 from mmi.audit.log import append_entries, row_entry
+from mmi.index.conflicts import write_conflicts
 from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges
 from mmi.index.golden import GOLDEN_FIELDS
 from mmi.store.index_tables import link_constraint, linkage_run, master_event, master_record, master_xref, match_pair, model_version
@@ -29,6 +30,7 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
         _write_masters(connection, duck, run_id, changes)
         _write_xref(connection, duck, run_id)
         _write_pairs(connection, duck, run_id, model_version_id)
+        write_conflicts(connection, changes.conflicts, run, changes.conflict_scope)
         events = [{**event, "run_id": run_id, "model_version_id": model_version_id, "occurred_at": now} for event in changes.events]
         if events:
             bulk_insert(connection, master_event, events)

@@ -5,16 +5,20 @@ once and the DAG folder serialized into it; DAGs run with the real `airflow dags
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 
 from connectors.registry import DEPARTMENTS
 from devtools import DAGS
 from mmi.airflow_local import LocalAirflow
+from tests.conftest import POSTGRES_URL, skip_without_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 INGEST_DAGS = {department: f"ingest_{department}" for department in DEPARTMENTS}
@@ -50,3 +54,19 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Airflow:
     """A migrated SQLite metadata database with the project's DAGs serialized into it, shared by the session."""
     prepared = LocalAirflow.prepared(tmp_path_factory.mktemp("airflow-home"), DAGS)
     return Airflow(prepared.home, prepared.env)
+
+
+@pytest.fixture
+def metadata_database(postgres_problem: str | None) -> Iterator[URL]:
+    """A fresh, empty database on the test server, dropped afterwards (Airflow's migrations want a database)."""
+    skip_without_postgres(postgres_problem)
+    name = f"airflow_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

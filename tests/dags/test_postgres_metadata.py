@@ -4,39 +4,19 @@ sync and async), `airflow db migrate`, the DAGs serialized, and a DAG run end to
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from devtools import DAGS
 from mmi.airflow_local import airflow_env
 from synthetic import generate_feeds
-from tests.conftest import POSTGRES_URL, skip_without_postgres
 from tests.dags.conftest import ALL_DAGS, ROOT, Airflow
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SETTINGS = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC")
-
-
-@pytest.fixture
-def metadata_database(postgres_problem: str | None) -> Iterator[URL]:
-    """A fresh, empty database on the test server, dropped afterwards (Airflow's migrations want a database)."""
-    skip_without_postgres(postgres_problem)
-    name = f"airflow_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def compose_drivers() -> dict[str, str]:

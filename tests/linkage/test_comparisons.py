@@ -13,13 +13,14 @@ from linkage.standardise.idnumber import check_character
 from linkage.standardise.record import RawPerson, standardise_person
 from schemas.canonical import PERSON_FIELDS
 
-COLUMNS = [f for f in PERSON_FIELDS if f not in ("quality_flags", "source_updated_at")]
+COLUMNS = [f for f in PERSON_FIELDS if f not in ("quality_flags", "source_updated_at")] + ["surname", "given_name"]
 
 
 def person(**raw: Any) -> dict[str, Any]:
     """A record as linkage sees it: standardised from raw values, like ingest does (named 张伟 unless said)."""
     record = standardise_person(RawPerson(**{"name": "张伟", **raw}))
-    return {name: getattr(record, name) for name in COLUMNS}
+    derived = {"surname": record.name[:1] if record.name else None, "given_name": record.name[1:] if record.name else None}  # as linkage.inputs
+    return {name: derived[name] if name in derived else getattr(record, name) for name in COLUMNS}
 
 
 def level(comparison: Any, left: dict[str, Any], right: dict[str, Any]) -> str:
@@ -52,30 +53,36 @@ def an_id(region: str, born: str, sequence: str) -> str:
 ZHANG_WEI = dict(name="张伟", id_number=an_id("410105", "19900101", "001"), birth_date="1990-01-01", sex="1")
 
 
-def test_identical_names_are_exact_and_term_frequency_adjusted() -> None:
-    levels = comparisons.name_comparison().get_comparison("duckdb").comparison_levels
-    assert levels[1].as_dict()["label_for_charts"] == "exact" and levels[1].as_dict()["tf_adjustment_column"] == "name"
-    assert level(comparisons.name_comparison(), person(name="张伟"), person(name="张 伟")) == "exact"
+def test_surname_and_given_name_are_exact_and_term_frequency_adjusted_each_on_its_own() -> None:
+    for comparison, column in ((comparisons.surname_comparison(), "surname"), (comparisons.given_name_comparison(), "given_name")):
+        levels = comparison.get_comparison("duckdb").comparison_levels
+        assert levels[1].as_dict()["label_for_charts"] == "exact" and levels[1].as_dict()["tf_adjustment_column"] == column
+        assert level(comparison, person(name="张伟"), person(name="张 伟")) == "exact"
 
 
 @pytest.mark.parametrize(
-    ("left", "right", "expected"),
+    ("left", "right", "surname", "given"),
     [
-        ("张伟", "张玮", "same pinyin (homophone or variant form)"),  # a homophone joins
-        ("陳偉", "陈伟", "exact"),  # traditional forms are simplified by standardisation
-        ("张伟明", "张伟亮", "one character different"),
-        ("张伟明", "张明", "one character dropped"),
-        ("张伟", "李伟", "one character different"),
-        ("欧阳娜娜", "欧阳娜", "one character dropped"),
-        ("张伟", "王芳", "all other"),
+        ("张伟", "张玮", "exact", "same pinyin (homophone or variant form)"),  # a homophone joins
+        ("陳偉", "陈伟", "exact", "exact"),  # traditional forms are simplified by standardisation
+        ("张伟明", "张伟亮", "exact", "one character different"),
+        ("张伟明", "张明", "exact", "one character dropped"),
+        ("张飞浩", "张飞", "exact", "one character dropped"),
+        ("张伟", "李伟", "all other", "exact"),
+        ("章伟", "张伟", "same pinyin (homophone or variant form)", "exact"),
+        ("欧阳娜娜", "欧阳娜", "exact", "one character dropped"),
+        ("张伟", "王芳", "all other", "all other"),
     ],
 )
-def test_name_levels(left: str, right: str, expected: str) -> None:
-    assert level(comparisons.name_comparison(), person(name=left), person(name=right)) == expected
+def test_name_levels(left: str, right: str, surname: str, given: str) -> None:
+    assert level(comparisons.surname_comparison(), person(name=left), person(name=right)) == surname
+    assert level(comparisons.given_name_comparison(), person(name=left), person(name=right)) == given
 
 
 def test_a_missing_name_is_null_not_a_disagreement() -> None:
-    assert level(comparisons.name_comparison(), person(name="张伟"), person(name=None, id_number=ZHANG_WEI["id_number"])) == "null"
+    missing = person(name=None, id_number=ZHANG_WEI["id_number"])
+    assert level(comparisons.surname_comparison(), person(name="张伟"), missing) == "null"
+    assert level(comparisons.given_name_comparison(), person(name="张伟"), missing) == "null"
 
 
 def test_id_levels_typo_transposition_and_twins() -> None:
@@ -87,7 +94,11 @@ def test_id_levels_typo_transposition_and_twins() -> None:
     assert level(compare, person(id_number=number), person(id_number=number.lower())) == "exact"
     assert level(compare, person(id_number=number), person(id_number=typo)) == "one character mistyped"
     assert level(compare, person(id_number=number), person(id_number=swapped)) == "two adjacent characters swapped"
-    assert level(compare, person(id_number=number), person(id_number=twin)) == "all other"  # twins stay apart
+    assert level(compare, person(id_number=number), person(id_number=twin)) == "two different valid numbers"  # twins stay apart
+    twin_typo = twin[:3] + ("1" if twin[3] != "1" else "2") + twin[4:]  # the twin's number mistyped: fails its check
+    assert level(compare, person(id_number=number), person(id_number=twin_typo)) == "all other"
+    levels = {lvl.label_for_charts: lvl for lvl in compare.get_comparison("duckdb").comparison_levels}
+    assert levels["two different valid numbers"].m_probability == 1e-5 and levels["all other"].m_probability == 1e-3  # fixed, not learned
 
 
 def test_a_fifteen_digit_card_meets_its_eighteen_digit_number() -> None:
@@ -139,7 +150,7 @@ def test_phone_sex_and_guardian() -> None:
 def test_every_comparison_builds_for_duckdb() -> None:
     built = [c.get_comparison("duckdb") for c in comparisons.all_comparisons()]
     assert [c.output_column_name for c in built] == [
-        "name", "id_number", "masked_id", "birth_date", "sex", "phone", "hukou_region", "current_district", "guardian",
+        "surname", "given_name", "id_number", "masked_id", "birth_date", "sex", "phone", "hukou_region", "current_district", "guardian",
     ]
     assert all(c.comparison_levels[0].is_null_level for c in built)
 
@@ -149,6 +160,6 @@ def test_twins_differ_where_it_counts() -> None:
     first = person(name="廖晨阳", id_number=an_id("231282", "20070427", "984"), birth_date="2007-04-27", hukou_region="231282")
     second = person(name="廖娟珠", id_number=an_id("231282", "20070427", "280"), birth_date="2007-04-27", hukou_region="231282")
     assert level(comparisons.birth_date_comparison(), first, second) == "exact"
-    assert level(comparisons.name_comparison(), first, second) == "all other"
-    assert level(comparisons.id_number_comparison(), first, second) == "all other"
+    assert level(comparisons.given_name_comparison(), first, second) == "all other"
+    assert level(comparisons.id_number_comparison(), first, second) == "two different valid numbers"
     assert dt.date(2007, 4, 27) == first["birth_date"]

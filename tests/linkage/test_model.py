@@ -35,3 +35,19 @@ def test_evaluation_counts_pairs_and_exact_people() -> None:
     assert (accuracy.predicted_pairs, accuracy.correct_pairs, accuracy.true_pairs) == (2, 1, 3)
     assert (accuracy.precision, round(accuracy.recall, 4), round(accuracy.f1, 4)) == (0.5, 0.3333, 0.4)
     assert (accuracy.true_people, accuracy.people_exactly_clustered) == (3, 0.0)  # P1 split, P2 and P3 merged: none exact
+
+
+def test_learned_m_values_are_bounded_below_and_fixed_ones_kept() -> None:
+    from linkage.model import M_FLOOR, bound_m_probabilities
+
+    model = {"comparisons": [{"comparison_levels": [
+        {"is_null_level": True},
+        {"m_probability": 0.9},
+        {"m_probability": 1e-146},  # what EM makes of a level its matches never show
+        {"m_probability": 1e-5, "fix_m_probability": True},
+        {"m_probability": 0.1 - 1e-5},
+    ]}]}
+    levels = bound_m_probabilities(model)["comparisons"][0]["comparison_levels"]
+    assert levels[2]["m_probability"] >= M_FLOOR * 0.99
+    assert levels[3]["m_probability"] == 1e-5
+    assert abs(sum(level.get("m_probability", 0) for level in levels) - 1) < 1e-12

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, func, select
 from mmi.index import add_constraint, link_index
 from mmi.index.evaluation import evaluate_index
 from mmi.index.golden import GOLDEN_FIELDS
-from mmi.store.index_tables import linkage_run, master_event, master_record, master_xref, match_pair, model_version
+from mmi.store.index_tables import link_conflict, linkage_run, master_event, master_record, master_xref, match_pair, model_version
 
-INDEX_TABLES = (master_record, master_xref, match_pair)
+INDEX_TABLES = (master_record, master_xref, match_pair, link_conflict)
 
 
 def index_state(engine: Engine) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def test_a_run_that_fails_while_writing_leaves_no_trace_and_the_next_run_recover
     monkeypatch.setattr(writes, "_write_pairs", broken)  # after masters and xref were written, before the events
     with pytest.raises(RuntimeError, match="disk full"):
         link_index(settings, engine)
-    assert index_state(engine) == {"master_record": [], "master_xref": [], "match_pair": [], "events": 0}
+    assert index_state(engine) == {"master_record": [], "master_xref": [], "match_pair": [], "link_conflict": [], "events": 0}
     with engine.connect() as connection:
         assert connection.execute(select(linkage_run.c.status, linkage_run.c.error)).one() == ("failed", "RuntimeError: disk full (simulated)")
     monkeypatch.undo()

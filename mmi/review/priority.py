@@ -1,0 +1,120 @@
+"""An item's priority: how much harm a wrong answer does, times how uncertain the answer is.
+
+Harm grows with what the masters involved already carry into the world: a conflict or a master holding two
+valid ID numbers starts highest (the design's sign of two people in one file), each subscriber a master was
+delivered to multiplies it (their systems hold the ID), and the service records behind it add to it, a child's
+vaccinations most (a wrong merge sends one child's vaccinations to another's file). Uncertainty is the model's
+own: for a review-band pair the binary entropy of its probability, for a conflict the probability the rule
+overrode, for a cluster how close its bottleneck link sits to the threshold or how sparse it is. Each factor is
+kept with a sentence, so the page says why an item sits where it does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, select
+
+from mmi.review.candidates import Candidate, IndexView
+from mmi.review.models import PriorityFactor
+from mmi.store.exchange_tables import changeset_event
+from mmi.store.index_tables import master_event
+from mmi.store.tables import service_event
+
+KIND_WEIGHT = {"conflict": 3.0, "invalidated": 2.5, "cluster": 2.0, "pair": 1.0}
+IDENTITY_WEIGHT = 3.0  # a cluster with two valid ID numbers weighs as a conflict
+SERVICE_WEIGHT, SERVICE_CAP = 0.1, 1.0
+CHILD_VACCINATION_WEIGHT, CHILD_YEARS = 1.0, 7
+CHUNK = 500
+
+
+def delivered_to(connection: Connection, masters: Iterable[str]) -> dict[str, set[str]]:
+    """Master ID → subscribers that received an event about it (their systems hold the ID)."""
+    reached: dict[str, set[str]] = defaultdict(set)
+    wanted = sorted(set(masters))
+    for start in range(0, len(wanted), CHUNK):
+        query = (select(master_event.c.master_id, changeset_event.c.subscriber).distinct()
+                 .select_from(master_event.join(changeset_event, changeset_event.c.outbox_seq == master_event.c.seq))
+                 .where(master_event.c.master_id.in_(wanted[start:start + CHUNK])))
+        for master, subscriber in connection.execute(query):
+            reached[master].add(subscriber)
+    return reached
+
+
+def services_of(connection: Connection, records: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Record key → service type → current service records (services name their person by the same department's key)."""
+    by_department: dict[str, list[str]] = defaultdict(list)
+    for key in set(records):
+        department, _, source_key = key.partition("|")
+        by_department[department].append(source_key)
+    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for department, keys in by_department.items():
+        keys.sort()
+        for start in range(0, len(keys), CHUNK):
+            query = select(service_event.c.person_key, service_event.c.service_type).where(
+                service_event.c.department == department, service_event.c.is_current.is_(True),
+                service_event.c.person_key.in_(keys[start:start + CHUNK]))
+            for person, service in connection.execute(query):
+                found[f"{department}|{person}"][service] += 1
+    return found
+
+
+def prioritise(candidate: Candidate, view: IndexView, reached: dict[str, set[str]], services: dict[str, dict[str, int]],
+               today: dt.date) -> tuple[float, list[PriorityFactor]]:
+    """(priority, the factors it is the product of)."""
+    factors = [_kind_factor(candidate)]
+    subscribers = sorted(set().union(*(reached.get(master, set()) for master in candidate.masters)))
+    factors.append(PriorityFactor(name="subscribers", value=1.0 + len(subscribers),
+                                  note=f"delivered to {len(subscribers)} subscriber(s){': ' + ', '.join(subscribers) if subscribers else ''}"))
+    factors.append(_service_factor(_people_records(candidate, view), view, services, today))
+    factors.append(_uncertainty(candidate, view))
+    return round(math.prod(factor.value for factor in factors), 6), factors
+
+
+def _kind_factor(candidate: Candidate) -> PriorityFactor:
+    if candidate.kind == "cluster" and candidate.signals.get("identity"):
+        return PriorityFactor(name="kind", value=IDENTITY_WEIGHT, note="a master with two valid ID numbers: weighs as a conflict")
+    notes = {"conflict": "a conflict: the model and an identity rule disagree", "invalidated": "a decision in force on changed records",
+             "cluster": "a master that may hold two people", "pair": "a pair in the review band"}
+    return PriorityFactor(name="kind", value=KIND_WEIGHT[candidate.kind], note=notes[candidate.kind])
+
+
+def _people_records(candidate: Candidate, view: IndexView) -> set[str]:
+    """Every record of the masters involved (their services are what a wrong answer moves), and the item's own."""
+    return set(candidate.records).union(*(view.members.get(master, ()) for master in candidate.masters))
+
+
+def _service_factor(records: set[str], view: IndexView, services: dict[str, dict[str, int]], today: dt.date) -> PriorityFactor:
+    count = sum(sum(services.get(key, {}).values()) for key in records)
+    children = [key for key in records if services.get(key, {}).get("VACCINATION") and _is_child(view.records.get(key), today)]
+    value = 1.0 + min(SERVICE_CAP, SERVICE_WEIGHT * count) + (CHILD_VACCINATION_WEIGHT if children else 0.0)
+    note = f"{count} service record(s)" + (", a child's vaccinations among them" if children else "")
+    return PriorityFactor(name="services", value=round(value, 4), note=note)
+
+
+def _is_child(record: dict[str, object] | None, today: dt.date) -> bool:
+    born = record.get("birth_date") if record else None
+    return isinstance(born, dt.date) and (today - born).days < CHILD_YEARS * 365.25
+
+
+def _uncertainty(candidate: Candidate, view: IndexView) -> PriorityFactor:
+    signals = candidate.signals
+    if candidate.kind == "pair":
+        p = min(max(signals["probability"], 1e-9), 1 - 1e-9)
+        value = -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+        note = f"probability {p:.3f}: {value:.2f} bits of doubt"
+    elif candidate.kind == "conflict":
+        value, note = signals["probability"], f"the model was {signals['probability']:.4f} sure; the rule says otherwise"
+    elif candidate.kind == "invalidated":
+        value, note = 1.0, f"{int(signals['changed'])} record(s) changed since the decision"
+    elif signals.get("identity"):
+        value, note = 1.0, "two valid ID numbers: near certain to be two people"
+    else:
+        near = math.exp(-signals["margin_bits"] / 2) if "margin_bits" in signals else 0.0
+        value = max(near, signals.get("sparse", 0.0) / 2)
+        note = (f"bottleneck link {signals['margin_bits']:.1f} bits above the threshold" if near >= signals.get("sparse", 0.0) / 2
+                else f"density {signals['density']:.0%}")
+    return PriorityFactor(name="uncertainty", value=round(max(value, 0.01), 4), note=note)

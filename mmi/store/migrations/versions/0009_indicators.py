@@ -1,7 +1,7 @@
 """indicators: the analytics table of the equalization indicators (one row per indicator, area and date)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 Id = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

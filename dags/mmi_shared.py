@@ -26,6 +26,7 @@ SOURCE_RECORDS: dict[str, Asset] = {
 }
 MASTER_INDEX = Asset(name="mmi_master_index", uri="x-mmi://store/master_index", group="mmi")
 CHANGE_SETS = Asset(name="mmi_change_sets", uri="x-mmi://store/outbox", group="mmi")
+INDICATORS = Asset(name="mmi_indicators", uri="x-mmi://store/indicator_snapshot", group="mmi")
 
 # The queue of the heavy linkage task: under the CeleryExecutor, only workers listening on it run linkage, so the
 # ingest workers stay small (`airflow celery worker -q linkage`); the LocalExecutor and `airflow dags test` ignore

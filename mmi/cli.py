@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connectors.registry import DEPARTMENTS
+from mmi.indicators.cli import add_indicator_commands
 from schemas.errors import ConfigError, MMIError
 
 EXIT_OK, EXIT_RETRY, EXIT_FIX = 0, 1, 2
@@ -54,7 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", required=True, type=Path)
     _linkage_commands(command)
     _exchange_commands(command)
+    add_indicator_commands(command)
+    sub = command("audit", _audit, "the tamper-evident log: verify it against the store, export it, or redact a payload")
+    sub.add_argument("action", choices=("verify", "export", "redact"))
+    sub.add_argument("--since-checkpoint", type=Path, help="verify: a checkpoint you kept; check the log only grew since")
+    sub.add_argument("--out", type=Path, help="export: the bundle's folder")
+    sub.add_argument("--record", help="redact: department|source_key")
+    sub.add_argument("--version", type=int, help="redact: the version whose payload to erase")
+    sub.add_argument("--reason", help="redact: why (no personal data)")
     return parser
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from mmi.audit.commands import run_audit
+
+    return run_audit(args)
 
 
 def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -223,7 +238,12 @@ def _token(args: argparse.Namespace) -> None:
         jurisdiction = parse_jurisdiction(args.jurisdiction)
     except ValueError as error:
         raise ConfigError(f"--jurisdiction {args.jurisdiction}: {error}") from None
-    print(issue_token(api, args.role, args.subject, args.ttl, jurisdiction=jurisdiction))
+    token = issue_token(api, args.role, args.subject, args.ttl, jurisdiction=jurisdiction)
+    from mmi.audit.tokens import log_token
+    from mmi.store.database import open_store
+
+    log_token(open_store(settings.store_url), token, args.role, args.subject)  # every token issued is in the audit log
+    print(token)
 
 
 def _login(args: argparse.Namespace) -> None:

@@ -6,7 +6,8 @@ instead of the file: `MMI_HEALTH_TOKEN`, `MMI_STORE_URL`, `MMI_PUBLIC_SECURITY_U
 
 Every table is read by `mmi.sections.read_section` into its dataclass: `[store]`, `[sources.<department>]` (the
 settings each connector folder declares, connectors.registry), `[linkage]`, `[exchange]` with
-`[subscribers.<name>]` (mmi.exchange.subscriptions), `[api]` (mmi.api.settings), `[web]` (mmi.web.settings). A key, table or department the
+`[subscribers.<name>]` (mmi.exchange.subscriptions), `[api]` (mmi.api.settings), `[web]` (mmi.web.settings),
+`[audit]` (mmi.audit.checkpoints). A key, table or department the
 project does not know is refused, naming it and what is accepted. Entry points take their section.
 """
 
@@ -27,10 +28,11 @@ from schemas.errors import ConfigError
 
 if TYPE_CHECKING:
     from mmi.api.settings import ApiSettings
+    from mmi.audit.checkpoints import AuditSettings
     from mmi.exchange.subscriptions import ExchangeSettings
     from mmi.web.settings import WebSettings
 
-TABLES = ("store", "sources", "linkage", "exchange", "subscribers", "api", "web")
+TABLES = ("store", "sources", "linkage", "exchange", "subscribers", "api", "web", "audit")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Settings:
     exchange: ExchangeSettings | None = None
     api: ApiSettings | None = None
     web: WebSettings | None = None
+    audit: AuditSettings | None = None
 
     @property
     def configured_sources(self) -> list[str]:
@@ -85,6 +88,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
 def settings_from_dict(raw: dict[str, Any], config_path: Path | None = None) -> Settings:
     """Every section of the parsed file `raw`, read and checked once."""
     from mmi.api.settings import read_api
+    from mmi.audit.checkpoints import read_audit
     from mmi.exchange.subscriptions import read_exchange
     from mmi.web.settings import read_web
 
@@ -100,6 +104,7 @@ def settings_from_dict(raw: dict[str, Any], config_path: Path | None = None) -> 
         exchange=read_exchange(raw.get("exchange"), raw.get("subscribers"), base),
         api=read_api(raw.get("api"), base),
         web=read_web(raw.get("web"), base),
+        audit=read_audit(raw.get("audit"), base),
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, select
 from connectors import Checkpoint, Connector, Delivery, Row, Unreadable, connectors_for
 from connectors.base import payload_json
 from connectors.registry import source
+from mmi.audit.checkpoints import AuditSettings, audit_settings, make_checkpoint
 from mmi.config import Settings
 from mmi.standardising import PARALLEL_AFTER, Item, Standardised, Standardiser
 from mmi.store.database import open_store
@@ -61,8 +62,10 @@ def ingest(settings: Settings, engine: Engine, only: str | None = None, *, paral
     """
     connectors = connectors_for(settings.sources, only)
     workers = min(os.cpu_count() or 1, len(connectors))
+    audit = audit_settings(settings)
     if not parallel or workers < 2:
-        return [_guarded(connector.department, ingest_department, engine, connector) for connector in connectors]
+        return [_checkpointed(engine, audit, _guarded(connector.department, ingest_department, engine, connector))
+                for connector in connectors]
     names = [connector.department for connector in connectors]
     # Largest feeds first, so no core is left with the biggest one at the end; before any run, each source's
     # typical share decides (health has two streams, public security registers nearly everyone, statistics samples).
@@ -87,9 +90,16 @@ def _ingest_in_child(settings: Settings, department: str) -> IngestReport:
     try:
         [connector] = connectors_for(settings.sources, department)
         # The cores are taken by the departments: no extra standardising process on top.
-        return ingest_department(engine, connector, parallel_after=None)
+        return _checkpointed(engine, audit_settings(settings), ingest_department(engine, connector, parallel_after=None))
     finally:
         engine.dispose()
+
+
+def _checkpointed(engine: Engine, audit: AuditSettings, report: IngestReport) -> IngestReport:
+    """The department's batch is over: sign the log's head, so its leaves are covered by a checkpoint (mmi.audit)."""
+    if report.batch_id is not None:
+        make_checkpoint(engine, audit, f"ingest {report.department}")
+    return report
 
 
 def _last_delivered(engine: Engine, department: str) -> int:

@@ -26,6 +26,8 @@ from connectors.registry import source
 from mmi.config import Settings, load_settings
 from schemas.errors import MMIError, TransientError
 
+CHINA = dt.timezone(dt.timedelta(hours=8))  # the departments' day: the indicators' as-of date by default
+
 
 class StepFailed(MMIError):
     """A step failed in a way that will not pass by running it again: the message says what to fix."""
@@ -64,6 +66,17 @@ def run_publication(config: str | Path | None = None) -> dict[str, Any]:
     settings = load_settings(config)
     report = _with_store(settings, lambda engine: publish(settings, engine))
     return summarise(report) | {"changed": bool(report.changesets)}
+
+
+def run_indicators(config: str | Path | None = None, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """The day's indicators (as of `as_of`, default today in China time) into the analytics table."""
+    from mmi.indicators import snapshot_indicators
+
+    settings = load_settings(config)
+    day = as_of or dt.datetime.now(CHINA).date()
+    linkage = settings.linkage
+    return _with_store(settings, lambda engine: snapshot_indicators(
+        engine, as_of=day, match_threshold=linkage.match_threshold, review_threshold=linkage.review_threshold))
 
 
 def _with_store(settings: Settings, step: Callable[[Engine], Any]) -> Any:

@@ -3,6 +3,7 @@
     GET  /v1/changesets?after=N        the caller's change sets numbered above N (default: above its acknowledged one)
     GET  /v1/changesets/{seq}          one change set: the Avro file (application/avro); any one, again and again
     POST /v1/changesets/{seq}/ack      acknowledge everything up to seq (the position never moves back)
+    GET  /v1/audit/...                 the audit log's checkpoint and proofs (mmi.api.audit_log)
 
 Roles: a `subscriber` token reaches only the subscription its `sub` names; `auditor` and `admin` name one with
 `?subscriber=NAME` (auditors read, admins also acknowledge); `steward` tokens have no business here (403).
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from mmi.api import audit_log
 from mmi.api.auth import KeySet, Principal, Unauthorized, verify_token
 from mmi.api.models import Acknowledgement, ChangesetItem, ChangesetList, Health, Position
 from mmi.api.settings import ApiSettings, api_settings
@@ -56,6 +58,7 @@ def _application() -> FastAPI:
     app.include_router(router)
     app.include_router(review.router)
     app.add_exception_handler(ReviewError, review.review_error)
+    app.include_router(audit_log.router)
     return app
 
 

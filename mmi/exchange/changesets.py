@@ -79,8 +79,9 @@ def encode_records(subscription: Subscription, data: list[dict[str, Any]]) -> li
     return [(datum["outbox_seq"], encode(datum)) for datum in data]
 
 
-def build_changeset(subscription: Subscription, seq: int, records: list[Encoded]) -> ChangesetFile:
-    """Change set `seq` of `subscription`, of its encoded records in outbox order."""
+def build_changeset(subscription: Subscription, seq: int, records: list[Encoded], checkpoint: str | None = None) -> ChangesetFile:
+    """Change set `seq` of `subscription`, of its encoded records in outbox order; `checkpoint`, the signed
+    checkpoint of the audit log that covers its events (mmi.audit), goes into the metadata as `mmi.checkpoint`."""
     version = latest_version()
     fingerprint = schema_fingerprint(version)
     metadata = {
@@ -91,6 +92,7 @@ def build_changeset(subscription: Subscription, seq: int, records: list[Encoded]
         "mmi.schema_version": str(version),
         "mmi.schema_fingerprint": fingerprint,
         "mmi.fields": json.dumps(list(subscription.fields)),
+        **({"mmi.checkpoint": checkpoint} if checkpoint else {}),
     }
     content = container(version, metadata, sync_marker(subscription.name, seq), [record for _, record in records])
     return ChangesetFile(

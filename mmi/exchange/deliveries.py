@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from mmi.audit.exchange import log_acknowledgement, log_download
 from mmi.store.exchange_tables import changeset, changeset_download, subscriber_position
 from schemas.errors import MMIError
 
@@ -53,7 +54,9 @@ def read_changeset(engine: Engine, out_dir: Path, subscriber: str, seq: int) -> 
 
 def record_download(engine: Engine, subscriber: str, seq: int, subject: str, role: str) -> None:
     with engine.begin() as connection:
-        connection.execute(insert(changeset_download).values(subscriber=subscriber, seq=seq, subject=subject, role=role, downloaded_at=_now()))
+        result = connection.execute(insert(changeset_download).values(subscriber=subscriber, seq=seq, subject=subject, role=role,
+                                                                      downloaded_at=_now()))
+        log_download(connection, int(result.inserted_primary_key[0]))  # type: ignore[index]
 
 
 def acknowledged(engine: Engine, subscriber: str) -> dict[str, Any]:
@@ -79,6 +82,8 @@ def acknowledge(engine: Engine, subscriber: str, seq: int, subject: str) -> dict
         if not moved and not exists:
             connection.execute(insert(subscriber_position).values(subscriber=subscriber, acknowledged_seq=seq, acknowledged_at=now,
                                                                   acknowledged_by=subject))
+        if moved or not exists:
+            log_acknowledgement(connection, subscriber)
     return acknowledged(engine, subscriber)
 
 

@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mmi.audit.checkpoints import AuditSettings, audit_settings, checkpoint, make_checkpoint
+from mmi.audit.exchange import log_changesets
 from mmi.config import Settings
 from mmi.exchange.changesets import ChangesetFile, Encoded, build_changeset, write_atomically
 from mmi.exchange.failpoints import failpoint
@@ -62,13 +64,15 @@ def publish(settings: Settings, engine: Engine) -> PublishReport:
     _ensure_cursor(engine)
     report.stale_files_removed += remove_stale_files(engine, exchange.out_dir)
     pool = EncodingPool(engine.url.render_as_string(hide_password=False), exchange.workers) if exchange.workers > 1 else None
+    audit = audit_settings(settings)
     try:
-        while _without_gc(_publish_batch, engine, exchange, report, pool):
+        while _without_gc(_publish_batch, engine, exchange, report, pool, audit):
             pass
     finally:
         if pool is not None:
             pool.close()
     report.stale_files_removed += remove_stale_files(engine, exchange.out_dir)
+    make_checkpoint(engine, audit, "publish")  # covers the change sets' leaves
     failpoint("after_cleanup")
     with engine.connect() as connection:
         report.floor = connection.execute(select(exchange_cursor.c.floor_seq)).scalar_one()
@@ -88,7 +92,8 @@ def _without_gc(step: Callable[..., bool], *args: Any) -> bool:
             gc.enable()
 
 
-def _publish_batch(engine: Engine, exchange: ExchangeSettings, report: PublishReport, pool: EncodingPool | None) -> bool:
+def _publish_batch(engine: Engine, exchange: ExchangeSettings, report: PublishReport, pool: EncodingPool | None,
+                   audit: AuditSettings) -> bool:
     """One transaction: read, encode, write, record. False when there was nothing to read."""
     with engine.begin() as connection:
         floor = _lock_cursor(connection)
@@ -103,7 +108,8 @@ def _publish_batch(engine: Engine, exchange: ExchangeSettings, report: PublishRe
             shares = pool.encode(reached, subscriptions)
         else:
             shares = project_and_encode(read_events(connection, reached), subscriptions)
-        files, deliveries = _make_changesets(connection, exchange, shares)
+        # The log's checkpoint as of now covers every event read: each file carries it (mmi.checkpoint).
+        files, deliveries = _make_changesets(connection, exchange, shares, checkpoint(connection, audit, "publish"))
         failpoint("after_files_written")
         new_floor = new[-1].seq if new else floor
         remaining = gaps_after(gaps, [route.seq for route in late], floor, [route.seq for route in new])
@@ -137,7 +143,7 @@ def _lock_cursor(connection: Connection) -> int:
 
 
 def _make_changesets(connection: Connection, exchange: ExchangeSettings,
-                     shares: dict[str, list[Encoded]]) -> tuple[list[ChangesetFile], list[dict[str, Any]]]:
+                     shares: dict[str, list[Encoded]], note: str | None) -> tuple[list[ChangesetFile], list[dict[str, Any]]]:
     """Write each subscriber's encoded share as its next change sets; the files and the (subscriber, event) rows."""
     last_seq = dict(connection.execute(select(changeset.c.subscriber, func.max(changeset.c.seq)).group_by(changeset.c.subscriber)).all())
     files: list[ChangesetFile] = []
@@ -148,13 +154,13 @@ def _make_changesets(connection: Connection, exchange: ExchangeSettings,
         for start in range(0, len(share), exchange.max_events):
             seq += 1
             part = share[start:start + exchange.max_events]
-            files.append(_write(exchange.out_dir, subscription, seq, part))
+            files.append(_write(exchange.out_dir, subscription, seq, part, note))
             deliveries += [{"subscriber": name, "outbox_seq": outbox_seq, "changeset_seq": seq} for outbox_seq, _ in part]
     return files, deliveries
 
 
-def _write(out_dir: Path, subscription: Subscription, seq: int, records: list[Encoded]) -> ChangesetFile:
-    made = build_changeset(subscription, seq, records)
+def _write(out_dir: Path, subscription: Subscription, seq: int, records: list[Encoded], note: str | None) -> ChangesetFile:
+    made = build_changeset(subscription, seq, records, checkpoint=note)
     write_atomically(out_dir / made.file_name, made.content)
     failpoint("after_file_written")
     return made
@@ -174,6 +180,7 @@ def _record(connection: Connection, files: list[ChangesetFile], deliveries: list
             "schema_fingerprint": made.schema_fingerprint, "created_at": now} for made in files])
     if deliveries:
         bulk_insert(connection, changeset_event, deliveries)  # COPY on PostgreSQL
+    log_changesets(connection, files, deliveries)
     connection.execute(delete(exchange_gap))
     if gaps:
         connection.execute(insert(exchange_gap), [{"low_seq": gap.low, "high_seq": gap.high, "found_at": gap.found_at or now} for gap in gaps])

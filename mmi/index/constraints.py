@@ -13,6 +13,7 @@ from typing import Literal
 from sqlalchemy import Engine, and_, delete, insert, select
 
 from linkage.clustering import Pair, ordered
+from mmi.audit.log import append
 from mmi.store.index_tables import link_constraint
 from mmi.store.tables import source_record
 from schemas.errors import LinkageError
@@ -36,9 +37,12 @@ def add_constraint(engine: Engine, kind: Kind, record_a: str, record_b: str, *, 
             if exists is None:
                 raise LinkageError(f"no source record {key!r}: name records as department|source_key (see `mmi export xref`)", record_key=key)
         connection.execute(delete(link_constraint).where(and_(link_constraint.c.left_key == left, link_constraint.c.right_key == right)))
-        return int(connection.execute(insert(link_constraint).values(
+        number = int(connection.execute(insert(link_constraint).values(
             kind=kind, left_key=left, right_key=right, reason=reason, decided_by=decided_by,
             decided_at=now or dt.datetime.now(dt.UTC)).returning(link_constraint.c.id)).scalar_one())
+        row = connection.execute(select(link_constraint).where(link_constraint.c.id == number)).one()._mapping
+        append(connection, "decision", table=link_constraint, row=row)  # a steward's decision, in the audit log
+        return number
 
 
 def stored_constraints(engine: Engine) -> tuple[list[Pair], list[Pair]]:

@@ -32,6 +32,7 @@ from sqlalchemy import Engine, desc, func, insert, select, update
 from linkage.clustering import cluster_records
 from linkage.master_ids import MasterEvent, assign_master_ids
 from linkage.scoring import score_between, score_within
+from mmi.audit.checkpoints import audit_settings, make_checkpoint
 from mmi.config import LinkageSettings, Settings
 from mmi.index.conflicts import check_identity_invariant, conflict_rows, identities_of
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
@@ -85,6 +86,7 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
     from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
 
     refresh_queue(engine)  # the stewards' queue follows the index: resolved items leave, new ones arrive
+    make_checkpoint(engine, audit_settings(settings), "link")  # signs the run's leaves (mmi.audit)
     report.seconds = round(time.monotonic() - started, 2)
     return report
 

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import duckdb
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
 
+from mmi.audit.log import append_entries, row_entry
 from mmi.index.conflicts import write_conflicts
 from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges
 from mmi.index.golden import GOLDEN_FIELDS
-from mmi.store.index_tables import link_constraint, linkage_run, master_event, master_record, master_xref, match_pair
+from mmi.store.index_tables import link_constraint, linkage_run, master_event, master_record, master_xref, match_pair, model_version
 from mmi.store.landing import bulk_insert
 
 CHUNK = 20_000
@@ -30,13 +31,22 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
         _write_xref(connection, duck, run_id)
         _write_pairs(connection, duck, run_id, model_version_id)
         write_conflicts(connection, changes.conflicts, run, changes.conflict_scope)
-        if changes.events:
-            bulk_insert(connection, master_event, [{**event, "run_id": run_id, "model_version_id": model_version_id, "occurred_at": now}
-                                                   for event in changes.events])
+        events = [{**event, "run_id": run_id, "model_version_id": model_version_id, "occurred_at": now} for event in changes.events]
+        if events:
+            bulk_insert(connection, master_event, events)
         connection.execute(update(link_constraint).where(link_constraint.c.applied_run_id.is_(None)).values(applied_run_id=run_id))
         counts = {key: run[key] for key in ("records_changed", "records_reclustered", "pairs_scored")}
         connection.execute(update(linkage_run).where(linkage_run.c.id == run_id).values(
             status="done", finished_at=dt.datetime.now(dt.UTC), events=len(changes.events), **counts))
+        log_run(connection, run_id, events)
+
+
+def log_run(connection: Connection, run_id: int, events: list[dict[str, Any]]) -> None:
+    """The run and each of its master events, as leaves of the tamper-evident log (mmi.audit.log)."""
+    run_row = connection.execute(select(linkage_run).where(linkage_run.c.id == run_id)).one()._mapping
+    model_sha = connection.execute(select(model_version.c.sha256).where(model_version.c.id == run_row["model_version_id"])).scalar_one()
+    append_entries(connection, [row_entry("linkage_run", linkage_run, run_row, model_sha256=model_sha),
+                                *(row_entry("master_event", master_event, event) for event in events)])
 
 
 def _write_masters(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int, changes: IndexChanges) -> None:

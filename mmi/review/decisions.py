@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
+from mmi.audit.decisions import log_decision
 from mmi.exchange.subscriptions import Subscription
 from mmi.principal import Principal
 from mmi.review.access import require_reader, require_steward, visible
@@ -86,6 +87,7 @@ def _decide_one(connection: Connection, principal: Principal, item: Any, request
     ).returning(review_decision.c.id)).scalar_one())
     if status == "accepted":
         _accept(connection, decision_id, principal.subject, request.reason, plan.constraints, item, now)
+    log_decision(connection, decision_id)  # the tamper-evident log (mmi.audit.decisions)
     return DecisionCreated(id=decision_id, status=status, item_id=item.id)
 
 
@@ -133,6 +135,7 @@ def _review(engine: Engine, principal: Principal, decision_id: int, outcome: Dec
         if outcome == "accepted":
             item = connection.execute(select(review_item).where(review_item.c.id == row.item_id)).one()
             _accept(connection, decision_id, row.decided_by, row.reason, json.loads(row.constraints), item, now)
+        log_decision(connection, decision_id)  # the approval or rejection, in the tamper-evident log
     return DecisionCreated(id=decision_id, status=outcome, item_id=row.item_id)
 
 

@@ -95,12 +95,16 @@ class BatchWriter:
         """Write everything collected since the last flush, in one transaction."""
         if not (self.versions or self.quarantined or self.cursors or self.files):
             return
+        from mmi.audit.log import append_entries, source_entries
+
         with self.engine.begin() as connection:
+            logged: list[dict[str, Any]] = []
             for kind, table in VERSIONED_TABLES.items():
-                self._write_versions(connection, table, [v for v in self.versions if v.kind == kind])
+                logged += source_entries(table, self._write_versions(connection, table, [v for v in self.versions if v.kind == kind]))
             self._write_quarantine(connection)
             self._write_cursors(connection)
             self._write_files(connection)
+            append_entries(connection, logged)  # the tamper-evident log's leaves, last: its lock is held until commit
         self.versions, self.quarantined, self.cursors, self.files = [], [], {}, []
 
     def finish(self, error: str | None = None) -> None:
@@ -128,9 +132,10 @@ class BatchWriter:
             self.batch_id = int(primary_key[0])
         return self.batch_id
 
-    def _write_versions(self, connection: Connection, table: Table, versions: list[PendingVersion]) -> None:
+    def _write_versions(self, connection: Connection, table: Table, versions: list[PendingVersion]) -> list[dict[str, Any]]:
+        """Store the versions that are new; their rows."""
         if not versions:
-            return
+            return []
         current = _current_versions(connection, table, self.department, {v.source_key for v in versions})
         rows, retired = [], []
         for version in versions:
@@ -145,7 +150,7 @@ class BatchWriter:
             current[version.source_key] = (None, number, sha)  # a later row of this chunk compares with this one
             rows.append(self._version_row(connection, version, number))
         if not rows:
-            return
+            return rows
         self.counts.new_versions += len(rows)
         for start in range(0, len(retired), _IN_CHUNK):
             connection.execute(update(table).where(table.c.id.in_(retired[start : start + _IN_CHUNK])).values(is_current=False))
@@ -154,6 +159,7 @@ class BatchWriter:
         for i, row in enumerate(rows):
             row["is_current"] = last[row["source_key"]] == i
         bulk_insert(connection, table, rows)
+        return rows
 
     def _version_row(self, connection: Connection, version: PendingVersion, number: int) -> dict[str, Any]:
         return {

@@ -1,6 +1,15 @@
 """Every table of the store, for migrations and their tests: importing this module declares them all."""
 
-from mmi.store import exchange_tables, index_tables, review_tables, tables, web_tables
+from mmi.store import audit_tables, exchange_tables, index_tables, indicator_tables, review_tables, tables, web_tables
 from mmi.store.tables import metadata
 
-__all__ = ["exchange_tables", "index_tables", "metadata", "review_tables", "tables", "web_tables"]
+__all__ = [
+    "audit_tables",
+    "exchange_tables",
+    "index_tables",
+    "indicator_tables",
+    "metadata",
+    "review_tables",
+    "tables",
+    "web_tables",
+]

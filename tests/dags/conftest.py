@@ -22,7 +22,7 @@ from tests.conftest import POSTGRES_URL, skip_without_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 INGEST_DAGS = {department: f"ingest_{department}" for department in DEPARTMENTS}
-ALL_DAGS = {*INGEST_DAGS.values(), "link_master_index", "publish_change_sets"}
+ALL_DAGS = {*INGEST_DAGS.values(), "link_master_index", "publish_change_sets", "compute_indicators"}
 
 
 @dataclass(frozen=True)

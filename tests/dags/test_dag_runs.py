@@ -154,3 +154,24 @@ def test_publish_change_sets_publishes_once_and_a_second_run_changes_nothing(
     assert index_state(store) == before
     assert {path.relative_to(out_dir): hashlib.sha256(path.read_bytes()).hexdigest() for path in out_dir.rglob("*") if path.is_file()} == files
     assert airflow.asset_events("mmi_change_sets") == [event]
+
+
+def test_compute_indicators_writes_the_days_snapshot_and_a_second_run_replaces_it(
+    airflow: Airflow, linked: Path, store: Engine
+) -> None:
+    from mmi.store.indicator_tables import indicator_snapshot
+
+    def stored() -> list[tuple[Any, ...]]:
+        columns = [c for c in indicator_snapshot.c if c.name not in ("id", "computed_at")]
+        with store.connect() as connection:
+            return [tuple(row) for row in connection.execute(select(*columns).order_by(indicator_snapshot.c.indicator, indicator_snapshot.c.area))]
+
+    airflow.dags_test("compute_indicators", env={"MMI_CONFIG": str(linked)}, conf='{"as_of": "2026-10-31"}')
+    [event] = airflow.asset_events("mmi_indicators")
+    report = json.loads(event)
+    assert report["as_of"] == "2026-10-31" and report["definition_version"] == "v1"
+    first = stored()
+    assert len(first) == report["rows"] and {row[0] for row in first} >= {"health_record", "registration_completeness"}
+    assert {row[1] for row in first if row[2] == "all"} == {"all"}
+    airflow.dags_test("compute_indicators", env={"MMI_CONFIG": str(linked)}, conf='{"as_of": "2026-10-31"}')
+    assert stored() == first  # the same day again: replaced, not doubled

@@ -118,6 +118,8 @@ def test_ingest_assets_schedule_linkage_and_linkage_schedules_publication(dag_ba
     assert type(dag_bag.dags["link_master_index"].timetable.asset_condition).__name__ == "AssetAny"  # any one of them
     assert len(outlets("link_master_index")) == 1
     assert triggers("publish_change_sets") == outlets("link_master_index")
+    assert triggers("compute_indicators") == outlets("link_master_index")  # the day's indicators after each link run
+    assert outlets("compute_indicators") == {"mmi_indicators"}
     for dag_id in INGEST_DAGS.values():
         timetable = dag_bag.dags[dag_id].timetable  # on a clock of its own, in the departments' time
         assert timetable.asset_condition is None and timetable.expression and timetable.timezone == "Asia/Shanghai", dag_id

@@ -32,6 +32,7 @@ def full_config() -> dict[str, Any]:
         "subscribers": {"zz-health": dict(SUBSCRIBER)},
         "api": {"issuer": "mmi"},
         "web": {"public_url": "http://127.0.0.1:8700"},
+        "audit": {"origin": "mmi.test/audit-log"},
     }
 
 
@@ -42,7 +43,9 @@ def table_of(config: dict[str, Any], section: str) -> dict[str, Any]:
     return table
 
 
-SECTIONS = ["store", *(f"sources.{name}" for name in DEPARTMENTS), "linkage", "exchange", "subscribers.zz-health", "api", "web"]
+SECTIONS = [
+    "store", *(f"sources.{name}" for name in DEPARTMENTS), "linkage", "exchange", "subscribers.zz-health", "api", "web", "audit",
+]
 
 
 def test_the_sections_cover_every_table_and_every_registered_department(monkeypatch: pytest.MonkeyPatch) -> None:

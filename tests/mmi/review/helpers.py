@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from sqlalchemy import Engine, insert, select
@@ -50,6 +51,21 @@ def masters(engine: Engine) -> dict[str, set[str]]:
 def false_merges(engine: Engine, people: dict[str, str]) -> dict[str, set[str]]:
     """Masters whose records belong to more than one true person."""
     return {master: records for master, records in masters(engine).items() if len({people.get(key) for key in records}) > 1}
+
+
+def cluster_to_split(items: list[Any], wrong: dict[str, set[str]], people: dict[str, str], members: dict[str, set[str]]) -> tuple[Any, list[list[str]]]:
+    """A cluster item to split, a real false merge if the index made one (with issue 9's conflict rule it seldom
+    does), and its records grouped by true person (or, for one person, one record taken apart from the rest)."""
+    item = next((item for item in items if item_masters(item)[0] in wrong), items[0])
+    records = sorted(members[item_masters(item)[0]])
+    groups: dict[str, list[str]] = {}
+    for key in records:
+        groups.setdefault(people[key], []).append(key)
+    return item, list(groups.values()) if len(groups) > 1 else [records[:1], records[1:]]
+
+
+def item_masters(item: Any) -> list[str]:
+    return list(item["masters"] if isinstance(item, dict) else item.masters)
 
 
 def record_identities(engine: Engine) -> dict[str, tuple[str | None, bool | None]]:

@@ -31,7 +31,7 @@ from mmi.review import (
 from mmi.review.models import QueueItem
 from mmi.store.index_tables import link_constraint
 from mmi.store.review_tables import review_decision, review_item
-from tests.mmi.review.helpers import change_public_security_row, false_merges, masters, truth
+from tests.mmi.review.helpers import change_public_security_row, cluster_to_split, false_merges, masters, truth
 
 A, B = Principal("steward-a", "steward"), Principal("steward-b", "steward")
 
@@ -39,12 +39,8 @@ A, B = Principal("steward-a", "steward"), Principal("steward-b", "steward")
 def false_merge_item(state) -> tuple[QueueItem, list[list[str]]]:  # type: ignore[no-untyped-def]
     """A cluster item over a real false merge, and its records grouped by true person."""
     people = truth(state.feeds)
-    wrong = false_merges(state.engine, people)
-    item = next(item for item in queue_page(state.engine, A, QueueFilters(kind="cluster"), limit=500).items if item.masters[0] in wrong)
-    groups: dict[str, list[str]] = {}
-    for key in sorted(wrong[item.masters[0]]):
-        groups.setdefault(people[key], []).append(key)
-    return item, list(groups.values())
+    clusters = queue_page(state.engine, A, QueueFilters(kind="cluster"), limit=500).items
+    return cluster_to_split(clusters, false_merges(state.engine, people), people, masters(state.engine))
 
 
 def constraints(engine) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from mmi.exchange import publish
 from mmi.index import link_index
 from tests.mmi.api.conftest import free_port
 from tests.mmi.api.tokens import claims, foreign, signed
-from tests.mmi.review.helpers import change_public_security_row, false_merges, masters, truth
+from tests.mmi.review.helpers import change_public_security_row, cluster_to_split, false_merges, masters, truth
 
 
 @contextlib.contextmanager
@@ -104,12 +104,10 @@ def test_four_eyes_over_http_then_the_next_link_applies_it_and_a_full_one_keeps_
     with serving(state) as (base, api):
         a, b = Client(base, issue_token(api, "steward", "steward-a")), Client(base, issue_token(api, "steward", "steward-b"))
         clusters = a.get("/v1/review/queue", kind="cluster", limit=500).json()["items"]
-        item = next(item for item in clusters if item["masters"][0] in wrong)
+        item, split_groups = cluster_to_split(clusters, wrong, people, masters(state.engine))
         detail = a.get(f"/v1/review/items/{item['id']}").json()
         assert detail["published_to"] and detail["graph"]["nodes"]
-        groups: dict[str, list[str]] = {}
-        for record in detail["records"]:
-            groups.setdefault(people[record["key"]], []).append(record["key"])
+        groups = {str(number): group for number, group in enumerate(split_groups)}
         body = {"decision": "split", "reason": "twins: two valid ID numbers", "groups": list(groups.values())}
         preview = a.post(f"/v1/review/items/{item['id']}/preview", body).json()
         assert preview["needs_approval"] and preview["kept"] == item["masters"]

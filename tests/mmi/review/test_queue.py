@@ -43,10 +43,10 @@ def is_real_error(item: QueueItem, people: dict[str, str], master_members: dict[
 def test_the_queue_holds_the_conflicts_and_the_real_false_merges_and_its_top_is_real_errors(linked) -> None:  # type: ignore[no-untyped-def]
     state = linked()
     people = truth(state.feeds)
-    wrong = false_merges(state.engine, people)
-    assert wrong, "the generated population should make the index merge some twins or namesakes"
+    wrong = false_merges(state.engine, people)  # few or none since the identity-conflict rule (issue 9) refuses them
     with state.engine.connect() as connection:
         conflicts = connection.execute(select(func.count()).select_from(link_conflict)).scalar_one()
+    assert wrong or conflicts, "the generated twins and namesakes should give conflicts or false merges"
     if not conflicts:  # until the identity-conflict rule (issue 9) fills link_conflict in a run, record what it would
         assert add_identity_conflicts(state.engine) > 0
         refresh_queue(state.engine)

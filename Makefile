@@ -32,6 +32,7 @@ test-dags: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy mmi connectors linkage schemas synthetic devtools
 
 bench-ingest: install

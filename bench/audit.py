@@ -75,7 +75,9 @@ def cost(feeds: Path, store: str) -> dict[str, Any]:
             shutil.rmtree(feeds / "var" / "changesets", ignore_errors=True)
             env = {**os.environ, "MMI_STORE_URL": store_url(store, feeds), "PYTHONPATH": path}
             # `python -m` puts the working folder first on sys.path: run each variant from its own tree.
-            timings[variant] = {step: _timed([*MMI, step, "--config", str(config)], env, Path(path)) for step in ("ingest", "link", "publish")}
+            timings[variant] = {
+                step: _timed([*MMI, step, "--config", str(config)], env, Path(path)) for step in ("ingest", "link", "publish")
+            }
     return {**timings, "ratio": {step: round(timings["with_log"][step] / timings["without_log"][step], 3) for step in timings["with_log"]}}
 
 
@@ -98,7 +100,18 @@ def verify_million(feeds: Path, store: str, entries: int) -> dict[str, Any]:
         config = config_for_port(feeds, port, "audit-bench.toml")
         _timed([*MMI, "ingest", "--config", str(config)], env)
     engine = open_store(url)
-    provenance = {"id", "department", "source_key", "version", "is_current", "batch_id", "location", "payload_sha256", "payload", "ingested_at"}
+    provenance = {
+        "id",
+        "department",
+        "source_key",
+        "version",
+        "is_current",
+        "batch_id",
+        "location",
+        "payload_sha256",
+        "payload",
+        "ingested_at",
+    }
     with engine.connect() as connection:
         template = [dict(row._mapping) for row in connection.execute(select(source_record).limit(20_000))]
         leaves = int(connection.execute(text("SELECT size FROM audit_head")).scalar_one())
@@ -108,7 +121,9 @@ def verify_million(feeds: Path, store: str, entries: int) -> dict[str, Any]:
         writer = BatchWriter(engine, "public_security")
         for row in template[: entries - leaves]:
             columns = {name: value for name, value in row.items() if name not in provenance}
-            writer.add_version(PendingVersion("person", f"{row['source_key']}~{copy}", row["location"], columns, row["payload"], row["payload_sha256"]))
+            writer.add_version(
+                PendingVersion("person", f"{row['source_key']}~{copy}", row["location"], columns, row["payload"], row["payload_sha256"])
+            )
         writer.finish()
         leaves += min(len(template), entries - leaves)
     written = time.monotonic() - started
@@ -120,8 +135,13 @@ def verify_million(feeds: Path, store: str, entries: int) -> dict[str, Any]:
     started = time.monotonic()
     done = subprocess.run([*MMI, "audit", "verify", "--config", str(config)], cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - started
-    return {"entries": leaves, "write_seconds": round(written, 1), "verify_seconds": round(seconds, 1), "exit": done.returncode,
-            "output": (done.stdout + done.stderr).strip().splitlines()[-1:]}
+    return {
+        "entries": leaves,
+        "write_seconds": round(written, 1),
+        "verify_seconds": round(seconds, 1),
+        "exit": done.returncode,
+        "output": (done.stdout + done.stderr).strip().splitlines()[-1:],
+    }
 
 
 if __name__ == "__main__":

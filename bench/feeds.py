@@ -36,7 +36,9 @@ def generated_feeds(people: int, noise: float = 1.0, seed: int = 11, mix: dict[s
 def health_api(feeds: Path) -> Iterator[int]:
     """`python -m devtools health-api` over the feeds' health folder, in its own process, on a free port."""
     port = _free_port()
-    server = subprocess.Popen([*DEVTOOLS, "health-api", "--data", str(feeds / "health"), "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*DEVTOOLS, "health-api", "--data", str(feeds / "health"), "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     try:
         _wait_for(port)
         yield port

@@ -74,8 +74,15 @@ def main() -> None:
     for cell in CELLS:
         if (args.only and cell.name not in args.only) or (not args.only and cell.role not in args.roles):
             continue
-        result = {"cell": cell.name, "role": cell.role, "people": cell.people, "noise": cell.noise, "seed": cell.seed,
-                  "mix": cell.mix, **run_cell(cell)}
+        result = {
+            "cell": cell.name,
+            "role": cell.role,
+            "people": cell.people,
+            "noise": cell.noise,
+            "seed": cell.seed,
+            "mix": cell.mix,
+            **run_cell(cell),
+        }
         print(json.dumps(result), flush=True)
         with (RESULTS / "grid.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(result) + "\n")
@@ -90,8 +97,11 @@ def run_cell(cell: Cell) -> dict[str, object]:
     work.mkdir()
     shutil.copy(store, work / "store.db")
     settings = load_settings(feeds / "mmi.toml")
-    settings = dataclasses.replace(settings, store_url=f"sqlite:///{work / 'store.db'}",
-                                   linkage=dataclasses.replace(settings.linkage, workspace=work / "workspace.duckdb"))
+    settings = dataclasses.replace(
+        settings,
+        store_url=f"sqlite:///{work / 'store.db'}",
+        linkage=dataclasses.replace(settings.linkage, workspace=work / "workspace.duckdb"),
+    )
     engine = open_store(settings.store_url)
     started = time.monotonic()
     train_and_store(engine, trained_by="bench.grid")
@@ -99,12 +109,17 @@ def run_cell(cell: Cell) -> dict[str, object]:
     run = link_index(settings, engine)
     accuracy = evaluate_index(engine, feeds / "truth.csv")
     return {
-        **truth, "records": accuracy["records_evaluated"], "precision": round(float(accuracy["precision"]), 6),
-        "recall": round(float(accuracy["recall"]), 6), "f1": round(float(accuracy["f1"]), 6),
+        **truth,
+        "records": accuracy["records_evaluated"],
+        "precision": round(float(accuracy["precision"]), 6),
+        "recall": round(float(accuracy["recall"]), 6),
+        "f1": round(float(accuracy["f1"]), 6),
         "false_pairs": int(accuracy["predicted_pairs"]) - int(accuracy["correct_pairs"]),
         "missed_pairs": int(accuracy["true_pairs"]) - int(accuracy["correct_pairs"]),
         "people_exactly_clustered": round(float(accuracy["people_exactly_clustered"]), 6),
-        "conflicts_refused": run.conflicts_refused, "train_seconds": round(trained - started, 1), "link_seconds": run.seconds,
+        "conflicts_refused": run.conflicts_refused,
+        "train_seconds": round(trained - started, 1),
+        "link_seconds": run.seconds,
     }
 
 

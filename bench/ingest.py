@@ -49,7 +49,9 @@ def run_ingest(feeds: Path, store: str, extra: list[str]) -> dict[str, object]:
         output = RESULTS / "ingest-output.txt"
         started = time.monotonic()
         with output.open("w") as sink:
-            ingest = subprocess.Popen([*MMI, "ingest", "--config", str(config), *extra], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+            ingest = subprocess.Popen(
+                [*MMI, "ingest", "--config", str(config), *extra], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+            )
             peak_total = watch_memory(ingest)
         seconds = time.monotonic() - started
     lines = output.read_text().strip().splitlines()

@@ -102,7 +102,9 @@ def run_index(feeds: Path) -> dict[str, object]:
     shutil.copytree(feeds, work, ignore=shutil.ignore_patterns("bench*.toml", "var", "grid", "versus-baseline*"))
     store = f"sqlite:///{work / 'blocking-store.db'}"
     settings = load_settings(work / "mmi.toml")
-    settings = dataclasses.replace(settings, store_url=store, linkage=dataclasses.replace(settings.linkage, workspace=work / "workspace.duckdb"))
+    settings = dataclasses.replace(
+        settings, store_url=store, linkage=dataclasses.replace(settings.linkage, workspace=work / "workspace.duckdb")
+    )
     engine = open_store(store)
     figures: dict[str, object] = {}
     with PeakMemory() as memory:
@@ -115,22 +117,30 @@ def run_index(feeds: Path) -> dict[str, object]:
         generate_delta(work, seed=99 if label == "day" else 100, fraction=0.01)
         ingest_into(work, store, departments)
         run = link_index(settings, engine)
-        figures |= {f"{label}_changed_records": run.records_changed, f"{label}_changed_share": round(run.records_changed / _records(engine), 4),
-                    f"{label}_incremental_seconds": run.seconds, f"{label}_reclustered": run.records_reclustered,
-                    f"{label}_events": dict(run.events)}
+        figures |= {
+            f"{label}_changed_records": run.records_changed,
+            f"{label}_changed_share": round(run.records_changed / _records(engine), 4),
+            f"{label}_incremental_seconds": run.seconds,
+            f"{label}_reclustered": run.records_reclustered,
+            f"{label}_events": dict(run.events),
+        }
     full = link_index(settings, engine, full=True)
     accuracy = evaluate_index(engine, work / "truth.csv")
     return figures | {
-        "full_after_deltas_seconds": full.seconds, "full_after_deltas_events": dict(full.events),
+        "full_after_deltas_seconds": full.seconds,
+        "full_after_deltas_events": dict(full.events),
         "full_over_daily_incremental": round(full.seconds / float(figures["daily_1pct_incremental_seconds"]), 1),  # type: ignore[arg-type]
-        "index_precision": round(float(accuracy["precision"]), 6), "index_recall": round(float(accuracy["recall"]), 6),
+        "index_precision": round(float(accuracy["precision"]), 6),
+        "index_recall": round(float(accuracy["recall"]), 6),
         "index_f1": round(float(accuracy["f1"]), 6),
     }
 
 
 def _records(engine: Engine) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(source_record).where(source_record.c.is_current.is_(True))).scalar_one())
+        return int(
+            connection.execute(select(func.count()).select_from(source_record).where(source_record.c.is_current.is_(True))).scalar_one()
+        )
 
 
 class PeakMemory:

@@ -129,7 +129,9 @@ def fresh_config(store: str, template: str, extra: str, workers: int) -> Path:
                 connection.exec_driver_sql(f'INSERT INTO {table} SELECT * FROM "{source}".{table}')
     engine.dispose()
     config = folder / "mmi.toml"
-    text = MMI_TOML.replace('url = "sqlite:///var/mmi.db"', f"url = {json.dumps(url)}", 1).replace("[exchange]\n", f"[exchange]\nworkers = {workers}\n")
+    text = MMI_TOML.replace('url = "sqlite:///var/mmi.db"', f"url = {json.dumps(url)}", 1).replace(
+        "[exchange]\n", f"[exchange]\nworkers = {workers}\n"
+    )
     config.write_text(text + extra, encoding="utf-8")
     return config
 
@@ -168,8 +170,13 @@ def _cpu_seconds() -> float:
 
 
 def run_downloads(config: Path) -> dict[str, Any]:
-    token = subprocess.run([*MMI, "token", "--config", str(config), "--role", "subscriber", "--subject", "national-statistics"],
-                           cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines()[-1]  # makes the keys too
+    token = subprocess.run(
+        [*MMI, "token", "--config", str(config), "--role", "subscriber", "--subject", "national-statistics"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()[-1]  # makes the keys too
     port = _free_port()
     server = subprocess.Popen([*MMI, "serve", "--config", str(config), "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
@@ -192,17 +199,34 @@ def download_all(base_url: str, token: str) -> dict[str, Any]:
                 files, size, events = files + 1, size + len(response.content), events + item["events"]
                 after = item["seq"]
     seconds = time.monotonic() - started
-    return {"download_files": files, "download_mib": round(size / 2**20, 1), "download_seconds": round(seconds, 2),
-            "download_mib_per_second": round(size / 2**20 / seconds, 1), "download_events_per_second": round(events / seconds)}
+    return {
+        "download_files": files,
+        "download_mib": round(size / 2**20, 1),
+        "download_seconds": round(seconds, 2),
+        "download_mib_per_second": round(size / 2**20 / seconds, 1),
+        "download_events_per_second": round(events / seconds),
+    }
 
 
 def write_outbox(engine: Engine, count: int, rng: random.Random) -> None:
     now = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
     with engine.begin() as connection:
-        model = connection.execute(insert(model_version).values(sha256=uuid.uuid4().hex, settings="{}", term_frequencies="{}", trained_at=now,
-                                                                 trained_by="bench", trained_on="{}", is_current=True)).inserted_primary_key[0]  # type: ignore[index]
-        run = connection.execute(insert(linkage_run).values(model_version_id=model, mode="full", status="done", started_at=now,
-                                                            match_threshold=0.999, review_threshold=0.5)).inserted_primary_key[0]  # type: ignore[index]
+        model = connection.execute(
+            insert(model_version).values(
+                sha256=uuid.uuid4().hex,
+                settings="{}",
+                term_frequencies="{}",
+                trained_at=now,
+                trained_by="bench",
+                trained_on="{}",
+                is_current=True,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        run = connection.execute(
+            insert(linkage_run).values(
+                model_version_id=model, mode="full", status="done", started_at=now, match_threshold=0.999, review_threshold=0.5
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
     people: dict[str, dict[str, Any]] = {}
     recent: list[str] = []  # masters an update, merge or retire may pick
     for start in range(0, count, 10_000):
@@ -211,8 +235,9 @@ def write_outbox(engine: Engine, count: int, rng: random.Random) -> None:
             connection.execute(insert(master_event), rows)
 
 
-def _event(rng: random.Random, people: dict[str, dict[str, Any]], recent: list[str], number: int, run: int, model: int,
-           now: dt.datetime) -> dict[str, Any]:
+def _event(
+    rng: random.Random, people: dict[str, dict[str, Any]], recent: list[str], number: int, run: int, model: int, now: dt.datetime
+) -> dict[str, Any]:
     roll = rng.random()
     master_id = f"M{number:09d}" if roll < 0.7 or len(recent) < 100 else rng.choice(recent[-5000:])
     if master_id not in people:
@@ -227,13 +252,21 @@ def _event(rng: random.Random, people: dict[str, dict[str, Any]], recent: list[s
     records = [f"public_security|GA{number:09d}", f"health|JK{number:09d}", f"human_resources|RS{number:09d}"]
     changed = [field for field in (after or before or {}) if (before or {}).get(field) != (after or {}).get(field)]
     lineage = _lineage(rng, records, number) if after else {}
-    return {"event_id": str(uuid.UUID(int=rng.getrandbits(128))), "run_id": run, "model_version_id": model, "operation": operation,
-            "master_id": master_id, "related": json.dumps([f"M{rng.randrange(number + 1):09d}"] if operation in ("merge", "retire") else []),
-            "records_before": json.dumps(records if before else []), "records_after": json.dumps(records if after else []),
-            "golden_before": json.dumps(before, ensure_ascii=False) if before else None,
-            "golden_after": json.dumps(after, ensure_ascii=False) if after else None,
-            "changed_fields": json.dumps(changed), "lineage": json.dumps(lineage, ensure_ascii=False),
-            "occurred_at": now + dt.timedelta(seconds=number)}
+    return {
+        "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "run_id": run,
+        "model_version_id": model,
+        "operation": operation,
+        "master_id": master_id,
+        "related": json.dumps([f"M{rng.randrange(number + 1):09d}"] if operation in ("merge", "retire") else []),
+        "records_before": json.dumps(records if before else []),
+        "records_after": json.dumps(records if after else []),
+        "golden_before": json.dumps(before, ensure_ascii=False) if before else None,
+        "golden_after": json.dumps(after, ensure_ascii=False) if after else None,
+        "changed_fields": json.dumps(changed),
+        "lineage": json.dumps(lineage, ensure_ascii=False),
+        "occurred_at": now + dt.timedelta(seconds=number),
+    }
 
 
 def _lineage(rng: random.Random, records: list[str], number: int) -> dict[str, Any]:
@@ -241,7 +274,13 @@ def _lineage(rng: random.Random, records: list[str], number: int) -> dict[str, A
     lineage: dict[str, Any] = {}
     for rule in RULES:
         department, key = rng.choice(records).split("|") if rng.random() < 0.3 else records[0].split("|")
-        source = {"department": department, "source_key": key, "version": rng.randint(1, 3), "record_id": number * 3 + 1, "rule": rule.describe()}
+        source = {
+            "department": department,
+            "source_key": key,
+            "version": rng.randint(1, 3),
+            "record_id": number * 3 + 1,
+            "rule": rule.describe(),
+        }
         lineage |= {name: source for name in rule.fields}
     return lineage
 
@@ -252,11 +291,19 @@ def _golden(rng: random.Random) -> dict[str, Any]:
     birth = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(20_000))
     return {
         "name": rng.choice("张王李赵刘陈杨黄周吴") + rng.choice("伟芳娜敏静丽强磊军洋") + rng.choice(["", "华", "明", "玲"]),
-        "name_pinyin": "zhang wei", "id_number": f"{where.hukou(rng)}{birth:%Y%m%d}{rng.randrange(1000):03d}X",
-        "birth_date": birth.isoformat(), "sex": rng.choice("12"), "ethnicity": "01", "phone": f"13{rng.randrange(10**9):09d}",
-        "hukou_region": where.hukou(rng), "current_district": district, "current_address": f"人民路{rng.randrange(1, 999)}号",
+        "name_pinyin": "zhang wei",
+        "id_number": f"{where.hukou(rng)}{birth:%Y%m%d}{rng.randrange(1000):03d}X",
+        "birth_date": birth.isoformat(),
+        "sex": rng.choice("12"),
+        "ethnicity": "01",
+        "phone": f"13{rng.randrange(10**9):09d}",
+        "hukou_region": where.hukou(rng),
+        "current_district": district,
+        "current_address": f"人民路{rng.randrange(1, 999)}号",
         "residence_start": (dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(4000))).isoformat(),
-        "permit_number": f"P{rng.randrange(10**8):08d}", "employer": "宏远建工有限公司", "insurance_status": "paid",
+        "permit_number": f"P{rng.randrange(10**8):08d}",
+        "employer": "宏远建工有限公司",
+        "insurance_status": "paid",
         "health_record_no": f"JK{rng.randrange(10**8):08d}",
     }
 

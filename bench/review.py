@@ -67,8 +67,14 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     for store in args.stores:
         url = store_url(store, feeds)
-        result = {"store": store, "people": args.people, "items": args.items, "at": dt.datetime.now(dt.UTC).isoformat(),
-                  "load": os.getloadavg(), **run(feeds, url, args.items, args.repeat)}
+        result = {
+            "store": store,
+            "people": args.people,
+            "items": args.items,
+            "at": dt.datetime.now(dt.UTC).isoformat(),
+            "load": os.getloadavg(),
+            **run(feeds, url, args.items, args.repeat),
+        }
         print(json.dumps(result, indent=1))
         with (RESULTS / "review.jsonl").open("a", encoding="utf-8") as out:
             out.write(json.dumps(result) + "\n")
@@ -79,8 +85,13 @@ def run(feeds: Path, url: str, items: int, repeat: int) -> dict[str, Any]:
     ingest_into(feeds, url)
     with health_api(feeds) as port:
         config = config_for_port(feeds, port)
-        subprocess.run([*MMI, "link", "--config", str(config)], check=True, cwd=ROOT, env={**os.environ, "MMI_STORE_URL": url},
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*MMI, "link", "--config", str(config)],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "MMI_STORE_URL": url},
+            stdout=subprocess.DEVNULL,
+        )
     engine = open_store(url)
     seeded = seed_queue(engine, items, random.Random(7))
     with engine.begin() as connection:
@@ -90,8 +101,12 @@ def run(feeds: Path, url: str, items: int, repeat: int) -> dict[str, Any]:
     explaining = {"items": explained, "seconds": round(time.perf_counter() - started, 1)}
     settings = dataclasses.replace(load_settings(config), store_url=url)
     try:
-        return {"seeded": seeded, "explained": explaining, "service_ms": time_service(engine, repeat),
-                "http_ms": time_http(settings, engine, repeat)}
+        return {
+            "seeded": seeded,
+            "explained": explaining,
+            "service_ms": time_service(engine, repeat),
+            "http_ms": time_http(settings, engine, repeat),
+        }
     finally:
         engine.dispose()
 
@@ -101,9 +116,18 @@ def seed_queue(engine: Engine, target: int, rng: random.Random) -> int:
     the departments and districts of their records."""
     with engine.connect() as connection:
         have = connection.execute(select(func.count()).select_from(review_item).where(review_item.c.status == "open")).scalar_one()
-        districts = {f"{d}|{k}": district for d, k, district in connection.execute(
-            select(source_record.c.department, source_record.c.source_key, source_record.c.current_district).where(source_record.c.is_current.is_(True)))}
-        master_of = {f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))}
+        districts = {
+            f"{d}|{k}": district
+            for d, k, district in connection.execute(
+                select(source_record.c.department, source_record.c.source_key, source_record.c.current_district).where(
+                    source_record.c.is_current.is_(True)
+                )
+            )
+        }
+        master_of = {
+            f"{d}|{k}": m
+            for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))
+        }
         model = connection.execute(text("SELECT id FROM model_version WHERE is_current")).scalar()
     members: dict[str, list[str]] = {}
     for key, master in sorted(master_of.items()):
@@ -115,21 +139,42 @@ def seed_queue(engine: Engine, target: int, rng: random.Random) -> int:
         pair = sorted(rng.sample(keys, 2))
         master = master_of.get(pair[0]) if kind == "cluster" else None
         records = members[master] if master else pair
-        items.append({"item_key": f"{batch}:{number}", "kind": kind, "status": "open", "left_key": None if master else pair[0],
-                      "right_key": None if master else pair[1], "master_id": master, "records": json.dumps(records),
-                      "masters": json.dumps([master] if master else []), "match_probability": rng.uniform(0.5, 0.999), "match_weight": 0.0,
-                      "model_version_id": model, "band": "middle", "priority": round(rng.lognormvariate(0, 1), 6),
-                      "reason": "benchmark item", "factors": "[]", "opened_at": now, "refreshed_at": now})
+        items.append(
+            {
+                "item_key": f"{batch}:{number}",
+                "kind": kind,
+                "status": "open",
+                "left_key": None if master else pair[0],
+                "right_key": None if master else pair[1],
+                "master_id": master,
+                "records": json.dumps(records),
+                "masters": json.dumps([master] if master else []),
+                "match_probability": rng.uniform(0.5, 0.999),
+                "match_weight": 0.0,
+                "model_version_id": model,
+                "band": "middle",
+                "priority": round(rng.lognormvariate(0, 1), 6),
+                "reason": "benchmark item",
+                "factors": "[]",
+                "opened_at": now,
+                "refreshed_at": now,
+            }
+        )
         places.append([(key, key.partition("|")[0], districts.get(key)) for key in records])
         items[-1].update(summary(places[-1]))
     with engine.begin() as connection:
         for start in range(0, len(items), 20_000):
-            bulk_insert(connection, review_item, items[start:start + 20_000])
-        ids = dict(connection.execute(select(review_item.c.item_key, review_item.c.id).where(review_item.c.item_key.like(f"{batch}:%"))).all())
-        rows = [{"item_id": ids[item["item_key"]], "record_key": key, "department": department, "district": district}
-                for item, place in zip(items, places, strict=True) for key, department, district in place]
+            bulk_insert(connection, review_item, items[start : start + 20_000])
+        ids = dict(
+            connection.execute(select(review_item.c.item_key, review_item.c.id).where(review_item.c.item_key.like(f"{batch}:%"))).all()
+        )
+        rows = [
+            {"item_id": ids[item["item_key"]], "record_key": key, "department": department, "district": district}
+            for item, place in zip(items, places, strict=True)
+            for key, department, district in place
+        ]
         for start in range(0, len(rows), 50_000):
-            bulk_insert(connection, review_item_record, rows[start:start + 50_000])
+            bulk_insert(connection, review_item_record, rows[start : start + 50_000])
     return len(items)
 
 
@@ -140,8 +185,11 @@ def _timed(call: Callable[[], Any], repeat: int) -> dict[str, float]:
         call()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return {"median": round(statistics.median(times), 1), "p95": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
-            "max": round(times[-1], 1)}
+    return {
+        "median": round(statistics.median(times), 1),
+        "p95": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
+        "max": round(times[-1], 1),
+    }
 
 
 def _operations(engine: Engine) -> dict[str, tuple[str, dict[str, Any], Principal]]:
@@ -162,8 +210,15 @@ def _items(engine: Engine, count: int, offset: int, *, forget: bool = False) -> 
     """Pair items spread through the queue; with `forget`, their kept explanations dropped (an item the refresh
     did not explain), so that opening them makes Splink score the pair."""
     with engine.begin() as connection:
-        ids = list(connection.execute(select(review_item.c.id).where(review_item.c.status == "open", review_item.c.left_key.is_not(None))
-                                      .order_by(review_item.c.id).offset(offset).limit(count)).scalars())
+        ids = list(
+            connection.execute(
+                select(review_item.c.id)
+                .where(review_item.c.status == "open", review_item.c.left_key.is_not(None))
+                .order_by(review_item.c.id)
+                .offset(offset)
+                .limit(count)
+            ).scalars()
+        )
         if forget:
             connection.execute(review_explanation.delete().where(review_explanation.c.item_id.in_(ids)))
     return ids
@@ -178,6 +233,7 @@ def time_service(engine: Engine, repeat: int) -> dict[str, dict[str, float]]:
     results = {}
     for name, (_path, query, principal) in _operations(engine).items():
         filters = QueueFilters(**{key: value for key, value in query.items() if key not in ("limit", "offset")})
+
         def page(principal: Principal = principal, filters: QueueFilters = filters, query: dict[str, Any] = query) -> None:
             queue_page(engine, principal, filters, limit=query["limit"], offset=query.get("offset", 0))
 

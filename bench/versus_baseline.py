@@ -47,10 +47,17 @@ def main() -> None:
     store = f"sqlite:///{work / 'store.db'}"
     index = _index_side(feeds, store, work)
     baseline = _baseline_side(store, feeds / "truth.csv", args.threshold)
-    result = {"people": args.people, "noise": args.noise, "twins": args.twins, "namesakes": args.namesakes, **index, **baseline,
-              "ratio": round(index["index_seconds"] / baseline["baseline_seconds"], 2),
-              "ratio_link_only": round(index["link_seconds"] / baseline["baseline_seconds"], 2),
-              "load_average": os.getloadavg()[0]}
+    result = {
+        "people": args.people,
+        "noise": args.noise,
+        "twins": args.twins,
+        "namesakes": args.namesakes,
+        **index,
+        **baseline,
+        "ratio": round(index["index_seconds"] / baseline["baseline_seconds"], 2),
+        "ratio_link_only": round(index["link_seconds"] / baseline["baseline_seconds"], 2),
+        "load_average": os.getloadavg()[0],
+    }
     print(json.dumps(result), flush=True)
     with (RESULTS / "versus_baseline.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(result) + "\n")
@@ -60,16 +67,23 @@ def _index_side(feeds: Path, store: str, work: Path) -> dict[str, float]:
     env = {**os.environ, "MMI_STORE_URL": store}
     with health_api(feeds) as port:
         config = config_for_port(feeds, port, "versus-baseline.toml")
-        config.write_text(config.read_text(encoding="utf-8") + f'\n[linkage]\nworkspace = "{work / "workspace.duckdb"}"\n', encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8") + f'\n[linkage]\nworkspace = "{work / "workspace.duckdb"}"\n', encoding="utf-8"
+        )
         started = time.monotonic()
         subprocess.run([*MMI, "ingest", "--config", str(config)], check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         ingested = time.monotonic()
     subprocess.run([*MMI, "link", "--config", str(config)], check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     linked = time.monotonic()
     accuracy = evaluate_index(open_store(store), feeds / "truth.csv")
-    return {"ingest_seconds": round(ingested - started, 1), "link_seconds": round(linked - ingested, 1),
-            "index_seconds": round(linked - started, 1), "index_precision": round(float(accuracy["precision"]), 6),
-            "index_recall": round(float(accuracy["recall"]), 6), "index_f1": round(float(accuracy["f1"]), 6)}
+    return {
+        "ingest_seconds": round(ingested - started, 1),
+        "link_seconds": round(linked - ingested, 1),
+        "index_seconds": round(linked - started, 1),
+        "index_precision": round(float(accuracy["precision"]), 6),
+        "index_recall": round(float(accuracy["recall"]), 6),
+        "index_f1": round(float(accuracy["f1"]), 6),
+    }
 
 
 def _baseline_side(store: str, truth: Path, threshold: float) -> dict[str, float]:
@@ -82,8 +96,12 @@ def _baseline_side(store: str, truth: Path, threshold: float) -> dict[str, float
     finished = time.monotonic()
     load_truth_pairs(duck, str(truth))
     accuracy = evaluate_clusters(duck, clusters.physical_name)
-    return {"baseline_seconds": round(finished - started, 1), "baseline_precision": round(accuracy.precision, 6),
-            "baseline_recall": round(accuracy.recall, 6), "baseline_f1": round(accuracy.f1, 6)}
+    return {
+        "baseline_seconds": round(finished - started, 1),
+        "baseline_precision": round(accuracy.precision, 6),
+        "baseline_recall": round(accuracy.recall, 6),
+        "baseline_f1": round(accuracy.f1, 6),
+    }
 
 
 if __name__ == "__main__":

@@ -18,5 +18,8 @@ def connectors_for(sources: Mapping[str, Any], only: str | None = None) -> list[
     """The connectors of `sources` (department → its typed settings), in the registry's order, or only `only`'s."""
     from connectors.registry import SOURCES
 
-    return [source.connector(sources[source.department]) for source in SOURCES
-            if source.department in sources and only in (None, source.department)]
+    return [
+        source.connector(sources[source.department])
+        for source in SOURCES
+        if source.department in sources and only in (None, source.department)
+    ]

@@ -8,6 +8,4 @@ exponential backoff. Updates the Asset `mmi_source_records_health` when new vers
 from airflow.sdk import CronTriggerTimetable
 from mmi_shared import TIMEZONE, ingest_dag
 
-ingest_health = ingest_dag(
-    "health", CronTriggerTimetable("20 */4 * * *", timezone=TIMEZONE), __doc__
-)
+ingest_health = ingest_dag("health", CronTriggerTimetable("20 */4 * * *", timezone=TIMEZONE), __doc__)

@@ -8,6 +8,4 @@ when new versions were stored.
 from airflow.sdk import CronTriggerTimetable
 from mmi_shared import TIMEZONE, ingest_dag
 
-ingest_human_resources = ingest_dag(
-    "human_resources", CronTriggerTimetable("30 6 * * *", timezone=TIMEZONE), __doc__
-)
+ingest_human_resources = ingest_dag("human_resources", CronTriggerTimetable("30 6 * * *", timezone=TIMEZONE), __doc__)

@@ -7,6 +7,4 @@ re-read row changes nothing. Updates the Asset `mmi_source_records_public_securi
 from airflow.sdk import CronTriggerTimetable
 from mmi_shared import TIMEZONE, ingest_dag
 
-ingest_public_security = ingest_dag(
-    "public_security", CronTriggerTimetable("10 * * * *", timezone=TIMEZONE), __doc__
-)
+ingest_public_security = ingest_dag("public_security", CronTriggerTimetable("10 * * * *", timezone=TIMEZONE), __doc__)

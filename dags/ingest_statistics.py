@@ -8,6 +8,4 @@ costs a folder listing); trigger it by hand to take a wave at once. Updates the 
 from airflow.sdk import CronTriggerTimetable
 from mmi_shared import TIMEZONE, ingest_dag
 
-ingest_statistics = ingest_dag(
-    "statistics", CronTriggerTimetable("0 7 * * 1", timezone=TIMEZONE), __doc__
-)
+ingest_statistics = ingest_dag("statistics", CronTriggerTimetable("0 7 * * 1", timezone=TIMEZONE), __doc__)

@@ -13,8 +13,9 @@ from mmi_shared import DAG_ARGS, LINKAGE_QUEUE, MASTER_INDEX, SOURCE_RECORDS, an
 
 
 @dag(
-    schedule=(SOURCE_RECORDS["public_security"] | SOURCE_RECORDS["human_resources"]
-              | SOURCE_RECORDS["statistics"] | SOURCE_RECORDS["health"]),
+    schedule=(
+        SOURCE_RECORDS["public_security"] | SOURCE_RECORDS["human_resources"] | SOURCE_RECORDS["statistics"] | SOURCE_RECORDS["health"]
+    ),
     params={"full": Param(False, type="boolean", description="re-link every record, not only what changed")},
     doc_md=__doc__,
     **DAG_ARGS,

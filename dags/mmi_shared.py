@@ -38,11 +38,15 @@ LINKAGE_QUEUE = os.environ.get("MMI_LINKAGE_QUEUE") or "linkage"
 # delays: 2, 4, 8, 16 minutes (at most an hour). A failure the library calls terminal (any other MMIError: bad
 # config, credentials, a missing folder) fails at once: retrying cannot fix it. The store failing to open (its
 # database restarting, or a schema to migrate) and anything unforeseen take the same retries as a transient one.
-RETRY_POLICY = ExceptionRetryPolicy(rules=[
-    RetryRule(exception="schemas.errors.TransientError", action=RetryAction.RETRY, reason="may pass: retry with backoff"),
-    RetryRule(exception="schemas.errors.StoreError", action=RetryAction.DEFAULT, reason="the store may be back soon: the usual retries"),
-    RetryRule(exception="schemas.errors.MMIError", action=RetryAction.FAIL, reason="must be fixed first: see the error"),
-])
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(exception="schemas.errors.TransientError", action=RetryAction.RETRY, reason="may pass: retry with backoff"),
+        RetryRule(
+            exception="schemas.errors.StoreError", action=RetryAction.DEFAULT, reason="the store may be back soon: the usual retries"
+        ),
+        RetryRule(exception="schemas.errors.MMIError", action=RetryAction.FAIL, reason="must be fixed first: see the error"),
+    ]
+)
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "mmi",
     "retries": 4,
@@ -95,4 +99,3 @@ def announce(summary: dict[str, Any], asset: Asset, outlet_events: Any) -> dict[
         raise AirflowSkipException(f"nothing new: {summary}")
     outlet_events[asset].extra = summary
     return summary
-

@@ -80,8 +80,14 @@ def _generate(args: argparse.Namespace) -> None:
     from synthetic.mix import PopulationMix
 
     try:
-        mix = PopulationMix(twins=args.twins, namesakes=args.namesakes, families=args.families,
-                            several_children=args.several_children, no_id=args.no_id, coverage=args.coverage)
+        mix = PopulationMix(
+            twins=args.twins,
+            namesakes=args.namesakes,
+            families=args.families,
+            several_children=args.several_children,
+            no_id=args.no_id,
+            coverage=args.coverage,
+        )
     except ValueError as error:
         raise SystemExit(f"python -m devtools generate: {error}") from error
     counts = generate_feeds(args.out, people=args.people, seed=args.seed, noise=args.noise, mix=mix)

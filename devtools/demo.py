@@ -74,13 +74,19 @@ def progress(engine: Engine, dag_id: str) -> str:
     with engine.connect() as connection:
         if dag_id.startswith("ingest_"):
             department = dag_id.removeprefix("ingest_")
-            batch = connection.execute(select(ingest_batch).where(ingest_batch.c.department == department)
-                                       .order_by(ingest_batch.c.id.desc()).limit(1)).first()
-            return "nothing new" if batch is None else (f"delivered {batch.delivered}, new versions {batch.new_versions}, "
-                                                        f"quarantined {batch.quarantined}")
+            batch = connection.execute(
+                select(ingest_batch).where(ingest_batch.c.department == department).order_by(ingest_batch.c.id.desc()).limit(1)
+            ).first()
+            return (
+                "nothing new"
+                if batch is None
+                else (f"delivered {batch.delivered}, new versions {batch.new_versions}, quarantined {batch.quarantined}")
+            )
         if dag_id == "link_master_index":
             run = connection.execute(select(linkage_run).order_by(linkage_run.c.id.desc()).limit(1)).one()
-            masters = connection.execute(select(func.count()).select_from(master_record).where(master_record.c.status == "active")).scalar_one()
+            masters = connection.execute(
+                select(func.count()).select_from(master_record).where(master_record.c.status == "active")
+            ).scalar_one()
             return f"{run.mode} run: {run.records_changed} records scored, {run.events} events; {masters} masters"
     from mmi.store.exchange_tables import changeset
 
@@ -103,15 +109,18 @@ def summarise(settings: Settings, engine: Engine, out: Path, feeds: Path) -> dic
     }
     accuracy = evaluate_index(engine, feeds / "truth.csv")
     status = store_status(engine)
-    print(f"""
+    print(
+        f"""
   store            {settings.store_url}
-  source records   {json.dumps(status['source_records'])}
-  master index     {accuracy['masters']} masters from {accuracy['records_in_index']} person records
-  against truth    precision {accuracy['precision']:.4f}  recall {accuracy['recall']:.4f}  F1 {accuracy['f1']:.4f}  (mmi evaluate)
-  exports          {exports}/: records.csv ({counts['records']}), quarantine.csv ({counts['quarantine']}, each with its reason),
-                   xref.csv ({counts['xref']}: department,source_key,master_id), review.csv ({counts['review']} pairs for stewards)
+  source records   {json.dumps(status["source_records"])}
+  master index     {accuracy["masters"]} masters from {accuracy["records_in_index"]} person records
+  against truth    precision {accuracy["precision"]:.4f}  recall {accuracy["recall"]:.4f}  F1 {accuracy["f1"]:.4f}  (mmi evaluate)
+  exports          {exports}/: records.csv ({counts["records"]}), quarantine.csv ({counts["quarantine"]}, each with its reason),
+                   xref.csv ({counts["xref"]}: department,source_key,master_id), review.csv ({counts["review"]} pairs for stewards)
   change sets      {exchange_settings(settings).out_dir}/ (Avro, one folder per subscriber)
-""", flush=True)
+""",
+        flush=True,
+    )
     return {"accuracy": accuracy, "exports": counts}
 
 
@@ -124,19 +133,24 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
     ensure_keys(api)
     subscriptions = exchange_settings(settings).subscriptions
     subscriber = "zhengzhou-health" if "zhengzhou-health" in subscriptions else next(iter(subscriptions), "zhengzhou-health")
-    tokens = {role: issue_token(api, role, subject) for role, subject in
-              (("subscriber", subscriber), ("steward", "demo-steward"), ("auditor", "demo-auditor"))}
+    tokens = {
+        role: issue_token(api, role, subject)
+        for role, subject in (("subscriber", subscriber), ("steward", "demo-steward"), ("auditor", "demo-auditor"))
+    }
     base = f"http://127.0.0.1:{port}"
     step(f"serving the exchange API at {base} (Ctrl-C to stop)")
-    print(f"""
+    print(
+        f"""
   OpenAPI          {base}/docs
-  tokens (1 hour)  subscriber {subscriber}: {tokens['subscriber']}
-                   steward:    {tokens['steward']}
-                   auditor:    {tokens['auditor']}
+  tokens (1 hour)  subscriber {subscriber}: {tokens["subscriber"]}
+                   steward:    {tokens["steward"]}
+                   auditor:    {tokens["auditor"]}
   try              curl -H "Authorization: Bearer $TOKEN" "{base}/v1/changesets?after=0"
                    curl -H "Authorization: Bearer $TOKEN" -o 1.avro {base}/v1/changesets/1
   more tokens      mmi token --config {settings.config_path} --role subscriber --subject {subscriber}
-""", flush=True)
+""",
+        flush=True,
+    )
     serve(settings, engine, "127.0.0.1", port)
 
 

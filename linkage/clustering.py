@@ -74,13 +74,15 @@ class _Forest:
     """Union-find whose components remember which records they may not be joined with, and which ID numbers
     they hold (one record per distinct number and kind, which is all the conflict rules look at)."""
 
-    def __init__(self, records: Iterable[str], cannot_link: Iterable[Pair], identities: Mapping[str, Identity],
-                 excused: ExcusedNumbers) -> None:
+    def __init__(
+        self, records: Iterable[str], cannot_link: Iterable[Pair], identities: Mapping[str, Identity], excused: ExcusedNumbers
+    ) -> None:
         self._parent = {record: record for record in records}
         self._members: dict[str, list[str]] = {record: [record] for record in self._parent}
         self._forbidden: dict[str, set[str]] = {}  # root → records its component may not join
         self._identities: dict[str, dict[Identity, str]] = {  # root → identity → a record carrying it
-            record: {identities[record]: record} for record in self._parent if record in identities}
+            record: {identities[record]: record} for record in self._parent if record in identities
+        }
         self._excused = excused
         self._record_identity = identities
         self.last_conflict: tuple[Conflict, Pair] | None = None  # why the last join returned True without joining
@@ -137,8 +139,9 @@ class _Forest:
             direct = find_unexcused_conflict(self._record_identity[left], self._record_identity[right], self._excused)
             if direct is not None:
                 return direct, pair
-        candidates = sorted((record_a, identity_a, record_b, identity_b) for identity_a, record_a in ids_a.items()
-                            for identity_b, record_b in ids_b.items())
+        candidates = sorted(
+            (record_a, identity_a, record_b, identity_b) for identity_a, record_a in ids_a.items() for identity_b, record_b in ids_b.items()
+        )
         for record_a, identity_a, record_b, identity_b in candidates:
             conflict = find_unexcused_conflict(identity_a, identity_b, self._excused)
             if conflict is not None:

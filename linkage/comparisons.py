@@ -37,8 +37,9 @@ def _guarded(guard: str, costly: str) -> str:
     return f"CASE WHEN {guard} THEN ({costly}) ELSE false END"
 
 
-def _comparison(column: str, description: str, null_when: str, *levels: dict[str, Any],
-                otherwise: dict[str, Any] = _ELSE) -> ComparisonCreator:
+def _comparison(
+    column: str, description: str, null_when: str, *levels: dict[str, Any], otherwise: dict[str, Any] = _ELSE
+) -> ComparisonCreator:
     """A comparison: its null level (`null_when` holds: no evidence either way), its levels, and "all other"."""
     return cl.CustomComparison(
         output_column_name=column,
@@ -121,9 +122,11 @@ def id_number_comparison() -> ComparisonCreator:
 
 # Necessary conditions, cheaper than the distances they guard: one mistyped character leaves two of the ID's
 # three parts (region, birth date, sequence and check) intact; a swap, even across two parts, leaves one.
-_ID_PARTS_AGREEING = ("(substr(id_number_l, 1, 6) = substr(id_number_r, 1, 6))::INT + "
-                      "(substr(id_number_l, 7, 8) = substr(id_number_r, 7, 8))::INT + "
-                      "(substr(id_number_l, 15, 4) = substr(id_number_r, 15, 4))::INT")
+_ID_PARTS_AGREEING = (
+    "(substr(id_number_l, 1, 6) = substr(id_number_r, 1, 6))::INT + "
+    "(substr(id_number_l, 7, 8) = substr(id_number_r, 7, 8))::INT + "
+    "(substr(id_number_l, 15, 4) = substr(id_number_r, 15, 4))::INT"
+)
 _TWO_ID_PARTS_AGREE = f"({_ID_PARTS_AGREEING}) >= 2"
 _ONE_ID_PART_AGREES = f"({_ID_PARTS_AGREEING}) >= 1"
 
@@ -167,9 +170,11 @@ def birth_date_comparison() -> ComparisonCreator:
         ),
         # One digit off leaves two of year, month and day equal: checked first, it spares most pairs the strings.
         _level(
-            _guarded("(year(birth_date_l) = year(birth_date_r))::INT + (month(birth_date_l) = month(birth_date_r))::INT "
-                     "+ (day(birth_date_l) = day(birth_date_r))::INT >= 2",
-                     f"levenshtein({compact.format(s='l')}, {compact.format(s='r')}) = 1"),
+            _guarded(
+                "(year(birth_date_l) = year(birth_date_r))::INT + (month(birth_date_l) = month(birth_date_r))::INT "
+                "+ (day(birth_date_l) = day(birth_date_r))::INT >= 2",
+                f"levenshtein({compact.format(s='l')}, {compact.format(s='r')}) = 1",
+            ),
             "one digit off",
         ),
     )
@@ -223,8 +228,14 @@ def guardian_comparison() -> ComparisonCreator:
         # too: among random pairs a shared guardian is all but absent (u ~ 1e-7 would make this level evidence *for*
         # a match), yet siblings also agree on birth date (twins), address and district, which the other
         # comparisons count as independent evidence. A Bayes factor of 1/1000 undoes that agreement.
-        _level(same_guardian, "same guardian, another name (a sibling)", m_probability=1e-4, fix_m_probability=True,
-               u_probability=0.1, fix_u_probability=True),
+        _level(
+            same_guardian,
+            "same guardian, another name (a sibling)",
+            m_probability=1e-4,
+            fix_m_probability=True,
+            u_probability=0.1,
+            fix_u_probability=True,
+        ),
     )
 
 

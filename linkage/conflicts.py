@@ -58,7 +58,12 @@ def _one_typo_apart(a: str, b: str) -> bool:
     differing = [i for i in range(len(a)) if a[i] != b[i]]
     if len(differing) == 1:
         return True
-    return len(differing) == 2 and differing[1] == differing[0] + 1 and a[differing[0]] == b[differing[1]] and a[differing[1]] == b[differing[0]]
+    return (
+        len(differing) == 2
+        and differing[1] == differing[0] + 1
+        and a[differing[0]] == b[differing[1]]
+        and a[differing[1]] == b[differing[0]]
+    )
 
 
 def _different_numbers(a: Identity, b: Identity) -> str | None:
@@ -79,8 +84,9 @@ def _birth_date_differs(a: Identity, b: Identity) -> str | None:
 
 
 CONFLICT_RULES: tuple[ConflictRule, ...] = (
-    ConflictRule("different_valid_id_numbers", "both ID numbers are valid and more than one typo or adjacent swap apart",
-                 _different_numbers),
+    ConflictRule(
+        "different_valid_id_numbers", "both ID numbers are valid and more than one typo or adjacent swap apart", _different_numbers
+    ),
     ConflictRule("id_sex_differs", "the sex read from two valid ID numbers differs", _sex_differs),
     ConflictRule("id_birth_date_differs", "the birth date read from two valid ID numbers differs", _birth_date_differs),
 )

@@ -19,13 +19,32 @@ RECORDS = "person_records"
 
 # The canonical columns linkage compares (schemas.canonical.PersonRecord), read from the store.
 LINKAGE_COLUMNS = (
-    "name", "name_pinyin", "id_number", "id_valid", "masked_id_region", "masked_id_tail", "guardian_id_number",
-    "birth_date", "birth_year_month", "sex", "phone", "phone_tail", "hukou_region", "current_district",
+    "name",
+    "name_pinyin",
+    "id_number",
+    "id_valid",
+    "masked_id_region",
+    "masked_id_tail",
+    "guardian_id_number",
+    "birth_date",
+    "birth_year_month",
+    "sex",
+    "phone",
+    "phone_tail",
+    "hukou_region",
+    "current_district",
 )
 # What golden records are chosen from, beyond the linkage columns.
 GOLDEN_ONLY_COLUMNS = (
-    "ethnicity", "current_address", "residence_start", "permit_number", "employer", "insurance_status", "health_record_no",
-    "source_updated_at", "ingested_at",
+    "ethnicity",
+    "current_address",
+    "residence_start",
+    "permit_number",
+    "employer",
+    "insurance_status",
+    "health_record_no",
+    "source_updated_at",
+    "ingested_at",
 )
 
 _DERIVED = """

@@ -72,7 +72,9 @@ def scoring_linker(duck: duckdb.DuckDBPyConnection, table: str, model: TrainedMo
 def score_within(duck: duckdb.DuckDBPyConnection, table: str, model: TrainedModel, min_probability: float, into: str) -> int:
     """Every blocked pair within `table` scoring at least `min_probability`, into table `into`; returns the count."""
     db_api, linker = scoring_linker(duck, table, model)
-    predictions = linker.inference.predict_within(db_api.register(table), threshold_match_probability=min_probability, warning_mode=UNTRAINED_WARNING)
+    predictions = linker.inference.predict_within(
+        db_api.register(table), threshold_match_probability=min_probability, warning_mode=UNTRAINED_WARNING
+    )
     return _keep_pairs(duck, predictions, into)
 
 
@@ -83,7 +85,9 @@ def score_between(
     scoring at least `min_probability`, into table `into`; returns the count."""
     db_api, linker = scoring_linker(duck, everyone, model)
     predictions = linker.inference.predict_between(
-        db_api.register(changed), db_api.register(everyone), threshold_match_probability=min_probability,
+        db_api.register(changed),
+        db_api.register(everyone),
+        threshold_match_probability=min_probability,
         warning_mode=UNTRAINED_WARNING,
     )
     return _keep_pairs(duck, predictions, into)

@@ -46,8 +46,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("ingest", _ingest, "pull every department's feed into source records or quarantine")
     sub.add_argument("--source", choices=DEPARTMENTS, help="only this department")
-    sub.add_argument("--one-at-a-time", action="store_true", help="ingest departments one after another in this process "
-                     "(default: side by side, one process per core)")
+    sub.add_argument(
+        "--one-at-a-time",
+        action="store_true",
+        help="ingest departments one after another in this process (default: side by side, one process per core)",
+    )
     command("migrate", _migrate, "bring the store's schema up to date")
     command("status", _status, "what the store holds: batches, records and quarantine per department")
     sub = command("export", _export, "write what the store holds as CSV")
@@ -105,8 +108,13 @@ def _linkage_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub.add_argument("--by", default=getpass.getuser(), help="who decided (default: the current user)")
     sub = command("evaluate", _evaluate, "the index's clusters against a truth file: pairwise and cluster-level figures as JSON")
     sub.add_argument("--truth", required=True, type=Path, help="CSV department,source_key,person")
-    sub.add_argument("--worst", type=int, default=0, metavar="N",
-                     help="also list the N worst false merges and false splits, records side by side, with their pair scores")
+    sub.add_argument(
+        "--worst",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the N worst false merges and false splits, records side by side, with their pair scores",
+    )
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -128,7 +136,14 @@ def _constrain(args: argparse.Namespace) -> None:
     from mmi.index import add_constraint
 
     _settings, engine = _engine(args)
-    number = add_constraint(engine, "must_link" if args.kind == "must-link" else "cannot_link", args.record_a, args.record_b, reason=args.reason, decided_by=args.by)
+    number = add_constraint(
+        engine,
+        "must_link" if args.kind == "must-link" else "cannot_link",
+        args.record_a,
+        args.record_b,
+        reason=args.reason,
+        decided_by=args.by,
+    )
     print(f"constraint {number} stored ({args.kind} {args.record_a} {args.record_b}); the next `mmi link` applies it")
 
 
@@ -156,8 +171,10 @@ def _ingest(args: argparse.Namespace) -> int:
     reports = ingest(settings, engine, only=args.source, parallel=not args.one_at_a_time)
     print(f"{'department':<16} {'delivered':>9} {'new':>8} {'unchanged':>9} {'quarant.':>8} {'again':>6}  error")
     for report in reports:
-        print(f"{report.department:<16} {report.delivered:>9} {report.new_versions:>8} {report.unchanged:>9} "
-              f"{report.quarantined:>8} {report.already_quarantined:>6}  {report.error or ''}")
+        print(
+            f"{report.department:<16} {report.delivered:>9} {report.new_versions:>8} {report.unchanged:>9} "
+            f"{report.quarantined:>8} {report.already_quarantined:>6}  {report.error or ''}"
+        )
     print(json.dumps([report.as_dict() for report in reports], ensure_ascii=False))
     if any(report.error and not report.transient for report in reports):
         return EXIT_FIX
@@ -180,8 +197,12 @@ def _export(args: argparse.Namespace) -> None:
     from mmi.export import export_quarantine, export_records, export_review, export_xref
 
     settings, engine = _engine(args)
-    exports = {"records": export_records, "quarantine": export_quarantine, "xref": export_xref,
-               "review": lambda engine, out: export_review(engine, out, settings.linkage.match_threshold)}
+    exports = {
+        "records": export_records,
+        "quarantine": export_quarantine,
+        "xref": export_xref,
+        "review": lambda engine, out: export_review(engine, out, settings.linkage.match_threshold),
+    }
     count = exports[args.what](engine, args.out)
     print(f"wrote {count} {args.what} to {args.out}")
 
@@ -217,8 +238,10 @@ def _serve(args: argparse.Namespace) -> None:
     from mmi.api import serve
 
     settings, engine = _engine(args)
-    print(f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs); "
-          f"stewards' pages on /ui/ (sign in: mmi login)", flush=True)
+    print(
+        f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs); stewards' pages on /ui/ (sign in: mmi login)",
+        flush=True,
+    )
     serve(settings, engine, args.host, args.port)
 
 

@@ -113,8 +113,11 @@ def _sources(tables: Any, base: Path) -> dict[str, Any]:
     if not isinstance(tables, dict):
         raise ConfigError("'sources' must be tables: [sources.<department>] (see README, 'Configuration')")
     check_keys(tables, DEPARTMENTS, "sources")
-    return {source.department: read_section(source.settings, tables[source.department], f"sources.{source.department}", base)
-            for source in SOURCES if source.department in tables}
+    return {
+        source.department: read_section(source.settings, tables[source.department], f"sources.{source.department}", base)
+        for source in SOURCES
+        if source.department in tables
+    }
 
 
 def _linkage(table: Any, store_url: str, base: Path) -> LinkageSettings:
@@ -127,4 +130,3 @@ def _linkage(table: Any, store_url: str, base: Path) -> LinkageSettings:
     if not 0 < review <= match < 1:
         raise ConfigError(f"linkage: need 0 < review_threshold ({review}) <= match_threshold ({match}) < 1")
     return linkage
-

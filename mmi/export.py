@@ -17,8 +17,19 @@ from schemas.canonical import PERSON_FIELDS
 
 RECORD_COLUMNS = ("department", "source_key", "version", *PERSON_FIELDS, "location", "batch_id", "payload_sha256")
 XREF_COLUMNS = ("department", "source_key", "master_id")
-REVIEW_COLUMNS = ("kind", "left_key", "right_key", "match_probability", "match_weight", "left_master_id", "right_master_id",
-                  "rule", "detail", "conflicting_left_key", "conflicting_right_key")
+REVIEW_COLUMNS = (
+    "kind",
+    "left_key",
+    "right_key",
+    "match_probability",
+    "match_weight",
+    "left_master_id",
+    "right_master_id",
+    "rule",
+    "detail",
+    "conflicting_left_key",
+    "conflicting_right_key",
+)
 QUARANTINE_COLUMNS = ("department", "location", "source_key", "reason", "stream", "batch_id", "quarantined_at", "payload_sha256")
 
 
@@ -39,14 +50,26 @@ def export_quarantine(engine: Engine, out: Path) -> int:
 def export_xref(engine: Engine, out: Path) -> int:
     """`department,source_key,master_id` for every ingested source record (person records and service events; a
     service belongs to the master of its person). master_id is empty for a record no `mmi link` has seen yet."""
-    people = select(source_record.c.department, source_record.c.source_key, master_xref.c.master_id).select_from(
-        source_record.outerjoin(master_xref, and_(master_xref.c.department == source_record.c.department,
-                                                  master_xref.c.source_key == source_record.c.source_key))
-    ).where(source_record.c.is_current.is_(True))
-    services = select(service_event.c.department, service_event.c.source_key, master_xref.c.master_id).select_from(
-        service_event.outerjoin(master_xref, and_(master_xref.c.department == service_event.c.department,
-                                                  master_xref.c.source_key == service_event.c.person_key))
-    ).where(service_event.c.is_current.is_(True))
+    people = (
+        select(source_record.c.department, source_record.c.source_key, master_xref.c.master_id)
+        .select_from(
+            source_record.outerjoin(
+                master_xref,
+                and_(master_xref.c.department == source_record.c.department, master_xref.c.source_key == source_record.c.source_key),
+            )
+        )
+        .where(source_record.c.is_current.is_(True))
+    )
+    services = (
+        select(service_event.c.department, service_event.c.source_key, master_xref.c.master_id)
+        .select_from(
+            service_event.outerjoin(
+                master_xref,
+                and_(master_xref.c.department == service_event.c.department, master_xref.c.source_key == service_event.c.person_key),
+            )
+        )
+        .where(service_event.c.is_current.is_(True))
+    )
     both = people.union_all(services).subquery()
     query = select(both).order_by(both.c.department, both.c.source_key)
     return _write(engine, query, XREF_COLUMNS, out)
@@ -57,17 +80,34 @@ def export_review(engine: Engine, out: Path, match_threshold: float) -> int:
     rule refused: the rule, what it saw, the two records that conflict), then every `pair` of the review band
     (scored below the match threshold); strongest first, with each record's master."""
     left, right = master_xref.alias("left_xref"), master_xref.alias("right_xref")
-    pairs = select(literal_column("'pair'", String).label("kind"), match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability,
-                   match_pair.c.match_weight, left.c.master_id.label("left_master_id"), right.c.master_id.label("right_master_id"),
-                   *(null().label(name) for name in REVIEW_COLUMNS[7:]), literal_column("1").label("section")).select_from(
-        match_pair.outerjoin(left, left.c.department + "|" + left.c.source_key == match_pair.c.left_key)
-        .outerjoin(right, right.c.department + "|" + right.c.source_key == match_pair.c.right_key)
-    ).where(match_pair.c.match_probability < match_threshold)
-    conflicts = select(literal_column("'conflict'", String).label("kind"), *(link_conflict.c[name] for name in REVIEW_COLUMNS[1:]),
-                       literal_column("0").label("section"))
+    pairs = (
+        select(
+            literal_column("'pair'", String).label("kind"),
+            match_pair.c.left_key,
+            match_pair.c.right_key,
+            match_pair.c.match_probability,
+            match_pair.c.match_weight,
+            left.c.master_id.label("left_master_id"),
+            right.c.master_id.label("right_master_id"),
+            *(null().label(name) for name in REVIEW_COLUMNS[7:]),
+            literal_column("1").label("section"),
+        )
+        .select_from(
+            match_pair.outerjoin(left, left.c.department + "|" + left.c.source_key == match_pair.c.left_key).outerjoin(
+                right, right.c.department + "|" + right.c.source_key == match_pair.c.right_key
+            )
+        )
+        .where(match_pair.c.match_probability < match_threshold)
+    )
+    conflicts = select(
+        literal_column("'conflict'", String).label("kind"),
+        *(link_conflict.c[name] for name in REVIEW_COLUMNS[1:]),
+        literal_column("0").label("section"),
+    )
     both = pairs.union_all(conflicts).subquery()
-    query = select(*(both.c[name] for name in REVIEW_COLUMNS)).order_by(both.c.section, both.c.match_probability.desc(), both.c.left_key,
-                                                                       both.c.right_key)
+    query = select(*(both.c[name] for name in REVIEW_COLUMNS)).order_by(
+        both.c.section, both.c.match_probability.desc(), both.c.left_key, both.c.right_key
+    )
     return _write(engine, query, REVIEW_COLUMNS, out)
 
 

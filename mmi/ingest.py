@@ -64,8 +64,9 @@ def ingest(settings: Settings, engine: Engine, only: str | None = None, *, paral
     workers = min(os.cpu_count() or 1, len(connectors))
     audit = audit_settings(settings)
     if not parallel or workers < 2:
-        return [_checkpointed(engine, audit, _guarded(connector.department, ingest_department, engine, connector))
-                for connector in connectors]
+        return [
+            _checkpointed(engine, audit, _guarded(connector.department, ingest_department, engine, connector)) for connector in connectors
+        ]
     names = [connector.department for connector in connectors]
     # Largest feeds first, so no core is left with the biggest one at the end; before any run, each source's
     # typical share decides (health has two streams, public security registers nearly everyone, statistics samples).
@@ -130,8 +131,11 @@ def ingest_department(
             _store(writer, *in_flight.popleft(), flush_rows)
     writer.finish(str(error) if error else None)
     return IngestReport(
-        connector.department, writer.batch_id, **writer.counts.as_dict(),
-        error=str(error) if error else None, transient=isinstance(error, TransientError),
+        connector.department,
+        writer.batch_id,
+        **writer.counts.as_dict(),
+        error=str(error) if error else None,
+        transient=isinstance(error, TransientError),
     )
 
 
@@ -157,7 +161,13 @@ def _items(connector: Connector, segment: list[Delivery]) -> list[Item]:
         try:
             fields = connector.to_raw_person(delivery.payload) if delivery.kind == "person" else delivery.payload
         except Exception as failure:  # noqa: BLE001 - a row the mapping cannot take is quarantined, not fatal
-            items.append(Item("unmappable", {"reason": f"the row does not fit {connector.department}'s columns ({type(failure).__name__}: {failure})"}, delivery.payload))
+            items.append(
+                Item(
+                    "unmappable",
+                    {"reason": f"the row does not fit {connector.department}'s columns ({type(failure).__name__}: {failure})"},
+                    delivery.payload,
+                )
+            )
         else:
             items.append(Item(delivery.kind, fields, delivery.payload))
     return items
@@ -177,7 +187,10 @@ def _store(writer: BatchWriter, segment: list[Delivery], results: Future[list[St
                 raw = payload_json(delivery.payload).encode("utf-8")
                 writer.add_quarantine(PendingQuarantine(delivery.stream, delivery.location, outcome, raw, delivery.source_key))
             else:
-                writer.add_version(PendingVersion(delivery.kind, delivery.source_key, delivery.location, outcome.columns,
-                                                  outcome.payload_text, outcome.payload_sha256))
+                writer.add_version(
+                    PendingVersion(
+                        delivery.kind, delivery.source_key, delivery.location, outcome.columns, outcome.payload_text, outcome.payload_sha256
+                    )
+                )
         if writer.pending >= MAX_PENDING:
             writer.flush()

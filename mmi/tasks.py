@@ -75,8 +75,12 @@ def run_indicators(config: str | Path | None = None, *, as_of: dt.date | None = 
     settings = load_settings(config)
     day = as_of or dt.datetime.now(CHINA).date()
     linkage = settings.linkage
-    return _with_store(settings, lambda engine: snapshot_indicators(
-        engine, as_of=day, match_threshold=linkage.match_threshold, review_threshold=linkage.review_threshold))
+    return _with_store(
+        settings,
+        lambda engine: snapshot_indicators(
+            engine, as_of=day, match_threshold=linkage.match_threshold, review_threshold=linkage.review_threshold
+        ),
+    )
 
 
 def _with_store(settings: Settings, step: Callable[[Engine], Any]) -> Any:

@@ -20,8 +20,15 @@ class MMIError(Exception):
     None where it does not apply. `str(error)` is the message, which already names what matters to a reader.
     """
 
-    def __init__(self, message: str = "", *, department: str | None = None, location: str | None = None,
-                 cursor: Any = None, record_key: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        department: str | None = None,
+        location: str | None = None,
+        cursor: Any = None,
+        record_key: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.department, self.location, self.cursor, self.record_key = department, location, cursor, record_key
 

@@ -67,8 +67,10 @@ def generate_delta(out_dir: Path, seed: int, fraction: float = 0.01) -> dict[str
         counts["delivered"] = sum(ledger.counts.values())
     manifest["delta_runs"] = [*manifest.get("delta_runs", []), {"seed": seed, "arrivals": len(arrivals)}]
     manifest.update(
-        population=len(population) + len(arrivals), delivery_day=(day + dt.timedelta(days=1)).isoformat(),
-        pending_file=None, last_wave=counts["statistics"]["wave"],
+        population=len(population) + len(arrivals),
+        delivery_day=(day + dt.timedelta(days=1)).isoformat(),
+        pending_file=None,
+        last_wave=counts["statistics"]["wave"],
     )
     write_manifest(out_dir, manifest)
     return counts
@@ -93,8 +95,13 @@ def _keys_by_person(truth: list[tuple[str, str, str]]) -> Keys:
 
 
 def _public_security(
-    ctx: FeedContext, rng: random.Random, changed: list[Person], arrivals: list[Person], keys: Keys,
-    serials: dict[str, int], day: dt.date,
+    ctx: FeedContext,
+    rng: random.Random,
+    changed: list[Person],
+    arrivals: list[Person],
+    keys: Keys,
+    serials: dict[str, int],
+    day: dt.date,
 ) -> dict[str, int]:
     """Updates of current registrations (a new phone or permit, or a move) and newcomers' registrations."""
     writer = RegistrationWriter(rng, ctx.noise(PS, rng), ctx.now, serials["public_security"])
@@ -120,7 +127,11 @@ def _public_security(
 
 
 def _update_registration(
-    rng: random.Random, writer: RegistrationWriter, person: Person, values: list[str | None], day: dt.date,
+    rng: random.Random,
+    writer: RegistrationWriter,
+    person: Person,
+    values: list[str | None],
+    day: dt.date,
     batch: dt.datetime,
 ) -> list[PsRow]:
     """The row again with a later GXSJ: a new phone, a permit issued, or cancelled for a move (plus the new one)."""
@@ -144,8 +155,13 @@ def _update_registration(
 
 
 def _human_resources(
-    ctx: FeedContext, rng: random.Random, changed: list[Person], arrivals: list[Person], keys: Keys,
-    serials: dict[str, int], day: dt.date,
+    ctx: FeedContext,
+    rng: random.Random,
+    changed: list[Person],
+    arrivals: list[Person],
+    keys: Keys,
+    serials: dict[str, int],
+    day: dt.date,
 ) -> dict[str, Any]:
     """A new day's change file (complete, with .ok): status or employer changes, and new enrolments."""
     writer = EnrolmentWriter(rng, ctx.noise(HR, rng), serials["human_resources"])
@@ -169,8 +185,13 @@ def _statistics(ctx: FeedContext, rng: random.Random, manifest: dict[str, Any]) 
 
 
 def _health(
-    ctx: FeedContext, rng: random.Random, changed: list[Person], arrivals: list[Person], keys: Keys,
-    serials: dict[str, int], day: dt.date,
+    ctx: FeedContext,
+    rng: random.Random,
+    changed: list[Person],
+    arrivals: list[Person],
+    keys: Keys,
+    serials: dict[str, int],
+    day: dt.date,
 ) -> dict[str, int]:
     """New versions of changed persons (a new phone, a record established) and newcomers with their services."""
     folder = ctx.out_dir / HEALTH

@@ -24,8 +24,18 @@ from synthetic.population import Person, truth_key
 
 DEPARTMENT = "health"
 PERSON_FIELDS = (
-    "person_id", "name", "id_card", "sex", "birth_date", "phone", "address", "address_code", "guardian_id_card",
-    "health_record_no", "health_record_date", "updated_at",
+    "person_id",
+    "name",
+    "id_card",
+    "sex",
+    "birth_date",
+    "phone",
+    "address",
+    "address_code",
+    "guardian_id_card",
+    "health_record_no",
+    "health_record_date",
+    "updated_at",
 )
 COVERAGE_ADULT, COVERAGE_CHILD = 0.62, 0.92
 UNKNOWN_SERVICE_TYPES = ("CHRONIC_DISEASE_FOLLOWUP", "MENTAL_HEALTH", "ELDERLY_CARE", "TCM_SERVICE")
@@ -71,24 +81,24 @@ class HealthBatch:
 class HealthWriter:
     """Turns people into person items and their service events; also used by the follow-up delivery."""
 
-    def __init__(
-        self, ctx: FeedContext, rng: random.Random, noise: Noise, serials: dict[str, int], earlier_versions: bool = True
-    ) -> None:
+    def __init__(self, ctx: FeedContext, rng: random.Random, noise: Noise, serials: dict[str, int], earlier_versions: bool = True) -> None:
         self.ctx, self.rng, self.noise = ctx, rng, noise
         self.serials = serials  # next person and event numbers
         self.services = ServicePlanner(rng, ctx.now)
         self.earlier_versions = earlier_versions
 
-    def service(
-        self, batch: HealthBatch, person: Person, person_id: str, event: Event, district: str | None = None
-    ) -> None:
+    def service(self, batch: HealthBatch, person: Person, person_id: str, event: Event, district: str | None = None) -> None:
         """A service event item; `district` where it happened, if not the person's current district."""
         service_type, day, detail, updated = event
         event_id = f"EV{self.serials.setdefault('event', 1):010d}"
         self.serials["event"] += 1
         data = {
-            "event_id": event_id, "person_id": person_id, "service_type": service_type,
-            "service_date": day.isoformat(), "district_code": district or person.district, "detail": detail,
+            "event_id": event_id,
+            "person_id": person_id,
+            "service_type": service_type,
+            "service_date": day.isoformat(),
+            "district_code": district or person.district,
+            "detail": detail,
             "updated_at": iso_china(updated),
         }
         batch.services.append(Item.of(data, person))
@@ -125,17 +135,30 @@ class HealthWriter:
         return f"{person.district}{serial:011d}", day
 
     def _person_item(
-        self, person: Person, person_id: str, guardian_id: str | None, record_no: str | None,
-        record_day: dt.date | None, updated: dt.date,
+        self,
+        person: Person,
+        person_id: str,
+        guardian_id: str | None,
+        record_no: str | None,
+        record_day: dt.date | None,
+        updated: dt.date,
     ) -> Item:
         noise = self.noise
         young = person.age(self.ctx.now) <= 6
         id_card = None if young and self.rng.random() < 0.5 else noise.person_id_number(person.id_number)
         values = (
-            person_id, noise.name(person.surname, person.given), id_card, person.sex,
-            noise.birth_date(person.birth).isoformat(), noise.phone(person.phone, person.old_phone), person.address,
-            person.district, noise.id_number(guardian_id) if guardian_id and young else None, record_no,
-            record_day.isoformat() if record_day else None, iso_china(office_time(self.rng, updated)),
+            person_id,
+            noise.name(person.surname, person.given),
+            id_card,
+            person.sex,
+            noise.birth_date(person.birth).isoformat(),
+            noise.phone(person.phone, person.old_phone),
+            person.address,
+            person.district,
+            noise.id_number(guardian_id) if guardian_id and young else None,
+            record_no,
+            record_day.isoformat() if record_day else None,
+            iso_china(office_time(self.rng, updated)),
         )
         return Item.of(dict(zip(PERSON_FIELDS, values, strict=True)), person)
 
@@ -158,8 +181,12 @@ def write_health(ctx: FeedContext) -> dict[str, int]:
     write_items(ctx, folder / "persons.jsonl", "persons", batch.persons, append=False)
     write_items(ctx, folder / "services.jsonl", "services", batch.services, append=False)
     return {
-        "persons": len(batch.persons), "services": len(batch.services), "corrupt": corrupt, "people": known,
-        "next_person": writer.serials.get("person", 1), "next_event": writer.serials.get("event", 1),
+        "persons": len(batch.persons),
+        "services": len(batch.services),
+        "corrupt": corrupt,
+        "people": known,
+        "next_person": writer.serials.get("person", 1),
+        "next_event": writer.serials.get("event", 1),
     }
 
 

@@ -235,8 +235,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def start_health_api(
-    data_dir: Path, token: str = HEALTH_TOKEN, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
-    *, rate_limit_every: int = 0, error_every: int = 0, fail_first: int = 0,
+    data_dir: Path,
+    token: str = HEALTH_TOKEN,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    verbose: bool = False,
+    *,
+    rate_limit_every: int = 0,
+    error_every: int = 0,
+    fail_first: int = 0,
 ) -> tuple[HealthServer, str]:
     """Serve in a daemon thread (for tests); returns the server (call .shutdown()) and its base URL."""
     faults = Faults(rate_limit_every, error_every, fail_first)
@@ -246,8 +253,15 @@ def start_health_api(
 
 
 def serve_health_api(
-    data_dir: Path, token: str = HEALTH_TOKEN, host: str = "127.0.0.1", port: int = 8701, verbose: bool = False,
-    *, rate_limit_every: int = 0, error_every: int = 0, fail_first: int = 0,
+    data_dir: Path,
+    token: str = HEALTH_TOKEN,
+    host: str = "127.0.0.1",
+    port: int = 8701,
+    verbose: bool = False,
+    *,
+    rate_limit_every: int = 0,
+    error_every: int = 0,
+    fail_first: int = 0,
 ) -> None:
     """Serve until interrupted (for the command line)."""
     faults = Faults(rate_limit_every, error_every, fail_first)
@@ -273,8 +287,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)
     serve_health_api(
-        args.data_dir, args.token, args.host, args.port, args.verbose,
-        rate_limit_every=args.rate_limit_every, error_every=args.error_every, fail_first=args.fail_first,
+        args.data_dir,
+        args.token,
+        args.host,
+        args.port,
+        args.verbose,
+        rate_limit_every=args.rate_limit_every,
+        error_every=args.error_every,
+        fail_first=args.fail_first,
     )
 
 

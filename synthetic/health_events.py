@@ -18,9 +18,27 @@ Event = tuple[str, dt.date, dict[str, Any], dt.datetime]  # service_type, servic
 
 # The national immunisation schedule: (vaccine, dose, age in months).
 VACCINES = (
-    ("HepB", 1, 0), ("BCG", 1, 0), ("HepB", 2, 1), ("IPV", 1, 2), ("IPV", 2, 3), ("DTaP", 1, 3), ("bOPV", 1, 4),
-    ("DTaP", 2, 4), ("DTaP", 3, 5), ("HepB", 3, 6), ("MenA", 1, 6), ("MMR", 1, 8), ("JE", 1, 8), ("MenA", 2, 9),
-    ("DTaP", 4, 18), ("MMR", 2, 18), ("HepA", 1, 18), ("JE", 2, 24), ("MenAC", 1, 36), ("bOPV", 2, 48), ("DT", 1, 72),
+    ("HepB", 1, 0),
+    ("BCG", 1, 0),
+    ("HepB", 2, 1),
+    ("IPV", 1, 2),
+    ("IPV", 2, 3),
+    ("DTaP", 1, 3),
+    ("bOPV", 1, 4),
+    ("DTaP", 2, 4),
+    ("DTaP", 3, 5),
+    ("HepB", 3, 6),
+    ("MenA", 1, 6),
+    ("MMR", 1, 8),
+    ("JE", 1, 8),
+    ("MenA", 2, 9),
+    ("DTaP", 4, 18),
+    ("MMR", 2, 18),
+    ("HepA", 1, 18),
+    ("JE", 2, 24),
+    ("MenAC", 1, 36),
+    ("bOPV", 2, 48),
+    ("DT", 1, 72),
 )
 ACTIVITIES = ("LECTURE", "LECTURE", "CONSULTATION", "MATERIALS", "WORKSHOP")
 FAMILY_PLANNING = ("GUIDANCE", "CONTRACEPTION", "FREE_PRE_PREGNANCY_CHECK")
@@ -33,9 +51,7 @@ class ServicePlanner:
         self.now = now
         self.last_day = now - dt.timedelta(days=1)
 
-    def plan(
-        self, person: Person, record_no: str | None, record_day: dt.date | None, child_births: list[dt.date]
-    ) -> list[Event]:
+    def plan(self, person: Person, record_no: str | None, record_day: dt.date | None, child_births: list[dt.date]) -> list[Event]:
         """Every event of the person, each on a day they lived here and before delivery."""
         events: list[Event] = []
         if record_no and record_day:
@@ -108,6 +124,5 @@ class ServicePlanner:
         diagnosed = self._recent_day(person, 730)
         delay = self.rng.choices((0, 1, self.rng.randint(2, 6)), (85, 7, 8))[0]
         reported = min(diagnosed + dt.timedelta(days=delay), self.last_day)
-        detail = {"disease": self.rng.choice(DISEASES), "diagnosis_date": diagnosed.isoformat(),
-                  "report_date": reported.isoformat()}
+        detail = {"disease": self.rng.choice(DISEASES), "diagnosis_date": diagnosed.isoformat(), "report_date": reported.isoformat()}
         return self._event("INFECTIOUS_DISEASE_REPORT", diagnosed, detail, updated=reported)

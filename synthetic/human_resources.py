@@ -77,9 +77,7 @@ class EnrolmentWriter:
         self.next_serial += 1
         return key
 
-    def row(
-        self, key: str, person: Person, day: dt.date, previous: HrRow | None = None, change: bool = False
-    ) -> HrRow:
+    def row(self, key: str, person: Person, day: dt.date, previous: HrRow | None = None, change: bool = False) -> HrRow:
         """A change row; a later change keeps the identity as first written (HR stores it once), mostly.
         `change` marks a later change whose earlier row is not at hand (its identity is written anew)."""
         rng, noise = self.rng, self.noise
@@ -159,9 +157,7 @@ def file_name(day: dt.date) -> str:
     return f"rs_cbdj_{day:%Y%m%d}.csv"
 
 
-def write_day_file(
-    ctx: FeedContext, folder: Path, day: dt.date, rows: list[HrRow], complete: bool, cut: bool = False
-) -> None:
+def write_day_file(ctx: FeedContext, folder: Path, day: dt.date, rows: list[HrRow], complete: bool, cut: bool = False) -> None:
     """One day's file (and its .ok marker when `complete`); `cut` ends it inside the last row's name."""
     name = file_name(day)
     lines = [(HEADER + "\r\n").encode("gb18030")] + [row.encode() for row in rows]

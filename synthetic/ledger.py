@@ -78,9 +78,7 @@ def mark_taken(out_dir: Path, file_name: str) -> int:
     """Rewrite delivered.csv so the rows of `file_name` that were 'pending' are 'record'; returns how many."""
     path = out_dir / "delivered.csv"
     changed = 0
-    with open(path, encoding="utf-8", newline="") as source, open(
-        path.with_suffix(".tmp"), "w", encoding="utf-8", newline=""
-    ) as target:
+    with open(path, encoding="utf-8", newline="") as source, open(path.with_suffix(".tmp"), "w", encoding="utf-8", newline="") as target:
         writer = csv.writer(target)
         for row in csv.reader(source):
             if row[4] == PENDING and row[3].rsplit(":", 1)[0] == file_name:

@@ -80,8 +80,9 @@ def truth_key(index: int) -> str:
 class PopulationBuilder:
     """Draws people unit by unit (a single migrant, a family, twins, a group of namesakes)."""
 
-    def __init__(self, rng: random.Random, start_index: int = 0, used_ids: set[str] | None = None,
-                 mix: PopulationMix = DEFAULT_MIX) -> None:
+    def __init__(
+        self, rng: random.Random, start_index: int = 0, used_ids: set[str] | None = None, mix: PopulationMix = DEFAULT_MIX
+    ) -> None:
         self.rng = rng
         self.mix = mix
         self._thresholds = mix.unit_thresholds()
@@ -131,9 +132,18 @@ class PopulationBuilder:
         age = TODAY.year - birth.year
         phone = mobile_phone(rng) if age >= 16 or (age >= 7 and rng.random() < 0.4) else None
         person = Person(
-            index=self.next_index, surname=surname, given=given, sex=sex, birth=birth, ethnicity=ethnicity,
-            hukou=hukou, district=district, address=address, res_start=res_start,
-            id_number=self._id_number(hukou, birth, sex), phone=phone,
+            index=self.next_index,
+            surname=surname,
+            given=given,
+            sex=sex,
+            birth=birth,
+            ethnicity=ethnicity,
+            hukou=hukou,
+            district=district,
+            address=address,
+            res_start=res_start,
+            id_number=self._id_number(hukou, birth, sex),
+            phone=phone,
             old_phone=mobile_phone(rng) if phone and rng.random() < 0.25 else None,
         )
         self.next_index += 1

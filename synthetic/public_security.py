@@ -27,8 +27,21 @@ DDL = """CREATE TABLE ga_jzdj (JZDJBH VARCHAR(32) PRIMARY KEY, XM VARCHAR(50), X
         CSRQ CHAR(8), GMSFHM VARCHAR(18), HJDZ_XZQH CHAR(6), HJDZ VARCHAR(200), XZZ_XZQH CHAR(6), XZZ VARCHAR(200),
         LXDH VARCHAR(20), JZKSRQ CHAR(8), JZZH VARCHAR(30), ZXBS CHAR(1), GXSJ TIMESTAMP)"""
 COLUMNS = (
-    "JZDJBH", "XM", "XB", "MZ", "CSRQ", "GMSFHM", "HJDZ_XZQH", "HJDZ", "XZZ_XZQH", "XZZ", "LXDH", "JZKSRQ", "JZZH",
-    "ZXBS", "GXSJ",
+    "JZDJBH",
+    "XM",
+    "XB",
+    "MZ",
+    "CSRQ",
+    "GMSFHM",
+    "HJDZ_XZQH",
+    "HJDZ",
+    "XZZ_XZQH",
+    "XZZ",
+    "LXDH",
+    "JZKSRQ",
+    "JZZH",
+    "ZXBS",
+    "GXSJ",
 )
 COVERAGE = 0.91  # share of migrants registered with public security
 CORRUPTIONS = ("no_update_time", "nothing_to_link")
@@ -67,19 +80,28 @@ class RegistrationWriter:
         """The registration where the person lives now."""
         return self._row(person, person.district, person.address, person.res_start, "0", None)
 
-    def _row(
-        self, person: Person, district: str, address: str, start: dt.date, cancelled: str, update: dt.datetime | None
-    ) -> PsRow:
+    def _row(self, person: Person, district: str, address: str, start: dt.date, cancelled: str, update: dt.datetime | None) -> PsRow:
         rng, noise = self.rng, self.noise
         registered = office_time(rng, start)
         permit, updated = self._permit_and_update(district, start, registered)
         key = f"JZ{district}{self.next_serial:08d}"
         self.next_serial += 1
         values: list[str | None] = [
-            key, noise.name(person.surname, person.given), person.sex, person.ethnicity,
-            noise.birth_date(person.birth).strftime("%Y%m%d"), noise.person_id_number(person.id_number, legacy_allowed=True),
-            person.hukou, hukou_address(person.hukou), district, address, noise.phone(person.phone, person.old_phone),
-            start.strftime("%Y%m%d"), permit, cancelled, timestamp(update or updated),
+            key,
+            noise.name(person.surname, person.given),
+            person.sex,
+            person.ethnicity,
+            noise.birth_date(person.birth).strftime("%Y%m%d"),
+            noise.person_id_number(person.id_number, legacy_allowed=True),
+            person.hukou,
+            hukou_address(person.hukou),
+            district,
+            address,
+            noise.phone(person.phone, person.old_phone),
+            start.strftime("%Y%m%d"),
+            permit,
+            cancelled,
+            timestamp(update or updated),
         ]
         return PsRow(values, person)
 
@@ -180,9 +202,7 @@ class TableWriter:
     def close(self) -> None:
         self._flush()
         if self.target != TABLE:
-            self.connection.execute(
-                f"INSERT INTO {TABLE} SELECT * FROM {self.target} ORDER BY GXSJ IS NULL, GXSJ, JZDJBH"
-            )
+            self.connection.execute(f"INSERT INTO {TABLE} SELECT * FROM {self.target} ORDER BY GXSJ IS NULL, GXSJ, JZDJBH")
         self.connection.commit()
         self.connection.close()
 

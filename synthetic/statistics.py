@@ -145,9 +145,7 @@ def _arrival(person: Person) -> dt.date:
     return person.previous.start if person.previous else person.res_start
 
 
-def encode_wave(
-    schema: dict[str, Any], records: list[dict[str, Any]], sync_marker: bytes
-) -> tuple[bytes, list[tuple[int, int, int]]]:
+def encode_wave(schema: dict[str, Any], records: list[dict[str, Any]], sync_marker: bytes) -> tuple[bytes, list[tuple[int, int, int]]]:
     """The Avro file's bytes and its blocks as (start offset, end offset, index of the block's first record).
 
     Blocks are cut by fastavro when the uncompressed block reaches sync_interval; the interval is set so a wave

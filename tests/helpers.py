@@ -21,7 +21,11 @@ def current_services(engine: Engine, department: str = "health") -> dict[str, di
 
 
 def versions(engine: Engine, department: str, key: str) -> list[dict[str, Any]]:
-    query = select(source_record).where(source_record.c.department == department, source_record.c.source_key == key).order_by(source_record.c.version)
+    query = (
+        select(source_record)
+        .where(source_record.c.department == department, source_record.c.source_key == key)
+        .order_by(source_record.c.version)
+    )
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
 

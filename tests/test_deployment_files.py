@@ -17,8 +17,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = Path(__file__).parent / "vendor" / "compose-spec" / "compose-spec.json"
-AIRFLOW_SERVICES = {"airflow-api-server": "api-server", "airflow-scheduler": "scheduler",
-                    "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer", "airflow-worker": "celery"}
+AIRFLOW_SERVICES = {
+    "airflow-api-server": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-triggerer": "triggerer",
+    "airflow-worker": "celery",
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +48,22 @@ def _set(path: str, value: Any) -> Any:
         for key in parents:
             target = target[key]
         target[last] = value
+
     return mutate
 
 
-@pytest.mark.parametrize("mutate", [
-    _set("services/airflow-scheduler/dependson", ["postgres"]),  # a misspelt key
-    _set("services/mmi-web/ports", {"8700": 8700}),  # ports are a list
-    _set("services/airflow-scheduler/depends_on/airflow-init/condition", "service_ready"),  # no such condition
-    _set("services/postgres/restart", 5),  # a policy's name, not a number
-    _set("volumes/mmi var", None),  # not a valid volume name
-    _set("secret_stuff", {"password": "x"}),  # top-level keys are the specification's or x-…
-], ids=["misspelt-key", "ports-mapping", "unknown-condition", "restart-number", "volume-name", "top-level-key"])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        _set("services/airflow-scheduler/dependson", ["postgres"]),  # a misspelt key
+        _set("services/mmi-web/ports", {"8700": 8700}),  # ports are a list
+        _set("services/airflow-scheduler/depends_on/airflow-init/condition", "service_ready"),  # no such condition
+        _set("services/postgres/restart", 5),  # a policy's name, not a number
+        _set("volumes/mmi var", None),  # not a valid volume name
+        _set("secret_stuff", {"password": "x"}),  # top-level keys are the specification's or x-…
+    ],
+    ids=["misspelt-key", "ports-mapping", "unknown-condition", "restart-number", "volume-name", "top-level-key"],
+)
 def test_the_schema_rejects_a_broken_variant(compose: dict[str, Any], mutate: Any) -> None:
     broken = copy.deepcopy(compose)
     mutate(broken)
@@ -85,7 +95,9 @@ def test_celery_runs_the_tasks_with_redis_as_the_broker_and_linkage_on_its_own_q
     assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"] and redis["environment"]["REDISCLI_AUTH"] == redis["command"][2]
     for name in AIRFLOW_SERVICES:
         environment = services[name]["environment"]
-        broker = re.fullmatch(r"redis://default:\$\{AIRFLOW_REDIS_PASSWORD:\?[^}]*\}@redis:6379/\d+", environment["AIRFLOW__CELERY__BROKER_URL"])
+        broker = re.fullmatch(
+            r"redis://default:\$\{AIRFLOW_REDIS_PASSWORD:\?[^}]*\}@redis:6379/\d+", environment["AIRFLOW__CELERY__BROKER_URL"]
+        )
         assert broker, name
         assert environment["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg://airflow:")
         assert environment["AIRFLOW__CELERY__RESULT_BACKEND"].endswith("@airflow-postgres:5432/airflow")
@@ -104,8 +116,13 @@ def test_celery_runs_the_tasks_with_redis_as_the_broker_and_linkage_on_its_own_q
 
 def test_the_linkage_queue_the_compose_file_names_is_the_one_the_dag_sends_to(compose: dict[str, Any]) -> None:
     source = (ROOT / "dags" / "link_master_index.py").read_text(encoding="utf-8")
-    queues = [keyword.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
-              for keyword in node.keywords if keyword.arg == "queue"]
+    queues = [
+        keyword.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "queue"
+    ]
     assert [ast.unparse(value) for value in queues] == ["LINKAGE_QUEUE"]  # the task's queue is the setting
     shared = (ROOT / "dags" / "mmi_shared.py").read_text(encoding="utf-8")
     assert 'LINKAGE_QUEUE = os.environ.get("MMI_LINKAGE_QUEUE") or "linkage"' in shared
@@ -124,8 +141,18 @@ def test_secrets_come_from_the_env_file(compose: dict[str, Any]) -> None:
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     required = set(re.findall(r"\$\{(\w+):\?", text))
     optional = set(re.findall(r"\$\{(\w+):-", text))
-    example = {line.split("=")[0] for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if "=" in line and not line.startswith("#")}
-    assert {"MMI_POSTGRES_PASSWORD", "AIRFLOW_POSTGRES_PASSWORD", "AIRFLOW_REDIS_PASSWORD", "AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"} <= required
+    example = {
+        line.split("=")[0]
+        for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    assert {
+        "MMI_POSTGRES_PASSWORD",
+        "AIRFLOW_POSTGRES_PASSWORD",
+        "AIRFLOW_REDIS_PASSWORD",
+        "AIRFLOW_FERNET_KEY",
+        "AIRFLOW_JWT_SECRET",
+    } <= required
     assert required | optional <= example
     for name, service in compose["services"].items():
         for key, value in service.get("environment", {}).items():
@@ -159,6 +186,8 @@ def test_the_tasks_see_the_config_dags_and_drop_folders(compose: dict[str, Any],
 
 
 def test_the_image_installs_every_package_the_wheel_ships() -> None:
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]["targets"]["wheel"][
+        "packages"
+    ]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert all(f"COPY {package} {package}" in dockerfile for package in packages)

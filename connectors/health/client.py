@@ -76,8 +76,11 @@ class HealthClient:
                 self._back_off(attempt)
                 continue
             if response.status_code in (401, 403):
-                raise SourceError(DEPARTMENT, f"GET {path} answered {response.status_code}: the token was refused; set sources.health.token or MMI_HEALTH_TOKEN to a valid one",
-                                  location=str(response.request.url))
+                raise SourceError(
+                    DEPARTMENT,
+                    f"GET {path} answered {response.status_code}: the token was refused; set sources.health.token or MMI_HEALTH_TOKEN to a valid one",
+                    location=str(response.request.url),
+                )
             if response.status_code == 429:
                 last_problem = "429 rate limited"
                 self._wait(self._retry_after(response), attempt)
@@ -87,14 +90,21 @@ class HealthClient:
                 self._back_off(attempt)
                 continue
             if response.status_code != 200:
-                raise SourceError(DEPARTMENT, f"GET {response.request.url} answered {response.status_code}: {response.text[:200]}", location=str(response.request.url))
+                raise SourceError(
+                    DEPARTMENT,
+                    f"GET {response.request.url} answered {response.status_code}: {response.text[:200]}",
+                    location=str(response.request.url),
+                )
             page = _parse_page(response)
             if page is not None:
                 return page
             last_problem = "the body is not {'items': [...], 'next_page_token': ...}"
             self._back_off(attempt)
-        raise TransientError(f"[health] GET {path} failed {self.settings.max_attempts} times (last: {last_problem}); the next run resumes from the last stored page",
-                             department=DEPARTMENT, location=f"GET {path} {params}")
+        raise TransientError(
+            f"[health] GET {path} failed {self.settings.max_attempts} times (last: {last_problem}); the next run resumes from the last stored page",
+            department=DEPARTMENT,
+            location=f"GET {path} {params}",
+        )
 
     def _retry_after(self, response: httpx.Response) -> float:
         value = response.headers.get("Retry-After", "")

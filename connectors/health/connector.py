@@ -80,10 +80,16 @@ class HealthConnector:
 
     def to_raw_person(self, payload: dict[str, Any]) -> RawPerson:
         return RawPerson(
-            name=payload.get("name"), id_number=payload.get("id_card"), sex=payload.get("sex"),
-            birth_date=payload.get("birth_date"), phone=payload.get("phone"), current_address=payload.get("address"),
-            current_district=payload.get("address_code"), guardian_id_number=payload.get("guardian_id_card"),
-            health_record_no=payload.get("health_record_no"), health_record_date=payload.get("health_record_date"),
+            name=payload.get("name"),
+            id_number=payload.get("id_card"),
+            sex=payload.get("sex"),
+            birth_date=payload.get("birth_date"),
+            phone=payload.get("phone"),
+            current_address=payload.get("address"),
+            current_district=payload.get("address_code"),
+            guardian_id_number=payload.get("guardian_id_card"),
+            health_record_no=payload.get("health_record_no"),
+            health_record_date=payload.get("health_record_date"),
             source_updated_at=payload.get("updated_at"),
         )
 

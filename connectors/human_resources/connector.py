@@ -23,7 +23,20 @@ from schemas.raw import RawPerson
 STREAM = "rs_cbdj"
 ENCODING = "gb18030"
 FILE_NAME = re.compile(r"^rs_cbdj_(\d{8})\.csv$")
-HEADER = ("个人编号", "姓名", "公民身份号码", "性别", "出生日期", "户籍所在地", "参保地", "单位名称", "险种", "参保状态", "手机号码", "变更日期")
+HEADER = (
+    "个人编号",
+    "姓名",
+    "公民身份号码",
+    "性别",
+    "出生日期",
+    "户籍所在地",
+    "参保地",
+    "单位名称",
+    "险种",
+    "参保状态",
+    "手机号码",
+    "变更日期",
+)
 KEY = "个人编号"
 CHECKPOINT_ROWS = 2000
 CUT_SHORT = "the file ends in the middle of this row (cut short); ask the department to re-send the whole file"
@@ -67,13 +80,19 @@ class HumanResourcesConnector:
         try:
             text = line.decode(ENCODING).rstrip("\r\n")
         except UnicodeDecodeError as error:
-            reason = CUT_SHORT if not complete else (
-                f"bytes at offset {error.start} of this row are not valid GB18030; ask the department to correct the row")
+            reason = (
+                CUT_SHORT
+                if not complete
+                else (f"bytes at offset {error.start} of this row are not valid GB18030; ask the department to correct the row")
+            )
             return Unreadable(STREAM, location, reason, line, source_key=_key_of(line))
         fields = next(csv.reader([text]), [])
         if len(fields) != len(header):
-            reason = CUT_SHORT if not complete else (
-                f"{len(fields)} columns where the header has {len(header)}; the row cannot be aligned to its columns")
+            reason = (
+                CUT_SHORT
+                if not complete
+                else (f"{len(fields)} columns where the header has {len(header)}; the row cannot be aligned to its columns")
+            )
             return Unreadable(STREAM, location, reason, line, source_key=_key_of(line))
         payload = dict(zip(header, fields, strict=True))
         if not complete and parse_date(payload["变更日期"]) is None:
@@ -86,9 +105,16 @@ class HumanResourcesConnector:
 
     def to_raw_person(self, payload: dict[str, Any]) -> RawPerson:
         return RawPerson(
-            name=payload["姓名"], id_number=payload["公民身份号码"], sex=payload["性别"], birth_date=payload["出生日期"],
-            hukou_place=payload["户籍所在地"], current_district=payload["参保地"], employer=payload["单位名称"],
-            insurance_type=payload["险种"], insurance_status=payload["参保状态"], phone=payload["手机号码"] or None,
+            name=payload["姓名"],
+            id_number=payload["公民身份号码"],
+            sex=payload["性别"],
+            birth_date=payload["出生日期"],
+            hukou_place=payload["户籍所在地"],
+            current_district=payload["参保地"],
+            employer=payload["单位名称"],
+            insurance_type=payload["险种"],
+            insurance_status=payload["参保状态"],
+            phone=payload["手机号码"] or None,
             source_updated_at=payload["变更日期"],
         )
 

@@ -27,8 +27,7 @@ from schemas.raw import RawPerson
 
 STREAM = "ga_jzdj"
 KEY, CURSOR = "JZDJBH", "GXSJ"
-COLUMNS = ("JZDJBH", "XM", "XB", "MZ", "CSRQ", "GMSFHM", "HJDZ_XZQH", "HJDZ", "XZZ_XZQH", "XZZ",
-           "LXDH", "JZKSRQ", "JZZH", "ZXBS", "GXSJ")
+COLUMNS = ("JZDJBH", "XM", "XB", "MZ", "CSRQ", "GMSFHM", "HJDZ_XZQH", "HJDZ", "XZZ_XZQH", "XZZ", "LXDH", "JZKSRQ", "JZZH", "ZXBS", "GXSJ")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 CHECKPOINT_ROWS = 2000
 
@@ -63,7 +62,9 @@ class PublicSecurityConnector:
 
     def __init__(self, settings: PublicSecuritySettings) -> None:
         if not _IDENTIFIER.match(settings.table):
-            raise SourceError(self.department, f"table name {settings.table!r} is not a plain SQL identifier; fix sources.public_security.table")
+            raise SourceError(
+                self.department, f"table name {settings.table!r} is not a plain SQL identifier; fix sources.public_security.table"
+            )
         self.settings = settings
 
     def deliveries(self, state: SourceState) -> Iterator[Delivery]:
@@ -76,7 +77,9 @@ class PublicSecurityConnector:
                 yield from self._rows_without_gxsj(connection, table, columns)
                 yield from self._rows_since(connection, table, columns, since)
         except OperationalError as error:
-            raise TransientError(f"[public_security] database unreachable: {error.orig}", department=self.department, location=self.settings.table) from error
+            raise TransientError(
+                f"[public_security] database unreachable: {error.orig}", department=self.department, location=self.settings.table
+            ) from error
         finally:
             engine.dispose()
 
@@ -111,7 +114,9 @@ class PublicSecurityConnector:
     def _delivery(self, payload: dict[str, Any], location: str) -> Delivery:
         key = (payload[KEY] or "").strip() if isinstance(payload[KEY], str) else payload[KEY]
         if not key:
-            return Unreadable(STREAM, location, "JZDJBH (registration number) is empty: the row has no key", payload_json(payload).encode("utf-8"))
+            return Unreadable(
+                STREAM, location, "JZDJBH (registration number) is empty: the row has no key", payload_json(payload).encode("utf-8")
+            )
         return Row(STREAM, "person", str(key), payload, location)
 
     def _reflect(self, engine: Engine) -> tuple[Table, dict[str, Any]]:
@@ -120,8 +125,11 @@ class PublicSecurityConnector:
         try:
             table = Table(name, MetaData(), autoload_with=engine, schema=schema or None)
         except NoSuchTableError:
-            raise SourceError(self.department, f"table {self.settings.table!r} not found at {engine.url!r}; check sources.public_security",
-                              location=self.settings.table) from None
+            raise SourceError(
+                self.department,
+                f"table {self.settings.table!r} not found at {engine.url!r}; check sources.public_security",
+                location=self.settings.table,
+            ) from None
         by_upper = {column.name.upper(): column for column in table.columns}
         missing = [name for name in COLUMNS if name not in by_upper]
         if missing:
@@ -130,11 +138,20 @@ class PublicSecurityConnector:
 
     def to_raw_person(self, payload: dict[str, Any]) -> RawPerson:
         return RawPerson(
-            name=payload["XM"], sex=payload["XB"], ethnicity=payload["MZ"], birth_date=payload["CSRQ"],
-            id_number=payload["GMSFHM"], hukou_region=payload["HJDZ_XZQH"], hukou_address=payload["HJDZ"],
-            current_district=payload["XZZ_XZQH"], current_address=payload["XZZ"], phone=payload["LXDH"],
-            residence_start=payload["JZKSRQ"], permit_number=payload["JZZH"],
-            registration_cancelled=payload["ZXBS"], source_updated_at=payload["GXSJ"],
+            name=payload["XM"],
+            sex=payload["XB"],
+            ethnicity=payload["MZ"],
+            birth_date=payload["CSRQ"],
+            id_number=payload["GMSFHM"],
+            hukou_region=payload["HJDZ_XZQH"],
+            hukou_address=payload["HJDZ"],
+            current_district=payload["XZZ_XZQH"],
+            current_address=payload["XZZ"],
+            phone=payload["LXDH"],
+            residence_start=payload["JZKSRQ"],
+            permit_number=payload["JZZH"],
+            registration_cancelled=payload["ZXBS"],
+            source_updated_at=payload["GXSJ"],
         )
 
 

@@ -75,10 +75,15 @@ class StatisticsConnector:
 
     def to_raw_person(self, payload: dict[str, Any]) -> RawPerson:
         return RawPerson(
-            name=payload.get("name"), masked_id=payload.get("id_number_masked"),
+            name=payload.get("name"),
+            masked_id=payload.get("id_number_masked"),
             sex=_GENDER.get(str(payload.get("gender")), payload.get("gender")),
-            birth_year_month=payload.get("birth_year_month"), hukou_place=payload.get("hukou_province"),
-            current_district=payload.get("current_district_code"), arrival_year=payload.get("arrival_year"),
-            phone_tail=payload.get("phone_tail"), household_size=payload.get("household_size"),
-            survey_wave=payload.get("survey_wave"), source_updated_at=payload.get("survey_date"),
+            birth_year_month=payload.get("birth_year_month"),
+            hukou_place=payload.get("hukou_province"),
+            current_district=payload.get("current_district_code"),
+            arrival_year=payload.get("arrival_year"),
+            phone_tail=payload.get("phone_tail"),
+            household_size=payload.get("household_size"),
+            survey_wave=payload.get("survey_wave"),
+            source_updated_at=payload.get("survey_date"),
         )

@@ -7,9 +7,20 @@ import unicodedata
 
 # GB/T 2261.1: 1 male, 2 female, 0 unknown, 9 unstated. Departments also write words or English enums.
 _SEX = {
-    "1": "1", "2": "2", "0": "0", "9": "9",
-    "男": "1", "女": "2", "男性": "1", "女性": "2", "未知": "0", "未说明": "9",
-    "M": "1", "F": "2", "MALE": "1", "FEMALE": "2",
+    "1": "1",
+    "2": "2",
+    "0": "0",
+    "9": "9",
+    "男": "1",
+    "女": "2",
+    "男性": "1",
+    "女性": "2",
+    "未知": "0",
+    "未说明": "9",
+    "M": "1",
+    "F": "2",
+    "MALE": "1",
+    "FEMALE": "2",
 }
 _NON_DIGITS = re.compile(r"\D")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")

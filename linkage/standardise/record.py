@@ -42,9 +42,7 @@ def standardise_person(raw: RawPerson) -> PersonRecord:
         flags += _cross_check(id_number, birth_date, sex, hukou)
     if not (name or id_number.number or masked or birth_date or guardian.number):
         raise UnusableRecord("no name, ID number or birth date: nothing to link this record on; ask the department to complete the row")
-    birth_year_month = (
-        birth_date.strftime("%Y-%m") if birth_date else dates.parse_year_month(raw.get("birth_year_month"))
-    )
+    birth_year_month = birth_date.strftime("%Y-%m") if birth_date else dates.parse_year_month(raw.get("birth_year_month"))
     return PersonRecord(
         name=name,
         name_pinyin=names.name_pinyin(name),

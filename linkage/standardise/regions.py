@@ -84,9 +84,7 @@ class RegionTable:
         return [
             code
             for code, region in self._regions.items()
-            if not code.endswith("00")
-            and region.current_name != "市辖区"
-            and not (current_only and region.abolished)
+            if not code.endswith("00") and region.current_name != "市辖区" and not (current_only and region.abolished)
         ]
 
     def province_code(self, text: str) -> str | None:

@@ -1,8 +1,8 @@
 """The HTTP API: change-set delivery to subscribers, JWT bearer tokens checked against a JWKS file.
 
-    create_app(settings, engine) -> FastAPI     the application (OpenAPI at /openapi.json, docs at /docs)
-    serve(settings, engine, host, port)         run it with uvicorn
-    issue_token(api, role, subject) / create_keys(api)   the token side (`mmi token`, `mmi keys`)
+create_app(settings, engine) -> FastAPI     the application (OpenAPI at /openapi.json, docs at /docs)
+serve(settings, engine, host, port)         run it with uvicorn
+issue_token(api, role, subject) / create_keys(api)   the token side (`mmi token`, `mmi keys`)
 """
 
 from __future__ import annotations
@@ -16,8 +16,15 @@ if TYPE_CHECKING:
     from mmi.api.settings import ApiSettings, api_settings
 
 __all__ = ["ApiSettings", "api_settings", "create_app", "create_keys", "ensure_keys", "issue_token", "serve"]
-_HOMES = {"create_app": "app", "serve": "app", "create_keys": "keys", "ensure_keys": "keys", "issue_token": "keys",
-          "ApiSettings": "settings", "api_settings": "settings"}
+_HOMES = {
+    "create_app": "app",
+    "serve": "app",
+    "create_keys": "keys",
+    "ensure_keys": "keys",
+    "issue_token": "keys",
+    "ApiSettings": "settings",
+    "api_settings": "settings",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -52,9 +52,12 @@ def _application() -> FastAPI:
     from mmi.api import review  # it builds on this module's dependencies
     from mmi.review import ReviewError
 
-    app = FastAPI(title="Master Migrant Index: change-set exchange and stewards' workbench", version="1",
-                  description="Avro change sets of the master migrant index, per subscriber (schemas: schemas/changeset/); "
-                              "the stewards' review queue and decisions under /v1/review.")
+    app = FastAPI(
+        title="Master Migrant Index: change-set exchange and stewards' workbench",
+        version="1",
+        description="Avro change sets of the master migrant index, per subscriber (schemas: schemas/changeset/); "
+        "the stewards' review queue and decisions under /v1/review.",
+    )
     app.include_router(router)
     app.include_router(review.router)
     app.add_exception_handler(ReviewError, review.review_error)
@@ -74,8 +77,9 @@ def _context(request: Request) -> Context:
 
 def _principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "a bearer token is required (Authorization: Bearer <token from mmi token>)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "a bearer token is required (Authorization: Bearer <token from mmi token>)", headers={"WWW-Authenticate": "Bearer"}
+        )
     context = _context(request)
     try:
         return verify_token(credentials.credentials, context.keys, context.api)
@@ -119,15 +123,20 @@ def health() -> Health:
 
 
 @router.get("/v1/changesets", response_model=ChangesetList)
-def list_changesets(request: Request, principal: Caller, subscriber: SubscriberParameter = None,
-                    after: Annotated[int | None, Query(ge=0, description="default: the acknowledged position")] = None,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> ChangesetList:
+def list_changesets(
+    request: Request,
+    principal: Caller,
+    subscriber: SubscriberParameter = None,
+    after: Annotated[int | None, Query(ge=0, description="default: the acknowledged position")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ChangesetList:
     name = _subscriber(request, principal, subscriber)
     engine = _context(request).engine
     position = deliveries.acknowledged(engine, name)
     rows = deliveries.list_changesets(engine, name, position["seq"] if after is None else after, limit)
-    return ChangesetList(subscriber=name, acknowledged=Position(**position), latest=deliveries.latest_seq(engine, name),
-                         items=[_item(row) for row in rows])
+    return ChangesetList(
+        subscriber=name, acknowledged=Position(**position), latest=deliveries.latest_seq(engine, name), items=[_item(row) for row in rows]
+    )
 
 
 @router.get("/v1/changesets/{seq}", response_class=Response, responses={200: {"content": {AVRO: {}}, "description": "The Avro file"}})
@@ -141,8 +150,13 @@ def get_changeset(request: Request, seq: int, principal: Caller, subscriber: Sub
     except deliveries.ChangesetCorrupt as error:
         raise HTTPException(500, str(error)) from None
     deliveries.record_download(context.engine, name, seq, principal.subject, principal.role)
-    headers = {"ETag": f'"{row["sha256"]}"', "X-MMI-Subscriber": name, "X-MMI-Sequence": str(seq), "X-MMI-Events": str(row["events"]),
-               "Content-Disposition": f'attachment; filename="{name}-{seq:08d}.avro"'}
+    headers = {
+        "ETag": f'"{row["sha256"]}"',
+        "X-MMI-Subscriber": name,
+        "X-MMI-Sequence": str(seq),
+        "X-MMI-Events": str(row["events"]),
+        "Content-Disposition": f'attachment; filename="{name}-{seq:08d}.avro"',
+    }
     return Response(content, media_type=AVRO, headers=headers)
 
 
@@ -160,4 +174,3 @@ def serve(settings: Settings, engine: Engine, host: str, port: int) -> None:
     import uvicorn
 
     uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
-

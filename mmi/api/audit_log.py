@@ -71,17 +71,29 @@ def proof(engine: Engine, leaf: Annotated[int, Query(ge=0, le=MAX_INDEX)], size:
     with engine.connect() as connection:
         hashes = leaf_hashes(connection, size)
         entry = connection.execute(select(audit_leaf.c.entry).where(audit_leaf.c.idx == leaf)).scalar_one()
-    return {"leaf": leaf, "size": size, "entry": entry, "leaf_hash": _b64(hashes[leaf]), "root": _b64(merkle.root(hashes)),
-            "proof": [_b64(node) for node in merkle.inclusion_proof(leaf, hashes)]}
+    return {
+        "leaf": leaf,
+        "size": size,
+        "entry": entry,
+        "leaf_hash": _b64(hashes[leaf]),
+        "root": _b64(merkle.root(hashes)),
+        "proof": [_b64(node) for node in merkle.inclusion_proof(leaf, hashes)],
+    }
 
 
 @router.get("/v1/audit/consistency")
-def consistency(engine: Engine, old: Annotated[int, Query(alias="from", ge=1, le=MAX_INDEX)],
-                new: Annotated[int, Query(alias="to", ge=1, le=MAX_INDEX)]) -> dict[str, Any]:
+def consistency(
+    engine: Engine, old: Annotated[int, Query(alias="from", ge=1, le=MAX_INDEX)], new: Annotated[int, Query(alias="to", ge=1, le=MAX_INDEX)]
+) -> dict[str, Any]:
     if old > new:
         raise HTTPException(400, f"from ({old}) must not be larger than to ({new})")
     _size_known(engine, new)
     with engine.connect() as connection:
         hashes = leaf_hashes(connection, new)
-    return {"from": old, "to": new, "from_root": _b64(merkle.root(hashes[:old])), "to_root": _b64(merkle.root(hashes)),
-            "proof": [_b64(node) for node in merkle.consistency_proof(old, hashes)]}
+    return {
+        "from": old,
+        "to": new,
+        "from_root": _b64(merkle.root(hashes[:old])),
+        "to_root": _b64(merkle.root(hashes)),
+        "proof": [_b64(node) for node in merkle.consistency_proof(old, hashes)],
+    }

@@ -77,8 +77,13 @@ def verify_token(token: str, keys: KeySet, api: ApiSettings) -> Principal:
         raise Unauthorized("unknown key ID (kid): the token was not signed by a key this service trusts")
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[str(key.algorithm_name)], audience=api.audience, issuer=api.issuer,
-            leeway=api.leeway_seconds, options={"require": REQUIRED_CLAIMS, "verify_signature": True},
+            token,
+            key,
+            algorithms=[str(key.algorithm_name)],
+            audience=api.audience,
+            issuer=api.issuer,
+            leeway=api.leeway_seconds,
+            options={"require": REQUIRED_CLAIMS, "verify_signature": True},
         )
     except jwt.PyJWTError as error:
         raise Unauthorized(f"invalid token: {error}") from None
@@ -101,7 +106,7 @@ def parse_jurisdiction(value: Any) -> tuple[str, ...] | None:
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
     if not isinstance(value, list) or not value:
-        raise ValueError("give a non-empty list of district code prefixes, e.g. [\"4101\"], or leave the claim out")
+        raise ValueError('give a non-empty list of district code prefixes, e.g. ["4101"], or leave the claim out')
     bad = [prefix for prefix in value if not isinstance(prefix, str) or not _PREFIX.match(prefix)]
     if bad:
         raise ValueError(f"{bad}: each prefix is 1-6 digits of a GB/T 2260 district code")

@@ -86,16 +86,23 @@ def load_signing_key(api: ApiSettings) -> tuple[PrivateKey, str, str]:
     return key, algorithm, public_jwk(key, algorithm)["kid"]
 
 
-def issue_token(api: ApiSettings, role: str, subject: str, ttl_seconds: int | None = None, *,
-                jurisdiction: tuple[str, ...] | None = None) -> str:
+def issue_token(
+    api: ApiSettings, role: str, subject: str, ttl_seconds: int | None = None, *, jurisdiction: tuple[str, ...] | None = None
+) -> str:
     """A signed bearer token for `subject` in `role`, valid for `ttl_seconds` (default: the config's); with
     `jurisdiction` (district code prefixes) it reaches only records there, without it everywhere."""
     if role not in ROLES:
         raise ConfigError(f"role {role!r}: use one of {list(ROLES)}")
     key, algorithm, kid = load_signing_key(api)
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": api.issuer, "aud": api.audience, "sub": subject, "role": role, "iat": now,
-              "exp": now + (ttl_seconds or api.token_ttl_seconds)}
+    claims: dict[str, Any] = {
+        "iss": api.issuer,
+        "aud": api.audience,
+        "sub": subject,
+        "role": role,
+        "iat": now,
+        "exp": now + (ttl_seconds or api.token_ttl_seconds),
+    }
     if jurisdiction is not None:
         claims["jurisdiction"] = list(jurisdiction)
     return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})

@@ -1,6 +1,6 @@
 """Print the API's OpenAPI document, the contract kept in schemas/api/openapi.json:
 
-    .venv/bin/python -m mmi.api.openapi > schemas/api/openapi.json
+.venv/bin/python -m mmi.api.openapi > schemas/api/openapi.json
 """
 
 import json

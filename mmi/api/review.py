@@ -55,10 +55,16 @@ def review_error(_request: Request, error: Exception) -> JSONResponse:
 
 
 @router.get("/queue", response_model=QueuePage)
-def get_queue(request: Request, principal: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-              offset: Annotated[int, Query(ge=0)] = 0, kind: ItemKind | None = None,
-              district: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$", description="district code prefix")] = None,
-              department: str | None = None, band: ScoreBand | None = None) -> QueuePage:
+def get_queue(
+    request: Request,
+    principal: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    kind: ItemKind | None = None,
+    district: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$", description="district code prefix")] = None,
+    department: str | None = None,
+    band: ScoreBand | None = None,
+) -> QueuePage:
     filters = QueueFilters(kind=kind, district=district, department=department, band=band)
     return review.queue_page(_context(request).engine, principal, filters, limit=limit, offset=offset)
 
@@ -87,8 +93,13 @@ def decide_many(request: Request, decision: BatchDecisionRequest, principal: Cal
 
 
 @router.get("/decisions", response_model=DecisionPage)
-def get_decisions(request: Request, principal: Caller, status: DecisionStatus | None = None,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> DecisionPage:
+def get_decisions(
+    request: Request,
+    principal: Caller,
+    status: DecisionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DecisionPage:
     return review.list_decisions(_context(request).engine, principal, status, limit=limit, offset=offset)
 
 

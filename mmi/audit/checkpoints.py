@@ -179,5 +179,6 @@ def trusted_verifier(audit: AuditSettings) -> str:
     try:
         return audit.public_key.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise ConfigError(f"[audit] public_key {audit.public_key} does not exist: the log has signed nothing yet, "
-                          "or the file was moved") from None
+        raise ConfigError(
+            f"[audit] public_key {audit.public_key} does not exist: the log has signed nothing yet, or the file was moved"
+        ) from None

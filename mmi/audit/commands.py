@@ -55,8 +55,13 @@ def _verify(args: argparse.Namespace, settings, engine, verifier: str) -> int:  
         return EXIT_CANNOT
     for line in report.redacted:
         print(f"redacted: {line}")
-    summary = {"leaves": report.leaves, "checkpoints": report.checkpoints, "rows_checked": report.rows_checked,
-               "redacted": len(report.redacted), "problems": len(report.problems)}
+    summary = {
+        "leaves": report.leaves,
+        "checkpoints": report.checkpoints,
+        "rows_checked": report.rows_checked,
+        "redacted": len(report.redacted),
+        "problems": len(report.problems),
+    }
     if report.intact:
         print(f"intact: {json.dumps(summary)}")
         return EXIT_OK

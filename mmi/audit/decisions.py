@@ -17,8 +17,11 @@ from mmi.store.review_tables import review_decision
 def log_decision(connection: Connection, decision_id: int) -> None:
     from mmi.review.views import constraint_marker  # the review service sits above the log: imported when called
 
-    decisions = connection.execute(select(review_decision).where(
-        (review_decision.c.id == decision_id) | (review_decision.c.superseded_by == decision_id)).order_by(review_decision.c.id))
+    decisions = connection.execute(
+        select(review_decision)
+        .where((review_decision.c.id == decision_id) | (review_decision.c.superseded_by == decision_id))
+        .order_by(review_decision.c.id)
+    )
     entries = [row_entry("decision", review_decision, row._mapping) for row in decisions]
     constraints = connection.execute(select(link_constraint).where(link_constraint.c.reason.like(constraint_marker(decision_id) + "%")))
     entries += [row_entry("decision", link_constraint, row._mapping) for row in constraints]

@@ -29,10 +29,24 @@ def log_changesets(connection: Connection, files: Sequence[MadeChangeset], deliv
     for delivery in deliveries:
         carried[(delivery["subscriber"], delivery["changeset_seq"])].append(delivery["outbox_seq"])
     keys = {(made.subscriber, made.seq) for made in files}
-    rows = [row._mapping for row in connection.execute(select(changeset).where(changeset.c.batch_id == _batch_of(connection, files)))
-            if (row.subscriber, row.seq) in keys]
-    append_entries(connection, [row_entry("changeset", changeset, row, file_sha256=row["sha256"],
-                                          events_sha256=events_digest(carried[(row["subscriber"], row["seq"])])) for row in rows])
+    rows = [
+        row._mapping
+        for row in connection.execute(select(changeset).where(changeset.c.batch_id == _batch_of(connection, files)))
+        if (row.subscriber, row.seq) in keys
+    ]
+    append_entries(
+        connection,
+        [
+            row_entry(
+                "changeset",
+                changeset,
+                row,
+                file_sha256=row["sha256"],
+                events_sha256=events_digest(carried[(row["subscriber"], row["seq"])]),
+            )
+            for row in rows
+        ],
+    )
 
 
 def _batch_of(connection: Connection, files: Sequence[MadeChangeset]) -> int:

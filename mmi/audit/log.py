@@ -43,8 +43,7 @@ from mmi.audit.merkle import Frontier, leaf_hash
 from mmi.store.audit_tables import audit_head, audit_leaf
 from mmi.store.landing import bulk_insert
 
-KINDS = ("source_version", "linkage_run", "master_event", "changeset", "download", "acknowledgement", "decision", "token",
-         "redaction")
+KINDS = ("source_version", "linkage_run", "master_event", "changeset", "download", "acknowledgement", "decision", "token", "redaction")
 # Columns outside a row's digest: they change after the row is logged (or, for a payload, are checked on their own).
 EXCLUDED: dict[str, tuple[str, ...]] = {
     "source_record": ("id", "is_current", "payload"),
@@ -102,8 +101,7 @@ def row_entry(kind: str, table: Table, row: Mapping[Any, Any], **extra: Any) -> 
     return {"kind": kind, "table": table.name, "key": key, "row_sha256": row_digest(table, row), **extra}
 
 
-def append(connection: Connection, kind: str, *, table: Table | None = None, row: Mapping[Any, Any] | None = None,
-           **extra: Any) -> int:
+def append(connection: Connection, kind: str, *, table: Table | None = None, row: Mapping[Any, Any] | None = None, **extra: Any) -> int:
     """Append one leaf, in `connection`'s transaction; its index. With `table` and `row`, the entry stands for
     that row (see the module's table); otherwise `extra` is the whole entry."""
     if (table is None) != (row is None):
@@ -140,12 +138,23 @@ def append_entries(connection: Connection, entries: Sequence[Mapping[Any, Any]])
         data = canonical(dict(entry))
         digest = leaf_hash(data)
         frontier.append(digest)
-        rows.append({"idx": first + offset, "kind": entry["kind"], "table_name": entry.get("table"),
-                     "row_key": json.dumps(entry["key"], ensure_ascii=False) if "key" in entry else None,
-                     "entry": data.decode("utf-8"), "leaf_hash": digest.hex(), "logged_at": now})
+        rows.append(
+            {
+                "idx": first + offset,
+                "kind": entry["kind"],
+                "table_name": entry.get("table"),
+                "row_key": json.dumps(entry["key"], ensure_ascii=False) if "key" in entry else None,
+                "entry": data.decode("utf-8"),
+                "leaf_hash": digest.hex(),
+                "logged_at": now,
+            }
+        )
     bulk_insert(connection, audit_leaf, rows)
-    connection.execute(update(audit_head).where(audit_head.c.id == 1).values(
-        size=frontier.size, frontier=json.dumps([node.hex() for node in frontier.nodes])))
+    connection.execute(
+        update(audit_head)
+        .where(audit_head.c.id == 1)
+        .values(size=frontier.size, frontier=json.dumps([node.hex() for node in frontier.nodes]))
+    )
     return first
 
 

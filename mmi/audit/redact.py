@@ -26,6 +26,17 @@ def redact(engine: Engine, record: str, version: int, reason: str, by: str) -> i
             if found.payload == "":
                 raise MMIError(f"{record} version {version} is already redacted")
             connection.execute(update(table).where(*where).values(payload=""))
-            return append_entries(connection, [{"kind": "redaction", "table": table.name, "key": [department, source_key, version],
-                                                "payload_sha256": found.payload_sha256, "reason": reason, "by": by}])
+            return append_entries(
+                connection,
+                [
+                    {
+                        "kind": "redaction",
+                        "table": table.name,
+                        "key": [department, source_key, version],
+                        "payload_sha256": found.payload_sha256,
+                        "reason": reason,
+                        "by": by,
+                    }
+                ],
+            )
     raise MMIError(f"no source version {record} version {version}: name it as department|source_key and a version number")

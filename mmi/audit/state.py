@@ -23,8 +23,9 @@ def replay(connection: Connection) -> tuple[dict[str, tuple[str, dict[str, Any] 
     """(master → (last operation, golden values or None), record key → master) from the events, in order."""
     last: dict[str, tuple[str, dict[str, Any] | None]] = {}
     members: dict[str, list[str]] = {}
-    query = select(master_event.c.master_id, master_event.c.operation, master_event.c.golden_after,
-                   master_event.c.records_after).order_by(master_event.c.seq)
+    query = select(master_event.c.master_id, master_event.c.operation, master_event.c.golden_after, master_event.c.records_after).order_by(
+        master_event.c.seq
+    )
     for master, operation, golden, records in connection.execute(query):
         last[master] = (operation, _object(golden))
         members[master] = [] if operation == "retire" else _list(records)
@@ -55,8 +56,10 @@ def compare_state(connection: Connection) -> Iterator[str]:
         yield f"master_record {master}: missing, though logged events made it"
     expected = dict(owner)
     for department, source_key, master in connection.execute(
-            select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)
-            .order_by(master_xref.c.department, master_xref.c.source_key)):
+        select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).order_by(
+            master_xref.c.department, master_xref.c.source_key
+        )
+    ):
         key = f"{department}|{source_key}"
         wanted = expected.pop(key, None)
         if wanted is None:

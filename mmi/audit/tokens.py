@@ -15,9 +15,15 @@ def log_token(engine: Engine, token: str, role: str, subject: str) -> int:
     """Append the token's leaf; its index."""
     claims = jwt.decode(token, options={"verify_signature": False})
     with engine.begin() as connection:
-        return append(connection, "token", token_sha256=hashlib.sha256(token.encode()).hexdigest(), role=role,
-                      subject_sha256=hashlib.sha256(subject.encode()).hexdigest(),
-                      issued_at=_iso(claims.get("iat")), expires_at=_iso(claims.get("exp")))
+        return append(
+            connection,
+            "token",
+            token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            role=role,
+            subject_sha256=hashlib.sha256(subject.encode()).hexdigest(),
+            issued_at=_iso(claims.get("iat")),
+            expires_at=_iso(claims.get("exp")),
+        )
 
 
 def _iso(epoch: object) -> str | None:

@@ -37,8 +37,16 @@ from mmi.store.tables import metadata
 
 _STREAM = {"stream_results": True, "yield_per": 5000}
 # Tables whose every row must be in the log (a linkage run only once done).
-_FULLY_LOGGED = ("source_record", "service_event", "linkage_run", "master_event", "changeset", "changeset_download",
-                 "subscriber_position", "link_constraint")
+_FULLY_LOGGED = (
+    "source_record",
+    "service_event",
+    "linkage_run",
+    "master_event",
+    "changeset",
+    "changeset_download",
+    "subscriber_position",
+    "link_constraint",
+)
 
 
 @dataclass
@@ -77,15 +85,18 @@ def verify_store(engine: Engine, verifier: str, out_dir: Path | None, since_note
                 _check_table(connection, metadata.tables[table_name], logged, out_dir, report)
         for (table_name, key), item in sorted(logged.items(), key=lambda pair: pair[1].index):
             if not item.matched and table_name in metadata.tables:
-                report.problems.append(f"{table_name} {key}: logged at leaf {item.index} ({item.entry['kind']}), but the row is missing (deleted)")
+                report.problems.append(
+                    f"{table_name} {key}: logged at leaf {item.index} ({item.entry['kind']}), but the row is missing (deleted)"
+                )
         report.problems += list(compare_state(connection))
     return report
 
 
 def _checkpoints(connection: Connection, verifier: str, report: Report) -> list[Checkpoint]:
     good = []
-    for size, root_hex, note in connection.execute(select(audit_checkpoint.c.tree_size, audit_checkpoint.c.root_hash,
-                                                          audit_checkpoint.c.note).order_by(audit_checkpoint.c.tree_size)):
+    for size, root_hex, note in connection.execute(
+        select(audit_checkpoint.c.tree_size, audit_checkpoint.c.root_hash, audit_checkpoint.c.note).order_by(audit_checkpoint.c.tree_size)
+    ):
         report.checkpoints += 1
         try:
             opened = open_note(note, verifier)
@@ -93,8 +104,10 @@ def _checkpoints(connection: Connection, verifier: str, report: Report) -> list[
             report.problems.append(f"checkpoint at size {size}: {error} (re-signed, or not made by this log)")
             continue
         if opened.size != size or opened.root.hex() != root_hex:
-            report.problems.append(f"checkpoint at size {size}: its row says size {size} root {root_hex[:16]}…, the signed note says "
-                                   f"size {opened.size} root {opened.root.hex()[:16]}…")
+            report.problems.append(
+                f"checkpoint at size {size}: its row says size {size} root {root_hex[:16]}…, the signed note says "
+                f"size {opened.size} root {opened.root.hex()[:16]}…"
+            )
         good.append(opened)
     return good
 
@@ -117,8 +130,10 @@ def _leaves(connection: Connection, checkpoints: list[Checkpoint], report: Repor
         frontier.append(digest)
         for point in at_size.pop(frontier.size, []):
             if frontier.root() != point.root:
-                report.problems.append(f"checkpoint at size {point.size}: the log's leaves 0..{point.size - 1} give another root "
-                                       "(a leaf was changed, removed or reordered)")
+                report.problems.append(
+                    f"checkpoint at size {point.size}: the log's leaves 0..{point.size - 1} give another root "
+                    "(a leaf was changed, removed or reordered)"
+                )
         entry = _entry(entry_text, idx, report)
         if entry is not None and "table" in entry and "key" in entry and entry.get("kind") != "redaction":
             logged[(str(entry["table"]), _key_text(entry["key"]))] = _Logged(idx, entry)
@@ -144,8 +159,9 @@ def _key_text(key: Any) -> str:
     return "|".join(str(part) for part in key) if isinstance(key, list) else str(key)
 
 
-def _check_table(connection: Connection, table: Table, logged: dict[tuple[str, str], _Logged], out_dir: Path | None,
-                 report: Report) -> None:
+def _check_table(
+    connection: Connection, table: Table, logged: dict[tuple[str, str], _Logged], out_dir: Path | None, report: Report
+) -> None:
     keys = key_columns(table)
     carried = _carried(connection) if table.name == "changeset" else {}
     for row in connection.execution_options(**_STREAM).execute(select(table).order_by(*table.primary_key.columns)):
@@ -162,8 +178,9 @@ def _check_table(connection: Connection, table: Table, logged: dict[tuple[str, s
             report.problems.append(f"{table.name} {key}: {problem} (logged at leaf {item.index})")
 
 
-def _differences(table: Table, values: Any, item: _Logged, key: str, out_dir: Path | None,
-                 carried: dict[tuple[str, int], list[int]], report: Report) -> Iterator[str]:
+def _differences(
+    table: Table, values: Any, item: _Logged, key: str, out_dir: Path | None, carried: dict[tuple[str, int], list[int]], report: Report
+) -> Iterator[str]:
     entry = item.entry
     if row_digest(table, values) != entry.get("row_sha256"):
         yield "its values differ from the logged ones"
@@ -177,8 +194,9 @@ def _differences(table: Table, values: Any, item: _Logged, key: str, out_dir: Pa
         yield from _changeset_differences(values, entry, out_dir, carried)
 
 
-def _changeset_differences(values: Any, entry: dict[str, Any], out_dir: Path | None,
-                           carried: dict[tuple[str, int], list[int]]) -> Iterator[str]:
+def _changeset_differences(
+    values: Any, entry: dict[str, Any], out_dir: Path | None, carried: dict[tuple[str, int], list[int]]
+) -> Iterator[str]:
     if events_digest(carried.get((values["subscriber"], values["seq"]), [])) != entry.get("events_sha256"):
         yield "the events it carries (changeset_event) differ from the logged ones"
     if out_dir is None:

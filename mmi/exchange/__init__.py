@@ -19,8 +19,13 @@ if TYPE_CHECKING:
     from mmi.exchange.subscriptions import ExchangeSettings, Subscription, exchange_settings
 
 __all__ = ["ExchangeSettings", "PublishReport", "Subscription", "exchange_settings", "publish"]
-_HOMES = {"PublishReport": "publisher", "publish": "publisher",
-          "ExchangeSettings": "subscriptions", "Subscription": "subscriptions", "exchange_settings": "subscriptions"}
+_HOMES = {
+    "PublishReport": "publisher",
+    "publish": "publisher",
+    "ExchangeSettings": "subscriptions",
+    "Subscription": "subscriptions",
+    "exchange_settings": "subscriptions",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -66,7 +66,7 @@ def container(version: int, metadata: dict[str, str], sync: bytes, records: list
         parts += [string_bytes(key), string_bytes(value)]
     parts += [b"\x00", sync]
     for start in range(0, len(records), BLOCK_RECORDS):
-        block = records[start:start + BLOCK_RECORDS]
+        block = records[start : start + BLOCK_RECORDS]
         compressor = zlib.compressobj(COMPRESSION_LEVEL, zlib.DEFLATED, -15)
         data = compressor.compress(b"".join(block)) + compressor.flush()
         parts += [long_bytes(len(block)), long_bytes(len(data)), data, sync]

@@ -24,8 +24,7 @@ class ChangesetCorrupt(MMIError):
 
 def list_changesets(engine: Engine, subscriber: str, after: int, limit: int) -> list[dict[str, Any]]:
     """The subscriber's change sets numbered above `after`, oldest first, at most `limit`."""
-    query = (select(changeset).where(changeset.c.subscriber == subscriber, changeset.c.seq > after)
-             .order_by(changeset.c.seq).limit(limit))
+    query = select(changeset).where(changeset.c.subscriber == subscriber, changeset.c.seq > after).order_by(changeset.c.seq).limit(limit)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
 
@@ -46,16 +45,21 @@ def read_changeset(engine: Engine, out_dir: Path, subscriber: str, seq: int) -> 
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise ChangesetCorrupt(f"change set {subscriber}/{seq} is recorded but its file {path} is missing: restore it from backup") from None
+        raise ChangesetCorrupt(
+            f"change set {subscriber}/{seq} is recorded but its file {path} is missing: restore it from backup"
+        ) from None
     if hashlib.sha256(content).hexdigest() != row.sha256:
-        raise ChangesetCorrupt(f"change set {subscriber}/{seq}: {path} does not match the SHA-256 recorded at publication; restore it from backup")
+        raise ChangesetCorrupt(
+            f"change set {subscriber}/{seq}: {path} does not match the SHA-256 recorded at publication; restore it from backup"
+        )
     return dict(row._mapping), content
 
 
 def record_download(engine: Engine, subscriber: str, seq: int, subject: str, role: str) -> None:
     with engine.begin() as connection:
-        result = connection.execute(insert(changeset_download).values(subscriber=subscriber, seq=seq, subject=subject, role=role,
-                                                                      downloaded_at=_now()))
+        result = connection.execute(
+            insert(changeset_download).values(subscriber=subscriber, seq=seq, subject=subject, role=role, downloaded_at=_now())
+        )
         log_download(connection, int(result.inserted_primary_key[0]))  # type: ignore[index]
 
 
@@ -75,13 +79,18 @@ def acknowledge(engine: Engine, subscriber: str, seq: int, subject: str) -> dict
         raise ChangesetNotFound(f"subscriber {subscriber} has no change set {seq} to acknowledge")
     now = _now()
     with engine.begin() as connection:
-        moved = connection.execute(update(subscriber_position)
-                                   .where(subscriber_position.c.subscriber == subscriber, subscriber_position.c.acknowledged_seq < seq)
-                                   .values(acknowledged_seq=seq, acknowledged_at=now, acknowledged_by=subject)).rowcount
+        moved = connection.execute(
+            update(subscriber_position)
+            .where(subscriber_position.c.subscriber == subscriber, subscriber_position.c.acknowledged_seq < seq)
+            .values(acknowledged_seq=seq, acknowledged_at=now, acknowledged_by=subject)
+        ).rowcount
         exists = connection.execute(select(subscriber_position.c.subscriber).where(subscriber_position.c.subscriber == subscriber)).first()
         if not moved and not exists:
-            connection.execute(insert(subscriber_position).values(subscriber=subscriber, acknowledged_seq=seq, acknowledged_at=now,
-                                                                  acknowledged_by=subject))
+            connection.execute(
+                insert(subscriber_position).values(
+                    subscriber=subscriber, acknowledged_seq=seq, acknowledged_at=now, acknowledged_by=subject
+                )
+            )
         if moved or not exists:
             log_acknowledgement(connection, subscriber)
     return acknowledged(engine, subscriber)

@@ -82,8 +82,15 @@ class RecordEncoder:
 
     def __init__(self, schema: Mapping[str, Any], shown: Mapping[str, Collection[str]] | None = None) -> None:
         self.shown = dict(shown or {})
-        self.namespace: dict[str, Any] = {"S": string_bytes, "L": long_bytes, "PS": _present_string, "PL": _present_long, "A": _array, "AS": _string_array,
-                                          **_LOGICAL_NAMES}
+        self.namespace: dict[str, Any] = {
+            "S": string_bytes,
+            "L": long_bytes,
+            "PS": _present_string,
+            "PL": _present_long,
+            "A": _array,
+            "AS": _string_array,
+            **_LOGICAL_NAMES,
+        }
         self.source: list[str] = []
         self._counter = 0
         top = self._expression(schema, "record")
@@ -125,7 +132,7 @@ class RecordEncoder:
         if kind == "array":
             variable = self._variable()
             item = self._expression(schema["items"], "item")
-            direct = item[:-len("(item)")] if item.endswith("(item)") and item.count("(") == 1 else None  # S(item) → S
+            direct = item[: -len("(item)")] if item.endswith("(item)") and item.count("(") == 1 else None  # S(item) → S
             if direct == "S":
                 return f"(b'\\x00' if not ({variable} := {value}) else AS({variable}))"
             return f"(b'\\x00' if not ({variable} := {value}) else A({variable}, {direct or f'lambda item: {item}'}))"

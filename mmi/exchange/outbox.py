@@ -43,8 +43,10 @@ def read_routes(connection: Connection, floor: int, gaps: bool, limit: int) -> t
 def reaching(routes: Iterable[Route], subscriptions: Iterable[Subscription]) -> list[Route]:
     """The routes of events that reach at least one of `subscriptions`, in number order."""
     reach = list(subscriptions)
-    return sorted((route for route in routes if any(s.covers(route.district_after) or s.covers(route.district_before) for s in reach)),
-                  key=lambda route: route.seq)
+    return sorted(
+        (route for route in routes if any(s.covers(route.district_after) or s.covers(route.district_before) for s in reach)),
+        key=lambda route: route.seq,
+    )
 
 
 def read_events(connection: Connection, routes: list[Route]) -> list[OutboxEvent]:
@@ -53,7 +55,7 @@ def read_events(connection: Connection, routes: list[Route]) -> list[OutboxEvent
     numbers = sorted(wanted)
     events = []
     for start in range(0, len(numbers), _CHUNK):
-        query = select(master_event).where(master_event.c.seq.in_(numbers[start:start + _CHUNK])).order_by(master_event.c.seq)
+        query = select(master_event).where(master_event.c.seq.in_(numbers[start : start + _CHUNK])).order_by(master_event.c.seq)
         for row in connection.execute(query):
             route = wanted[row.seq]
             events.append(OutboxEvent(row._mapping, route.district_before, route.district_after))

@@ -92,8 +92,9 @@ def _without_gc(step: Callable[..., bool], *args: Any) -> bool:
             gc.enable()
 
 
-def _publish_batch(engine: Engine, exchange: ExchangeSettings, report: PublishReport, pool: EncodingPool | None,
-                   audit: AuditSettings) -> bool:
+def _publish_batch(
+    engine: Engine, exchange: ExchangeSettings, report: PublishReport, pool: EncodingPool | None, audit: AuditSettings
+) -> bool:
     """One transaction: read, encode, write, record. False when there was nothing to read."""
     with engine.begin() as connection:
         floor = _lock_cursor(connection)
@@ -142,8 +143,9 @@ def _lock_cursor(connection: Connection) -> int:
     return int(connection.execute(select(exchange_cursor.c.floor_seq).where(exchange_cursor.c.id == 1)).scalar_one())
 
 
-def _make_changesets(connection: Connection, exchange: ExchangeSettings,
-                     shares: dict[str, list[Encoded]], note: str | None) -> tuple[list[ChangesetFile], list[dict[str, Any]]]:
+def _make_changesets(
+    connection: Connection, exchange: ExchangeSettings, shares: dict[str, list[Encoded]], note: str | None
+) -> tuple[list[ChangesetFile], list[dict[str, Any]]]:
     """Write each subscriber's encoded share as its next change sets; the files and the (subscriber, event) rows."""
     last_seq = dict(connection.execute(select(changeset.c.subscriber, func.max(changeset.c.seq)).group_by(changeset.c.subscriber)).all())
     files: list[ChangesetFile] = []
@@ -153,7 +155,7 @@ def _make_changesets(connection: Connection, exchange: ExchangeSettings,
         seq = last_seq.get(name) or 0
         for start in range(0, len(share), exchange.max_events):
             seq += 1
-            part = share[start:start + exchange.max_events]
+            part = share[start : start + exchange.max_events]
             files.append(_write(exchange.out_dir, subscription, seq, part, note))
             deliveries += [{"subscriber": name, "outbox_seq": outbox_seq, "changeset_seq": seq} for outbox_seq, _ in part]
     return files, deliveries
@@ -166,24 +168,55 @@ def _write(out_dir: Path, subscription: Subscription, seq: int, records: list[En
     return made
 
 
-def _record(connection: Connection, files: list[ChangesetFile], deliveries: list[dict[str, Any]], floor: int,
-            new_floor: int, gaps: list[Gap], events_read: int) -> None:
+def _record(
+    connection: Connection,
+    files: list[ChangesetFile],
+    deliveries: list[dict[str, Any]],
+    floor: int,
+    new_floor: int,
+    gaps: list[Gap],
+    events_read: int,
+) -> None:
     now = _now()
-    batch_id = connection.execute(insert(exchange_batch).values(
-        published_at=now, floor_before=floor, floor_after=new_floor, events_read=events_read,
-        deliveries=len(deliveries), changesets=len(files))).inserted_primary_key[0]  # type: ignore[index]
+    batch_id = connection.execute(
+        insert(exchange_batch).values(
+            published_at=now,
+            floor_before=floor,
+            floor_after=new_floor,
+            events_read=events_read,
+            deliveries=len(deliveries),
+            changesets=len(files),
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
     if files:
-        connection.execute(insert(changeset), [{
-            "subscriber": made.subscriber, "seq": made.seq, "batch_id": batch_id, "events": made.events,
-            "first_outbox_seq": made.first_outbox_seq, "last_outbox_seq": made.last_outbox_seq, "file_name": made.file_name,
-            "sha256": made.sha256, "size": len(made.content), "schema_version": made.schema_version,
-            "schema_fingerprint": made.schema_fingerprint, "created_at": now} for made in files])
+        connection.execute(
+            insert(changeset),
+            [
+                {
+                    "subscriber": made.subscriber,
+                    "seq": made.seq,
+                    "batch_id": batch_id,
+                    "events": made.events,
+                    "first_outbox_seq": made.first_outbox_seq,
+                    "last_outbox_seq": made.last_outbox_seq,
+                    "file_name": made.file_name,
+                    "sha256": made.sha256,
+                    "size": len(made.content),
+                    "schema_version": made.schema_version,
+                    "schema_fingerprint": made.schema_fingerprint,
+                    "created_at": now,
+                }
+                for made in files
+            ],
+        )
     if deliveries:
         bulk_insert(connection, changeset_event, deliveries)  # COPY on PostgreSQL
     log_changesets(connection, files, deliveries)
     connection.execute(delete(exchange_gap))
     if gaps:
-        connection.execute(insert(exchange_gap), [{"low_seq": gap.low, "high_seq": gap.high, "found_at": gap.found_at or now} for gap in gaps])
+        connection.execute(
+            insert(exchange_gap), [{"low_seq": gap.low, "high_seq": gap.high, "found_at": gap.found_at or now} for gap in gaps]
+        )
     connection.execute(update(exchange_cursor).where(exchange_cursor.c.id == 1).values(floor_seq=new_floor, updated_at=now))
 
 

@@ -78,11 +78,21 @@ class Projector:
         if row["operation"] == "update" and not changed and own_before == own_after and crossing is None:
             return None
         return {
-            "event_id": row["event_id"], "outbox_seq": row["seq"], "operation": row["operation"], "master_id": row["master_id"],
-            "related_ids": event.json("related") or [], "person_before": before, "person_after": after, "changed_fields": changed,
+            "event_id": row["event_id"],
+            "outbox_seq": row["seq"],
+            "operation": row["operation"],
+            "master_id": row["master_id"],
+            "related_ids": event.json("related") or [],
+            "person_before": before,
+            "person_after": after,
+            "changed_fields": changed,
             "lineage": self._lineage(event.json("lineage") or _EMPTY),
-            "own_records_before": own_before, "own_records_after": own_after, "run_id": row["run_id"],
-            "model_version_id": row["model_version_id"], "occurred_at": row["occurred_at"], "jurisdiction_change": crossing,
+            "own_records_before": own_before,
+            "own_records_after": own_after,
+            "run_id": row["run_id"],
+            "model_version_id": row["model_version_id"],
+            "occurred_at": row["occurred_at"],
+            "jurisdiction_change": crossing,
         }
 
     def _person(self, golden: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -102,8 +112,17 @@ class Projector:
         for name in self.fields:
             if (source := lineage.get(name)) is not None:
                 grouped.setdefault(source, []).append(name)
-        return [{"fields": names, "department": source.department, "source_key": source.source_key, "version": source.version,
-                 "record_id": source.record_id, "rule": source.rule} for source, names in grouped.items()]
+        return [
+            {
+                "fields": names,
+                "department": source.department,
+                "source_key": source.source_key,
+                "version": source.version,
+                "record_id": source.record_id,
+                "rule": source.rule,
+            }
+            for source, names in grouped.items()
+        ]
 
     def _own_records(self, event: OutboxEvent, column: str) -> list[str]:
         raw = event.row[column]
@@ -135,8 +154,10 @@ def _decode_lineage(raw: str) -> dict[str, Source | None]:
         return _decode_lineage_typed(raw)
     except msgspec.ValidationError:
         loose = _decode_json(raw)
-        return {name: Source(**{key: source.get(key) for key in Source.__struct_fields__}) if isinstance(source, dict) else None
-                for name, source in loose.items()}
+        return {
+            name: Source(**{key: source.get(key) for key in Source.__struct_fields__}) if isinstance(source, dict) else None
+            for name, source in loose.items()
+        }
 
 
 def _crossing(event: OutboxEvent, subscription: Subscription) -> str | None:

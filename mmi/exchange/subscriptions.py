@@ -98,7 +98,9 @@ def read_exchange(table: Any, subscribers: Any, base: Path) -> ExchangeSettings:
 def parse_subscription(name: str, table: Any, base: Path = Path()) -> Subscription:
     where = f"subscribers.{name}"
     if not _NAME.match(name):
-        raise ConfigError(f"[{where}]: a subscriber's name is 1-64 lower-case letters, digits, '-' or '_' (it names a folder and a token subject)")
+        raise ConfigError(
+            f"[{where}]: a subscriber's name is 1-64 lower-case letters, digits, '-' or '_' (it names a folder and a token subject)"
+        )
     if not isinstance(table, dict):
         raise ConfigError(f"[{where}] must be a table with department, jurisdiction and fields")
     read = read_section(_SubscriberTable, table, where, base)
@@ -109,7 +111,7 @@ def parse_subscription(name: str, table: Any, base: Path = Path()) -> Subscripti
 
 def _jurisdiction(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
-        raise ConfigError(f"{where} needs jurisdiction = [district code prefixes], e.g. [\"4101\"] for Zhengzhou")
+        raise ConfigError(f'{where} needs jurisdiction = [district code prefixes], e.g. ["4101"] for Zhengzhou')
     bad = [prefix for prefix in value if not isinstance(prefix, str) or not _PREFIX.match(prefix)]
     if bad:
         raise ConfigError(f"{where} jurisdiction {bad}: each prefix is 1-6 digits of a GB/T 2260 code, as a string")

@@ -53,7 +53,7 @@ class EncodingPool:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(_start_method()))
         size = -(-len(routes) // self.workers)
-        runs = [routes[start:start + size] for start in range(0, len(routes), size)]
+        runs = [routes[start : start + size] for start in range(0, len(routes), size)]
         futures = [self._pool.submit(_encode_run, self.store_url, run, subscriptions) for run in runs]
         shares: dict[str, list[Encoded]] = {subscription.name: [] for subscription in subscriptions}
         for future in futures:  # in the order of the runs: the events stay in number order

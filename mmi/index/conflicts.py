@@ -40,12 +40,21 @@ def identities_of(duck: duckdb.DuckDBPyConnection, records: str = "affected") ->
 
 def conflict_rows(refused: Iterable[RefusedLink], weights: Mapping[Pair, float], master_of: Mapping[str, str]) -> list[dict[str, Any]]:
     """The `link_conflict` rows (without run and model version) of the matches clustering refused."""
-    return [{
-        "left_key": link.left, "right_key": link.right, "rule": link.conflict.rule, "detail": link.conflict.detail,
-        "conflicting_left_key": link.conflicting[0], "conflicting_right_key": link.conflicting[1],
-        "match_probability": link.probability, "match_weight": weights[(link.left, link.right)],
-        "left_master_id": master_of.get(link.left), "right_master_id": master_of.get(link.right),
-    } for link in refused]
+    return [
+        {
+            "left_key": link.left,
+            "right_key": link.right,
+            "rule": link.conflict.rule,
+            "detail": link.conflict.detail,
+            "conflicting_left_key": link.conflicting[0],
+            "conflicting_right_key": link.conflicting[1],
+            "match_probability": link.probability,
+            "match_weight": weights[(link.left, link.right)],
+            "left_master_id": master_of.get(link.left),
+            "right_master_id": master_of.get(link.right),
+        }
+        for link in refused
+    ]
 
 
 def check_identity_invariant(duck: duckdb.DuckDBPyConnection, must_link: Iterable[Pair]) -> None:
@@ -69,21 +78,23 @@ def check_identity_invariant(duck: duckdb.DuckDBPyConnection, must_link: Iterabl
     for master, held in by_master.items():
         members = sorted(held.items(), key=lambda item: item[1])
         for i, (identity_a, key_a) in enumerate(members):
-            for identity_b, key_b in members[i + 1:]:
+            for identity_b, key_b in members[i + 1 :]:
                 conflict = find_unexcused_conflict(identity_a, identity_b, excused)
                 if conflict is not None:
                     raise IdentityInvariantViolated(
                         f"master {master} would hold {key_a} and {key_b}, two people by rule {conflict.rule} ({conflict.detail}), "
                         "and no steward must-linked them: nothing was written. This is a fault in linkage; run `mmi link --full`, "
-                        "and if it persists report it with this message")
+                        "and if it persists report it with this message"
+                    )
 
 
 def _must_linked_identities(duck: duckdb.DuckDBPyConnection, must_link: Iterable[Pair]) -> dict[str, Identity]:
     keys = sorted({key for pair in must_link for key in pair})
     if not keys:
         return {}
-    rows = duck.execute("SELECT unique_id, id_number, id_check_carried FROM records WHERE id_valid AND unique_id IN (SELECT unnest($keys))",
-                        {"keys": keys}).fetchall()
+    rows = duck.execute(
+        "SELECT unique_id, id_number, id_check_carried FROM records WHERE id_valid AND unique_id IN (SELECT unnest($keys))", {"keys": keys}
+    ).fetchall()
     return {key: Identity(number, carried) for key, number, carried in rows}
 
 
@@ -95,6 +106,6 @@ def write_conflicts(connection: Connection, rows: list[dict[str, Any]], run: Map
     else:
         statement = delete(link_conflict).where(link_conflict.c.left_key.in_(bindparam("keys", expanding=True)))
         for start in range(0, len(reclustered), 500):
-            connection.execute(statement, {"keys": reclustered[start:start + 500]})
+            connection.execute(statement, {"keys": reclustered[start : start + 500]})
     if rows:
         bulk_insert(connection, link_conflict, [{**row, "run_id": run["id"], "model_version_id": run["model_version_id"]} for row in rows])

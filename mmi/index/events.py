@@ -53,8 +53,12 @@ def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str
     explained = pa.table({"master_id": pa.array(sorted({event.master_id for event in membership}), pa.string())})  # noqa: F841
     duck.execute("CREATE OR REPLACE TEMP TABLE explained AS SELECT * FROM explained")
     before = dict(duck.execute("SELECT master_id, golden_json FROM golden JOIN explained USING (master_id)").fetchall())
-    after = {master: (values, lineage) for master, values, lineage in
-             duck.execute(f"SELECT master_id, golden_json, lineage FROM {GOLDEN_NEXT} JOIN explained USING (master_id)").fetchall()}
+    after = {
+        master: (values, lineage)
+        for master, values, lineage in duck.execute(
+            f"SELECT master_id, golden_json, lineage FROM {GOLDEN_NEXT} JOIN explained USING (master_id)"
+        ).fetchall()
+    }
     for event in membership:
         changes.events.append(_membership_event(event, before.get(event.master_id), after.get(event.master_id)))
         if event.operation == "retire":
@@ -77,21 +81,40 @@ def _membership_event(event: MasterEvent, before: str | None, after: tuple[str, 
     return _event(event.operation, event.master_id, event.related, sorted(event.before), sorted(event.after), before, values, lineage)
 
 
-def _event(operation: str, master: str, related: Iterable[str], records_before: list[str], records_after: list[str],
-           before: str | None, after: str | None, lineage: str) -> dict[str, Any]:
+def _event(
+    operation: str,
+    master: str,
+    related: Iterable[str],
+    records_before: list[str],
+    records_after: list[str],
+    before: str | None,
+    after: str | None,
+    lineage: str,
+) -> dict[str, Any]:
     values_before, values_after = json.loads(before) if before else {}, json.loads(after) if after else {}
     changed = [name for name in GOLDEN_FIELDS if values_before.get(name) != values_after.get(name)]
     return {
-        "event_id": str(uuid.uuid4()), "operation": operation, "master_id": master, "related": json.dumps(list(related)),
-        "records_before": json.dumps(records_before, ensure_ascii=False), "records_after": json.dumps(records_after, ensure_ascii=False),
-        "golden_before": before, "golden_after": after, "changed_fields": json.dumps(changed), "lineage": lineage,
+        "event_id": str(uuid.uuid4()),
+        "operation": operation,
+        "master_id": master,
+        "related": json.dumps(list(related)),
+        "records_before": json.dumps(records_before, ensure_ascii=False),
+        "records_after": json.dumps(records_after, ensure_ascii=False),
+        "golden_before": before,
+        "golden_after": after,
+        "changed_fields": json.dumps(changed),
+        "lineage": lineage,
     }
 
 
 def _stage_assignment(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str]) -> None:
     """The new assignment, and the xref rows it changes (another master, or a newer linked version)."""
-    staged = pa.table({"unique_id": pa.array(list(master_of), pa.string()),  # noqa: F841 - read by DuckDB
-                       "master_id": pa.array(list(master_of.values()), pa.string())})
+    staged = pa.table(  # noqa: F841 - read by DuckDB by its name
+        {
+            "unique_id": pa.array(list(master_of), pa.string()),
+            "master_id": pa.array(list(master_of.values()), pa.string()),
+        }
+    )
     duck.execute(f"CREATE OR REPLACE TABLE {ASSIGNMENT} AS SELECT * FROM staged")
     duck.execute(f"""
         CREATE OR REPLACE TABLE {XREF_CHANGES} AS

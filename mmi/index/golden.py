@@ -57,10 +57,12 @@ assert set(RULE_OF) == set(GOLDEN_FIELDS), "every golden field needs exactly one
 
 
 GOLDEN_JSON = "to_json(struct_pack(" + ", ".join(f"{name} := {name}" for name in GOLDEN_FIELDS) + "))"
-GOLDEN_TABLE_SQL = ("master_id VARCHAR, record_count BIGINT, golden_json VARCHAR, lineage VARCHAR, "
-                    "name VARCHAR, name_pinyin VARCHAR, id_number VARCHAR, birth_date DATE, sex VARCHAR, ethnicity VARCHAR, "
-                    "phone VARCHAR, hukou_region VARCHAR, current_district VARCHAR, current_address VARCHAR, residence_start DATE, "
-                    "permit_number VARCHAR, employer VARCHAR, insurance_status VARCHAR, health_record_no VARCHAR")
+GOLDEN_TABLE_SQL = (
+    "master_id VARCHAR, record_count BIGINT, golden_json VARCHAR, lineage VARCHAR, "
+    "name VARCHAR, name_pinyin VARCHAR, id_number VARCHAR, birth_date DATE, sex VARCHAR, ethnicity VARCHAR, "
+    "phone VARCHAR, hukou_region VARCHAR, current_district VARCHAR, current_address VARCHAR, residence_start DATE, "
+    "permit_number VARCHAR, employer VARCHAR, insurance_status VARCHAR, health_record_no VARCHAR"
+)
 
 
 def stage_golden_records(duck: duckdb.DuckDBPyConnection, inputs: str, assignment: str, into: str) -> None:
@@ -83,8 +85,10 @@ def stage_golden_records(duck: duckdb.DuckDBPyConnection, inputs: str, assignmen
 
 def _pointer_sql(name: str) -> str:
     rule = RULE_OF[name].describe().replace("'", "''")
-    return (f"CASE WHEN {name} IS NULL THEN NULL ELSE struct_pack(department := {name}.department, source_key := {name}.source_key, "
-            f"version := {name}.version, record_id := {name}.record_id, rule := '{rule}') END")
+    return (
+        f"CASE WHEN {name} IS NULL THEN NULL ELSE struct_pack(department := {name}.department, source_key := {name}.source_key, "
+        f"version := {name}.version, record_id := {name}.record_id, rule := '{rule}') END"
+    )
 
 
 def _choice_sql(name: str) -> str:

@@ -31,18 +31,35 @@ from schemas.errors import LinkageError
 
 BATCH_ROWS = 50_000
 
-_ARROW_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), dt.date: pa.date32(), dt.datetime: pa.timestamp("us", tz="UTC")}
+_ARROW_TYPES = {
+    str: pa.string(),
+    bool: pa.bool_(),
+    int: pa.int64(),
+    float: pa.float64(),
+    dt.date: pa.date32(),
+    dt.datetime: pa.timestamp("us", tz="UTC"),
+}
 
 
 def load_person_records(
-    engine: Engine, duck: duckdb.DuckDBPyConnection, table: str = RECORDS, *, golden_inputs: str | None = None, changed_only: bool = False,
+    engine: Engine,
+    duck: duckdb.DuckDBPyConnection,
+    table: str = RECORDS,
+    *,
+    golden_inputs: str | None = None,
+    changed_only: bool = False,
     keys: Sequence[str] | None = None,
 ) -> int:
     """Create `table` (and `golden_inputs`, if named) in `duck` from the store's current person records; returns
     the row count. A full load of an empty store is an error; an incremental one may find nothing. `keys`
     ("department|source_key") loads just those records, as linkage sees them (a steward's explanation)."""
-    columns = [source_record.c.id.label("record_id"), source_record.c.department, source_record.c.source_key, source_record.c.version,
-               *(source_record.c[name] for name in READ_COLUMNS)]
+    columns = [
+        source_record.c.id.label("record_id"),
+        source_record.c.department,
+        source_record.c.source_key,
+        source_record.c.version,
+        *(source_record.c[name] for name in READ_COLUMNS),
+    ]
     if golden_inputs:
         columns += [source_record.c[name] for name in GOLDEN_ONLY_COLUMNS]
     query = select(*columns).where(source_record.c.is_current.is_(True)).order_by(source_record.c.id)
@@ -51,8 +68,11 @@ def load_person_records(
         # changed rows' full width is read.
         current = source_record.alias("current")
         linked = and_(master_xref.c.department == current.c.department, master_xref.c.source_key == current.c.source_key)
-        changed = (select(current.c.id).select_from(current.outerjoin(master_xref, linked))
-                   .where(current.c.is_current.is_(True), or_(master_xref.c.version.is_(None), master_xref.c.version != current.c.version)))
+        changed = (
+            select(current.c.id)
+            .select_from(current.outerjoin(master_xref, linked))
+            .where(current.c.is_current.is_(True), or_(master_xref.c.version.is_(None), master_xref.c.version != current.c.version))
+        )
         query = query.where(source_record.c.id.in_(changed))
     if keys is not None:
         named = sorted({(key.partition("|")[0], key.partition("|")[2]) for key in keys})

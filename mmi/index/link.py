@@ -91,8 +91,9 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
     return report
 
 
-def _score_full(engine: Engine, workspace: Workspace, version: ModelVersion, config: LinkageSettings, report: LinkReport, *,
-                reload_index: bool) -> None:
+def _score_full(
+    engine: Engine, workspace: Workspace, version: ModelVersion, config: LinkageSettings, report: LinkReport, *, reload_index: bool
+) -> None:
     duck = workspace.duck
     if reload_index:  # the previous state, to diff against; an in-step workspace already holds it
         workspace.load_index_from_store(engine)
@@ -132,7 +133,9 @@ def _close_affected(workspace: Workspace, match_threshold: float, constraint_key
     """`affected`: the changed records and constrained ones, closed under matches (old or new) and masters."""
     duck = workspace.duck
     seeds = sorted(constraint_keys)
-    duck.execute("CREATE OR REPLACE TABLE affected AS SELECT unique_id FROM changed UNION SELECT unnest(CAST($seeds AS VARCHAR[]))", {"seeds": seeds})
+    duck.execute(
+        "CREATE OR REPLACE TABLE affected AS SELECT unique_id FROM changed UNION SELECT unnest(CAST($seeds AS VARCHAR[]))", {"seeds": seeds}
+    )
     duck.execute(f"""CREATE OR REPLACE TEMP TABLE links AS
         SELECT left_key AS a, right_key AS b FROM (SELECT * FROM pairs UNION ALL SELECT * FROM pairs_next)
         WHERE match_probability >= {match_threshold}""")
@@ -171,12 +174,18 @@ def _recluster(engine: Engine, workspace: Workspace, config: LinkageSettings, re
     return changes
 
 
-def _carry_master_ids(engine: Engine, duck: duckdb.DuckDBPyConnection, cluster_of: dict[str, str]) -> tuple[dict[str, str], list[MasterEvent]]:
+def _carry_master_ids(
+    engine: Engine, duck: duckdb.DuckDBPyConnection, cluster_of: dict[str, str]
+) -> tuple[dict[str, str], list[MasterEvent]]:
     """Master IDs for the new clusters, and the membership events. A cluster holding exactly one previous master's
     records keeps its ID with no event (found in SQL: most clusters, in most runs); linkage.master_ids decides
     the rest, which it can do apart because none of their masters touches an unchanged cluster."""
-    staged = pa.table({"unique_id": pa.array(list(cluster_of), pa.string()),  # noqa: F841 - read by DuckDB
-                       "cluster_id": pa.array(list(cluster_of.values()), pa.string())})
+    staged = pa.table(  # noqa: F841 - read by DuckDB by its name
+        {
+            "unique_id": pa.array(list(cluster_of), pa.string()),
+            "cluster_id": pa.array(list(cluster_of.values()), pa.string()),
+        }
+    )
     duck.execute("CREATE OR REPLACE TABLE clusters_next AS SELECT * FROM staged")
     duck.execute("""
         CREATE OR REPLACE TABLE unchanged_clusters AS
@@ -187,10 +196,14 @@ def _carry_master_ids(engine: Engine, duck: duckdb.DuckDBPyConnection, cluster_o
         SELECT c.cluster_id, c.first AS master_id FROM per_cluster c JOIN master_sizes s ON s.master_id = c.first
         WHERE c.linked = c.size AND c.first = c.last AND s.size = c.size
     """)
-    kept = dict(duck.execute("SELECT c.unique_id, u.master_id FROM clusters_next c JOIN unchanged_clusters u USING (cluster_id)").fetchall())
+    kept = dict(
+        duck.execute("SELECT c.unique_id, u.master_id FROM clusters_next c JOIN unchanged_clusters u USING (cluster_id)").fetchall()
+    )
     rest = {record: cluster for record, cluster in cluster_of.items() if record not in kept}
-    previous = dict(duck.execute("""SELECT m.unique_id, m.master_id FROM master_of m JOIN clusters_next c USING (unique_id)
-                                    WHERE c.cluster_id NOT IN (SELECT cluster_id FROM unchanged_clusters)""").fetchall())
+    previous = dict(
+        duck.execute("""SELECT m.unique_id, m.master_id FROM master_of m JOIN clusters_next c USING (unique_id)
+                                    WHERE c.cluster_id NOT IN (SELECT cluster_id FROM unchanged_clusters)""").fetchall()
+    )
     assignment = assign_master_ids(previous, rest, _id_minter(engine))
     return kept | assignment.master_of, assignment.events
 
@@ -227,13 +240,26 @@ def _last_done_run(engine: Engine) -> int | None:
 
 def _start_run(engine: Engine, model_version_id: int, mode: str, config: LinkageSettings) -> int:
     with engine.begin() as connection:
-        return int(connection.execute(insert(linkage_run).values(
-            model_version_id=model_version_id, mode=mode, status="running", started_at=dt.datetime.now(dt.UTC),
-            match_threshold=config.match_threshold, review_threshold=config.review_threshold,
-        ).returning(linkage_run.c.id)).scalar_one())
+        return int(
+            connection.execute(
+                insert(linkage_run)
+                .values(
+                    model_version_id=model_version_id,
+                    mode=mode,
+                    status="running",
+                    started_at=dt.datetime.now(dt.UTC),
+                    match_threshold=config.match_threshold,
+                    review_threshold=config.review_threshold,
+                )
+                .returning(linkage_run.c.id)
+            ).scalar_one()
+        )
 
 
 def _fail_run(engine: Engine, run_id: int, error: BaseException) -> None:
     with engine.begin() as connection:
-        connection.execute(update(linkage_run).where(linkage_run.c.id == run_id).values(
-            status="failed", finished_at=dt.datetime.now(dt.UTC), error=f"{type(error).__name__}: {error}"))
+        connection.execute(
+            update(linkage_run)
+            .where(linkage_run.c.id == run_id)
+            .values(status="failed", finished_at=dt.datetime.now(dt.UTC), error=f"{type(error).__name__}: {error}")
+        )

@@ -45,18 +45,25 @@ def train_and_store(engine: Engine, trained_by: str, *, now: dt.datetime | None 
     return save_model_version(engine, model, trained_by, trained_on, now=now)
 
 
-def save_model_version(engine: Engine, model: TrainedModel, trained_by: str, trained_on: dict[str, Any], *,
-                       now: dt.datetime | None = None) -> ModelVersion:
+def save_model_version(
+    engine: Engine, model: TrainedModel, trained_by: str, trained_on: dict[str, Any], *, now: dt.datetime | None = None
+) -> ModelVersion:
     """Keep `model` as a version (once per hash) and make it the current one."""
     with engine.begin() as connection:
         existing = connection.execute(select(model_version.c.id).where(model_version.c.sha256 == model.sha256)).scalar()
         connection.execute(update(model_version).values(is_current=False))
         if existing is None:
-            connection.execute(insert(model_version).values(
-                sha256=model.sha256, settings=json.dumps(model.settings, ensure_ascii=False),
-                term_frequencies=json.dumps(model.term_frequencies, ensure_ascii=False), trained_at=now or dt.datetime.now(dt.UTC),
-                trained_by=trained_by, trained_on=json.dumps(trained_on), is_current=True,
-            ))
+            connection.execute(
+                insert(model_version).values(
+                    sha256=model.sha256,
+                    settings=json.dumps(model.settings, ensure_ascii=False),
+                    term_frequencies=json.dumps(model.term_frequencies, ensure_ascii=False),
+                    trained_at=now or dt.datetime.now(dt.UTC),
+                    trained_by=trained_by,
+                    trained_on=json.dumps(trained_on),
+                    is_current=True,
+                )
+            )
         else:
             connection.execute(update(model_version).where(model_version.c.id == existing).values(is_current=True))
     current = current_model(engine)

@@ -51,7 +51,9 @@ class Workspace:
 
     def in_step_with(self, run_id: int | None, model_version_id: int) -> bool:
         meta = dict(self.duck.execute("SELECT key, value FROM meta").fetchall())
-        has_records = bool(self.duck.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchall()[0][0])
+        has_records = bool(
+            self.duck.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchall()[0][0]
+        )
         expected = {"format": FORMAT, "run_id": run_id, "model_version_id": model_version_id}
         return has_records and run_id is not None and all(meta.get(key) == value for key, value in expected.items())
 
@@ -60,16 +62,23 @@ class Workspace:
 
     def mark_in_step(self, run_id: int, model_version_id: int) -> None:
         self.duck.execute("DELETE FROM meta")
-        self.duck.execute("INSERT INTO meta VALUES ('format', ?), ('run_id', ?), ('model_version_id', ?)", [FORMAT, run_id, model_version_id])
+        self.duck.execute(
+            "INSERT INTO meta VALUES ('format', ?), ('run_id', ?), ('model_version_id', ?)", [FORMAT, run_id, model_version_id]
+        )
         self.duck.execute("CHECKPOINT")
 
     def load_index_from_store(self, engine: Engine) -> None:
         """Replace `pairs`, `master_of` and `golden` with the store's own: what a full run diffs against."""
-        xref = select((master_xref.c.department + "|" + master_xref.c.source_key).label("unique_id"), master_xref.c.master_id,
-                      master_xref.c.version)
+        xref = select(
+            (master_xref.c.department + "|" + master_xref.c.source_key).label("unique_id"), master_xref.c.master_id, master_xref.c.version
+        )
         pairs = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight)
-        masters = select(master_record.c.master_id, master_record.c.record_count, master_record.c.lineage,
-                         *(master_record.c[name] for name in GOLDEN_FIELDS)).where(master_record.c.status == "active")
+        masters = select(
+            master_record.c.master_id,
+            master_record.c.record_count,
+            master_record.c.lineage,
+            *(master_record.c[name] for name in GOLDEN_FIELDS),
+        ).where(master_record.c.status == "active")
         _copy_query(engine, self.duck, xref, "master_of")
         _copy_query(engine, self.duck, pairs, "pairs")
         _copy_query(engine, self.duck, masters, "stored_golden", create=True)

@@ -22,8 +22,22 @@ from sqlalchemy import Engine, select
 from mmi.store.index_tables import link_conflict, match_pair
 from mmi.store.tables import source_record
 
-FIELDS = ("name", "id_number", "id_valid", "masked_id_region", "masked_id_tail", "guardian_id_number", "birth_date", "birth_year_month",
-          "sex", "phone", "hukou_region", "current_district", "current_address", "quality_flags")
+FIELDS = (
+    "name",
+    "id_number",
+    "id_valid",
+    "masked_id_region",
+    "masked_id_tail",
+    "guardian_id_number",
+    "birth_date",
+    "birth_year_month",
+    "sex",
+    "phone",
+    "hukou_region",
+    "current_district",
+    "current_address",
+    "quality_flags",
+)
 
 _MERGES = """
     SELECT a.unique_id AS left_key, b.unique_id AS right_key, a.cluster_id AS left_master, b.cluster_id AS right_master,
@@ -49,7 +63,12 @@ _SPLITS = """
 def worst_errors(engine: Engine, duck: duckdb.DuckDBPyConnection, n: int) -> dict[str, list[dict[str, Any]]]:
     """The `n` worst false merges and false splits; `duck` holds `clusters`, `truth` and `truth_pairs` as
     mmi.index.evaluation builds them."""
-    _load(engine, duck, "scored", select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight))
+    _load(
+        engine,
+        duck,
+        "scored",
+        select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight),
+    )
     _load(engine, duck, "conflicts", select(link_conflict.c.left_key, link_conflict.c.right_key, link_conflict.c.rule))
     merges = _rows(duck, _MERGES, n)
     splits = _rows(duck, _SPLITS, n)
@@ -70,8 +89,10 @@ def _load(engine: Engine, duck: duckdb.DuckDBPyConnection, table: str, query: An
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     names = [column.name for column in query.selected_columns]
-    staged = pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)},  # noqa: F841 - read by DuckDB
-                      schema=pa.schema([(name, pa.float64() if name.startswith("match_") else pa.string()) for name in names]))
+    staged = pa.table(  # noqa: F841 - read by DuckDB by its name
+        {name: [row[i] for row in rows] for i, name in enumerate(names)},
+        schema=pa.schema([(name, pa.float64() if name.startswith("match_") else pa.string()) for name in names]),
+    )
     duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM staged")
 
 
@@ -82,9 +103,10 @@ def _records(engine: Engine, keys: set[str]) -> dict[str, dict[str, Any]]:
     columns = [source_record.c.department, source_record.c.source_key, *(source_record.c[name] for name in FIELDS)]
     with engine.connect() as connection:
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            query = select(*columns).where(source_record.c.is_current.is_(True),
-                                           (source_record.c.department + "|" + source_record.c.source_key).in_(chunk))
+            chunk = wanted[start : start + 500]
+            query = select(*columns).where(
+                source_record.c.is_current.is_(True), (source_record.c.department + "|" + source_record.c.source_key).in_(chunk)
+            )
             for row in connection.execute(query).mappings():
                 found[f"{row['department']}|{row['source_key']}"] = {name: _plain(value) for name, value in row.items()}
     return found

@@ -36,8 +36,11 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
             bulk_insert(connection, master_event, events)
         connection.execute(update(link_constraint).where(link_constraint.c.applied_run_id.is_(None)).values(applied_run_id=run_id))
         counts = {key: run[key] for key in ("records_changed", "records_reclustered", "pairs_scored")}
-        connection.execute(update(linkage_run).where(linkage_run.c.id == run_id).values(
-            status="done", finished_at=dt.datetime.now(dt.UTC), events=len(changes.events), **counts))
+        connection.execute(
+            update(linkage_run)
+            .where(linkage_run.c.id == run_id)
+            .values(status="done", finished_at=dt.datetime.now(dt.UTC), events=len(changes.events), **counts)
+        )
         log_run(connection, run_id, events)
 
 
@@ -45,23 +48,38 @@ def log_run(connection: Connection, run_id: int, events: list[dict[str, Any]]) -
     """The run and each of its master events, as leaves of the tamper-evident log (mmi.audit.log)."""
     run_row = connection.execute(select(linkage_run).where(linkage_run.c.id == run_id)).one()._mapping
     model_sha = connection.execute(select(model_version.c.sha256).where(model_version.c.id == run_row["model_version_id"])).scalar_one()
-    append_entries(connection, [row_entry("linkage_run", linkage_run, run_row, model_sha256=model_sha),
-                                *(row_entry("master_event", master_event, event) for event in events)])
+    append_entries(
+        connection,
+        [
+            row_entry("linkage_run", linkage_run, run_row, model_sha256=model_sha),
+            *(row_entry("master_event", master_event, event) for event in events),
+        ],
+    )
 
 
 def _write_masters(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int, changes: IndexChanges) -> None:
     columns = ("master_id", "record_count", "lineage", *GOLDEN_FIELDS)
     selected = f"SELECT {', '.join(columns)} FROM {GOLDEN_CHANGED}"
     for chunk in _streamed(duck, f"{selected} WHERE is_new"):
-        bulk_insert(connection, master_record, [{**dict(zip(columns, row, strict=True)), "status": "active", "created_run_id": run_id,
-                                                 "updated_run_id": run_id} for row in chunk])
+        bulk_insert(
+            connection,
+            master_record,
+            [
+                {**dict(zip(columns, row, strict=True)), "status": "active", "created_run_id": run_id, "updated_run_id": run_id}
+                for row in chunk
+            ],
+        )
     statement = update(master_record).where(master_record.c.master_id == bindparam("key"))
     for chunk in _streamed(duck, f"{selected} WHERE NOT is_new"):
-        connection.execute(statement, [{**dict(zip(columns[1:], row[1:], strict=True)), "key": row[0], "updated_run_id": run_id}
-                                       for row in chunk])
+        connection.execute(
+            statement, [{**dict(zip(columns[1:], row[1:], strict=True)), "key": row[0], "updated_run_id": run_id} for row in chunk]
+        )
     for master, successor in changes.retired.items():
-        connection.execute(update(master_record).where(master_record.c.master_id == master).values(
-            status="retired", successor_id=successor, record_count=0, updated_run_id=run_id))
+        connection.execute(
+            update(master_record)
+            .where(master_record.c.master_id == master)
+            .values(status="retired", successor_id=successor, record_count=0, updated_run_id=run_id)
+        )
 
 
 def _streamed(duck: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[Any]]:
@@ -86,5 +104,8 @@ def _write_pairs(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id
         connection.execute(statement, [{"left": left, "right": right} for left, right in chunk])
     keys = ("left_key", "right_key", "match_probability", "match_weight")
     for chunk in _streamed(duck, "SELECT left_key, right_key, match_probability, match_weight FROM pairs_added"):
-        bulk_insert(connection, match_pair, [{**dict(zip(keys, row, strict=True)), "model_version_id": model_version_id, "run_id": run_id}
-                                             for row in chunk])
+        bulk_insert(
+            connection,
+            match_pair,
+            [{**dict(zip(keys, row, strict=True)), "model_version_id": model_version_id, "run_id": run_id} for row in chunk],
+        )

@@ -56,7 +56,9 @@ def visible(principal: Principal) -> ColumnElement[bool] | None:
     if len(ranges) == 1:
         return ends_within
     one_range = or_(*(and_(under(low, prefix), under(high, prefix)) for prefix in ranges))
-    spread = not_(exists(select(1).where(review_item_record.c.item_id == review_item.c.id, outside(principal, review_item_record.c.district))))
+    spread = not_(
+        exists(select(1).where(review_item_record.c.item_id == review_item.c.id, outside(principal, review_item_record.c.district)))
+    )
     return and_(ends_within, or_(review_item.c.record_count <= 2, one_range, spread))
 
 

@@ -67,18 +67,36 @@ def read_index(connection: Connection) -> IndexView | None:
     run = connection.execute(select(linkage_run).where(linkage_run.c.status == "done").order_by(linkage_run.c.id.desc()).limit(1)).first()
     if run is None:
         return None
-    master_of = {f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))}
+    master_of = {
+        f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))
+    }
     members: dict[str, list[str]] = defaultdict(list)
     for key, master in master_of.items():
         members[master].append(key)
-    columns = (source_record.c.department, source_record.c.source_key, source_record.c.version, source_record.c.id_number,
-               source_record.c.id_valid, source_record.c.current_district, source_record.c.birth_date)
-    records = {f"{row.department}|{row.source_key}": row._asdict()
-               for row in connection.execute(select(*columns).where(source_record.c.is_current.is_(True)))}
+    columns = (
+        source_record.c.department,
+        source_record.c.source_key,
+        source_record.c.version,
+        source_record.c.id_number,
+        source_record.c.id_valid,
+        source_record.c.current_district,
+        source_record.c.birth_date,
+    )
+    records = {
+        f"{row.department}|{row.source_key}": row._asdict()
+        for row in connection.execute(select(*columns).where(source_record.c.is_current.is_(True)))
+    }
     constraints = connection.execute(select(link_constraint.c.kind, link_constraint.c.left_key, link_constraint.c.right_key)).all()
-    return IndexView(int(run.id), float(run.match_threshold), float(run.review_threshold), master_of, dict(members), records,
-                     {(left, right) for _kind, left, right in constraints},
-                     [(left, right) for kind, left, right in constraints if kind == "must_link"])
+    return IndexView(
+        int(run.id),
+        float(run.match_threshold),
+        float(run.review_threshold),
+        master_of,
+        dict(members),
+        records,
+        {(left, right) for _kind, left, right in constraints},
+        [(left, right) for kind, left, right in constraints if kind == "must_link"],
+    )
 
 
 def pair_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
@@ -89,11 +107,26 @@ def pair_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
             continue
         masters = sorted({view.master_of[key] for key in (row.left_key, row.right_key) if key in view.master_of})
         where = f"both in master {masters[0]}" if len(masters) == 1 else f"in masters {' and '.join(masters)}"
-        reason = (f"scored {row.match_probability:.3f}, in the review band ({view.review_threshold:g} to {view.match_threshold:g}); "
-                  f"the records are {where}")
-        candidates.append(Candidate(f"pair:{row.left_key}~{row.right_key}", "pair", [row.left_key, row.right_key], masters, reason,
-                                    row.left_key, row.right_key, None, row.match_probability, row.match_weight, row.model_version_id,
-                                    signals={"probability": row.match_probability}))
+        reason = (
+            f"scored {row.match_probability:.3f}, in the review band ({view.review_threshold:g} to {view.match_threshold:g}); "
+            f"the records are {where}"
+        )
+        candidates.append(
+            Candidate(
+                f"pair:{row.left_key}~{row.right_key}",
+                "pair",
+                [row.left_key, row.right_key],
+                masters,
+                reason,
+                row.left_key,
+                row.right_key,
+                None,
+                row.match_probability,
+                row.match_weight,
+                row.model_version_id,
+                signals={"probability": row.match_probability},
+            )
+        )
     return candidates
 
 
@@ -102,19 +135,34 @@ def conflict_candidates(connection: Connection, view: IndexView) -> list[Candida
     for row in connection.execute(select(link_conflict)):
         if (row.left_key, row.right_key) in view.constrained:
             continue
-        masters = sorted({m for m in (row.left_master_id, row.right_master_id, view.master_of.get(row.left_key),
-                                       view.master_of.get(row.right_key)) if m})
-        reason = (f"scored {row.match_probability:.4f}, above the match threshold, but rule {row.rule} refused the link: {row.detail}")
-        candidates.append(Candidate(f"conflict:{row.left_key}~{row.right_key}", "conflict", [row.left_key, row.right_key], masters, reason,
-                                    row.left_key, row.right_key, None, row.match_probability, row.match_weight, row.model_version_id,
-                                    signals={"probability": row.match_probability}))
+        masters = sorted(
+            {m for m in (row.left_master_id, row.right_master_id, view.master_of.get(row.left_key), view.master_of.get(row.right_key)) if m}
+        )
+        reason = f"scored {row.match_probability:.4f}, above the match threshold, but rule {row.rule} refused the link: {row.detail}"
+        candidates.append(
+            Candidate(
+                f"conflict:{row.left_key}~{row.right_key}",
+                "conflict",
+                [row.left_key, row.right_key],
+                masters,
+                reason,
+                row.left_key,
+                row.right_key,
+                None,
+                row.match_probability,
+                row.match_weight,
+                row.model_version_id,
+                signals={"probability": row.match_probability},
+            )
+        )
     return candidates
 
 
 def cluster_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
     links: dict[str, list[tuple[str, str, float, float]]] = defaultdict(list)
     query = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight).where(
-        match_pair.c.match_probability >= view.match_threshold)
+        match_pair.c.match_probability >= view.match_threshold
+    )
     for left, right, probability, weight in connection.execute(query):
         master = view.master_of.get(left)
         if master is not None and master == view.master_of.get(right):
@@ -131,8 +179,9 @@ def cluster_candidates(connection: Connection, view: IndexView) -> list[Candidat
     return candidates
 
 
-def _cluster(master: str, records: list[str], links: list[tuple[str, str, float, float]], threshold_weight: float,
-             view: IndexView) -> Candidate | None:
+def _cluster(
+    master: str, records: list[str], links: list[tuple[str, str, float, float]], threshold_weight: float, view: IndexView
+) -> Candidate | None:
     bottleneck = _bottleneck(records, links)
     if bottleneck is not None and math.isinf(bottleneck[3]):
         return None  # held together by a steward's must-links
@@ -144,8 +193,10 @@ def _cluster(master: str, records: list[str], links: list[tuple[str, str, float,
         reasons.append(f"it holds {len(ids)} different valid ID numbers, which belong to different people")
         signals["identity"] = 1.0
     if bottleneck is not None and bottleneck[3] - threshold_weight < WEAK_MARGIN_BITS:
-        reasons.append(f"the link that holds it together ({bottleneck[0]} ~ {bottleneck[1]}) scored {bottleneck[2]:.5f}, "
-                       f"{bottleneck[3] - threshold_weight:.1f} bits above the threshold")
+        reasons.append(
+            f"the link that holds it together ({bottleneck[0]} ~ {bottleneck[1]}) scored {bottleneck[2]:.5f}, "
+            f"{bottleneck[3] - threshold_weight:.1f} bits above the threshold"
+        )
         signals["margin_bits"] = bottleneck[3] - threshold_weight
     if len(records) >= SPARSE_SIZE and density < SPARSE_DENSITY:
         reasons.append(f"only {density:.0%} of its {int(possible)} record pairs are linked")
@@ -155,8 +206,17 @@ def _cluster(master: str, records: list[str], links: list[tuple[str, str, float,
     probability = bottleneck[2] if bottleneck else None
     weight = bottleneck[3] if bottleneck else None
     members = hashlib.sha256("\n".join(records).encode()).hexdigest()[:16]  # a master whose records change is a new item
-    return Candidate(f"cluster:{master}:{members}", "cluster", records, [master], f"master {master} ({len(records)} records) may hold two people: "
-                     + "; ".join(reasons), master_id=master, match_probability=probability, match_weight=weight, signals=signals)
+    return Candidate(
+        f"cluster:{master}:{members}",
+        "cluster",
+        records,
+        [master],
+        f"master {master} ({len(records)} records) may hold two people: " + "; ".join(reasons),
+        master_id=master,
+        match_probability=probability,
+        match_weight=weight,
+        signals=signals,
+    )
 
 
 def _bottleneck(records: list[str], links: list[tuple[str, str, float, float]]) -> tuple[str, str, float, float] | None:
@@ -183,8 +243,11 @@ def invalidated_candidates(connection: Connection, view: IndexView) -> list[Cand
     candidates = []
     for row in connection.execute(query):
         decided: dict[str, int] = json.loads(row.record_versions)
-        changed = {key: (version, view.records[key]["version"] if key in view.records else None)
-                   for key, version in decided.items() if key not in view.records or view.records[key]["version"] != version}
+        changed = {
+            key: (version, view.records[key]["version"] if key in view.records else None)
+            for key, version in decided.items()
+            if key not in view.records or view.records[key]["version"] != version
+        }
         if not changed:
             continue
         words = ", ".join(f"{key} v{old} → {'withdrawn' if new is None else f'v{new}'}" for key, (old, new) in sorted(changed.items()))
@@ -192,12 +255,26 @@ def invalidated_candidates(connection: Connection, view: IndexView) -> list[Cand
         masters = sorted({view.master_of[key] for key in records if key in view.master_of})
         reason = f"decision {row.id} ({row.decision}, {row.status}) was made on records that have changed since: {words}"
         left, right = (records[0], records[1]) if len(records) == 2 else (None, None)  # a pair's: explained on the new values
-        candidates.append(Candidate(f"invalidated:{row.id}", "invalidated", records, masters, reason, left, right, decision_id=int(row.id),
-                                    signals={"changed": float(len(changed))}))
+        candidates.append(
+            Candidate(
+                f"invalidated:{row.id}",
+                "invalidated",
+                records,
+                masters,
+                reason,
+                left,
+                right,
+                decision_id=int(row.id),
+                signals={"changed": float(len(changed))},
+            )
+        )
     return candidates
 
 
 def all_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
-    return [*conflict_candidates(connection, view), *pair_candidates(connection, view), *cluster_candidates(connection, view),
-            *invalidated_candidates(connection, view)]
-
+    return [
+        *conflict_candidates(connection, view),
+        *pair_candidates(connection, view),
+        *cluster_candidates(connection, view),
+        *invalidated_candidates(connection, view),
+    ]

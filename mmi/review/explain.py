@@ -51,8 +51,13 @@ def explain_pairs(engine: Engine, pairs: Sequence[Pair], model_version_id: int |
     duck = duckdb.connect()
     try:
         load_person_records(engine, duck, RECORDS, keys=sorted({key for pair in pairs for key in pair}))
-        wanted = pa.table({"pair_no": pa.array(range(len(pairs)), pa.int64()), "left_key": pa.array([p[0] for p in pairs], pa.string()),  # noqa: F841
-                           "right_key": pa.array([p[1] for p in pairs], pa.string())})
+        wanted = pa.table(  # noqa: F841 - read by DuckDB by its name
+            {
+                "pair_no": pa.array(range(len(pairs)), pa.int64()),
+                "left_key": pa.array([p[0] for p in pairs], pa.string()),
+                "right_key": pa.array([p[1] for p in pairs], pa.string()),
+            }
+        )
         duck.execute(f"""CREATE TABLE {PAIRED} AS
             SELECT * REPLACE (printf('%012d|0|', w.pair_no) || r.unique_id AS unique_id), w.pair_no AS review_pair
             FROM wanted w JOIN {RECORDS} r ON r.unique_id = w.left_key
@@ -79,8 +84,9 @@ def _predict(duck: duckdb.DuckDBPyConnection, model: TrainedModel, version_id: i
     settings = linker._settings_obj
     settings._retain_matching_columns = True  # as score_pair sets them: the waterfall needs each comparison's
     settings._retain_intermediate_calculation_columns = True  # inputs, level, match weight and tf adjustment
-    predictions = linker.inference.predict_within(db_api.register(PAIRED), blocking_rules_to_generate_predictions=["l.review_pair = r.review_pair"],
-                                                  warning_mode=UNTRAINED_WARNING)
+    predictions = linker.inference.predict_within(
+        db_api.register(PAIRED), blocking_rules_to_generate_predictions=["l.review_pair = r.review_pair"], warning_mode=UNTRAINED_WARNING
+    )
     try:
         records = predictions.as_record_list()
     finally:
@@ -90,8 +96,15 @@ def _predict(duck: duckdb.DuckDBPyConnection, model: TrainedModel, version_id: i
     explained = {}
     for record in records:
         pair = pairs[int(str(record["unique_id_l"]).split("|", 1)[0])]
-        explained[pair] = Explanation(prior_weight=prior, comparisons=[bar.weight(record) for bar in bars], match_weight=record["match_weight"],
-                                      match_probability=record["match_probability"], model_version=version_id, left=pair[0], right=pair[1])
+        explained[pair] = Explanation(
+            prior_weight=prior,
+            comparisons=[bar.weight(record) for bar in bars],
+            match_weight=record["match_weight"],
+            match_probability=record["match_probability"],
+            model_version=version_id,
+            left=pair[0],
+            right=pair[1],
+        )
     return explained
 
 
@@ -109,6 +122,11 @@ class _Bars:
 
     def weight(self, record: dict[str, Any]) -> ComparisonWeight:
         value = int(record[self.gamma])
-        return ComparisonWeight(name=self.name, level=str(self.labels[value]), comparison_vector_value=value, weight=float(record[self.mw]),
-                                tf_weight=float(record[self.tf]) if self.has_tf else 0.0,
-                                values={"left": ", ".join(str(record[n]) for n in self.left), "right": ", ".join(str(record[n]) for n in self.right)})
+        return ComparisonWeight(
+            name=self.name,
+            level=str(self.labels[value]),
+            comparison_vector_value=value,
+            weight=float(record[self.mw]),
+            tf_weight=float(record[self.tf]) if self.has_tf else 0.0,
+            values={"left": ", ".join(str(record[n]) for n in self.left), "right": ", ".join(str(record[n]) for n in self.right)},
+        )

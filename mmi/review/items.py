@@ -45,7 +45,9 @@ def item_detail(engine: Engine, principal: Principal, item_id: int) -> ItemDetai
 def visible_item(connection: Connection, principal: Principal, item_id: int) -> Any:
     """The item's row; NotFound if there is none or the caller may not see one of its records."""
     explained = review_item.outerjoin(review_explanation, review_explanation.c.item_id == review_item.c.id)
-    row = connection.execute(select(review_item, review_explanation.c.explanation).select_from(explained).where(review_item.c.id == item_id)).first()
+    row = connection.execute(
+        select(review_item, review_explanation.c.explanation).select_from(explained).where(review_item.c.id == item_id)
+    ).first()
     if row is not None:
         districts = connection.execute(select(review_item_record.c.district).where(review_item_record.c.item_id == item_id)).scalars().all()
         if can_see_all(principal, list(districts)):
@@ -71,8 +73,9 @@ def item_records(connection: Connection, row: Any) -> list[str]:
     """The records an item is about: a cluster's current members (what a split groups), or the item's own."""
     records: list[str] = json.loads(row.records)
     if row.kind == "cluster" and row.master_id:
-        members = connection.execute(select(master_xref.c.department, master_xref.c.source_key)
-                                     .where(master_xref.c.master_id == row.master_id)).all()
+        members = connection.execute(
+            select(master_xref.c.department, master_xref.c.source_key).where(master_xref.c.master_id == row.master_id)
+        ).all()
         return sorted(f"{department}|{key}" for department, key in members) or records
     return records
 
@@ -81,11 +84,21 @@ def _detail(connection: Connection, row: Any, explanation: Explanation | None) -
     masters: list[str] = json.loads(row.masters)
     reached = delivered_to(connection, masters)
     records = item_records(connection, row)
-    decisions = connection.execute(select(review_decision).where(review_decision.c.item_id == row.id).order_by(review_decision.c.id.desc())).all()
+    decisions = connection.execute(
+        select(review_decision).where(review_decision.c.item_id == row.id).order_by(review_decision.c.id.desc())
+    ).all()
     return ItemDetail(
-        id=row.id, kind=row.kind, status=row.status, records=record_views(connection, records), masters=masters,
-        match_probability=row.match_probability, priority=row.priority, reason=row.reason,
-        factors=[PriorityFactor(**factor) for factor in json.loads(row.factors)], decision_id=row.decision_id, explanation=explanation,
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        records=record_views(connection, records),
+        masters=masters,
+        match_probability=row.match_probability,
+        priority=row.priority,
+        reason=row.reason,
+        factors=[PriorityFactor(**factor) for factor in json.loads(row.factors)],
+        decision_id=row.decision_id,
+        explanation=explanation,
         published_to=sorted(set().union(*reached.values())) if reached else [],
         graph=cluster_graph(connection, row.master_id, records, _match_threshold(connection)) if row.kind == "cluster" else None,
         conflict=_conflict(connection, row) if row.kind == "conflict" else None,
@@ -94,15 +107,19 @@ def _detail(connection: Connection, row: Any, explanation: Explanation | None) -
 
 
 def _match_threshold(connection: Connection) -> float:
-    threshold = connection.execute(select(linkage_run.c.match_threshold).where(linkage_run.c.status == "done")
-                                   .order_by(linkage_run.c.id.desc()).limit(1)).scalar()
+    threshold = connection.execute(
+        select(linkage_run.c.match_threshold).where(linkage_run.c.status == "done").order_by(linkage_run.c.id.desc()).limit(1)
+    ).scalar()
     return float(threshold) if threshold is not None else 1.0
 
 
 def _conflict(connection: Connection, row: Any) -> dict[str, Any] | None:
-    found = connection.execute(select(link_conflict).where(link_conflict.c.left_key == row.left_key,
-                                                           link_conflict.c.right_key == row.right_key)).first()
+    found = connection.execute(
+        select(link_conflict).where(link_conflict.c.left_key == row.left_key, link_conflict.c.right_key == row.right_key)
+    ).first()
     if found is None:
         return None
-    return {name: found._mapping[name] for name in ("rule", "detail", "conflicting_left_key", "conflicting_right_key",
-                                                    "left_master_id", "right_master_id", "run_id")}
+    return {
+        name: found._mapping[name]
+        for name in ("rule", "detail", "conflicting_left_key", "conflicting_right_key", "left_master_id", "right_master_id", "run_id")
+    }

@@ -43,8 +43,9 @@ class Plan:
     preview: Preview
 
 
-def preview_decision(engine: Engine, principal: Principal, item_id: int, request: DecisionRequest,
-                     subscriptions: Mapping[str, Subscription] | None = None) -> Preview:
+def preview_decision(
+    engine: Engine, principal: Principal, item_id: int, request: DecisionRequest, subscriptions: Mapping[str, Subscription] | None = None
+) -> Preview:
     """The decision's effect on the index, computed without changing anything."""
     require_reader(principal)
     with engine.connect() as connection:
@@ -61,24 +62,36 @@ def plan_decision(connection: Connection, item: Any, request: DecisionRequest, s
     reached = delivered_to(connection, masters)
     published = sorted(set().union(*(reached.get(master, set()) for master in masters)))
     hears = _subscribers_hearing(connection, changed, after, reached, subscriptions)
-    preview = Preview(decision=request.decision, constraints=constraints, kept=sorted(m for m in after if not m.startswith(NEW)),
-                      created=sorted(", ".join(sorted(after[m])) for m in after if m.startswith(NEW)),
-                      retired=sorted(set(before) - set(after)), subscribers=hears, published_to=published,
-                      needs_approval=any(reached.get(master) for master in changed if master in before), groups=groups)
+    preview = Preview(
+        decision=request.decision,
+        constraints=constraints,
+        kept=sorted(m for m in after if not m.startswith(NEW)),
+        created=sorted(", ".join(sorted(after[m])) for m in after if m.startswith(NEW)),
+        retired=sorted(set(before) - set(after)),
+        subscribers=hears,
+        published_to=published,
+        needs_approval=any(reached.get(master) for master in changed if master in before),
+        groups=groups,
+    )
     return Plan(kind, records, groups, constraints, preview)
 
 
 def _decided_kind_and_records(connection: Connection, item: Any) -> tuple[str, list[str]]:
     if item.kind != "invalidated":
         return item.kind, item_records(connection, item)
-    original = connection.execute(select(review_decision.c.item_kind, review_decision.c.records)
-                                  .where(review_decision.c.id == item.decision_id)).one()
+    original = connection.execute(
+        select(review_decision.c.item_kind, review_decision.c.records).where(review_decision.c.id == item.decision_id)
+    ).one()
     return original.item_kind, json.loads(original.records)
 
 
 def plan_constraints(kind: str, records: list[str], request: DecisionRequest) -> tuple[list[list[str]], list[Constraint]]:
     """The records' grouping a decision asks for, and the constraints that say it."""
-    if request.decision in ("match", "not_match") and kind not in ("pair", "conflict") and not (kind == "cluster" and request.decision == "match"):
+    if (
+        request.decision in ("match", "not_match")
+        and kind not in ("pair", "conflict")
+        and not (kind == "cluster" and request.decision == "match")
+    ):
         raise InvalidDecision(f"a {kind} is decided by a split (or match, to confirm it is one person), not {request.decision}")
     if request.decision == "split" and kind != "cluster":
         raise InvalidDecision(f"only a cluster can be split; decide a {kind} with match or not_match")
@@ -109,19 +122,26 @@ def _check_partition(groups: list[list[str]], records: list[str]) -> None:
     if sorted(listed) != sorted(records):
         missing, unknown = sorted(set(records) - set(listed)), sorted(set(listed) - set(records))
         twice = sorted({key for key in listed if listed.count(key) > 1})
-        raise InvalidDecision(f"the groups must hold each of the cluster's records once: missing {missing}, not in it {unknown}, twice {twice}")
+        raise InvalidDecision(
+            f"the groups must hold each of the cluster's records once: missing {missing}, not in it {unknown}, twice {twice}"
+        )
 
 
 def _masters_of(connection: Connection, records: list[str]) -> dict[str, str]:
-    named = or_(*(and_(master_xref.c.department == key.partition("|")[0], master_xref.c.source_key == key.partition("|")[2]) for key in records))
-    return {f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key,
-                                                                   master_xref.c.master_id).where(named))}
+    named = or_(
+        *(and_(master_xref.c.department == key.partition("|")[0], master_xref.c.source_key == key.partition("|")[2]) for key in records)
+    )
+    return {
+        f"{d}|{k}": m
+        for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(named))
+    }
 
 
 def _members_of(connection: Connection, masters: list[str]) -> dict[str, set[str]]:
     members: dict[str, set[str]] = {master: set() for master in masters}
-    for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)
-                                      .where(master_xref.c.master_id.in_(masters))):
+    for d, k, m in connection.execute(
+        select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(master_xref.c.master_id.in_(masters))
+    ):
         members[m].add(f"{d}|{k}")
     return members
 
@@ -130,16 +150,36 @@ def _simulate(connection: Connection, before: dict[str, set[str]], constraints: 
     """Masters after the next run, as linkage would make them from these records' links and constraints."""
     records = sorted(set().union(*before.values())) if before else []
     members = set(records)
-    threshold = connection.execute(select(linkage_run.c.match_threshold).where(linkage_run.c.status == "done")
-                                   .order_by(linkage_run.c.id.desc()).limit(1)).scalar() or 1.0
-    matches = [(a, b, p) for a, b, p in connection.execute(select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability)
-                                                           .where(match_pair.c.left_key.in_(records), match_pair.c.match_probability >= threshold))
-               if b in members]
-    stored = {(a, b): kind for kind, a, b in connection.execute(select(link_constraint.c.kind, link_constraint.c.left_key, link_constraint.c.right_key)
-                                                                .where(link_constraint.c.left_key.in_(records)))}
+    threshold = (
+        connection.execute(
+            select(linkage_run.c.match_threshold).where(linkage_run.c.status == "done").order_by(linkage_run.c.id.desc()).limit(1)
+        ).scalar()
+        or 1.0
+    )
+    matches = [
+        (a, b, p)
+        for a, b, p in connection.execute(
+            select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability).where(
+                match_pair.c.left_key.in_(records), match_pair.c.match_probability >= threshold
+            )
+        )
+        if b in members
+    ]
+    stored = {
+        (a, b): kind
+        for kind, a, b in connection.execute(
+            select(link_constraint.c.kind, link_constraint.c.left_key, link_constraint.c.right_key).where(
+                link_constraint.c.left_key.in_(records)
+            )
+        )
+    }
     stored |= {(a, b): kind for kind, a, b in constraints}
-    clustering = cluster_records(records, matches, [pair for pair, kind in stored.items() if kind == "must_link"],
-                                 [pair for pair, kind in stored.items() if kind == "cannot_link"])
+    clustering = cluster_records(
+        records,
+        matches,
+        [pair for pair, kind in stored.items() if kind == "must_link"],
+        [pair for pair, kind in stored.items() if kind == "cannot_link"],
+    )
     previous = {key: master for master, keys in before.items() for key in keys}
     numbers = count(1)
     assignment = assign_master_ids(previous, clustering.cluster_of, lambda: f"{NEW}{next(numbers)}")
@@ -153,12 +193,20 @@ def _changed_masters(before: dict[str, set[str]], after: dict[str, set[str]]) ->
     return sorted({m for m in before if after.get(m) != before[m]} | {m for m in after if before.get(m) != after[m]})
 
 
-def _subscribers_hearing(connection: Connection, changed: list[str], after: dict[str, set[str]], reached: dict[str, set[str]],
-                         subscriptions: Mapping[str, Subscription]) -> list[str]:
+def _subscribers_hearing(
+    connection: Connection,
+    changed: list[str],
+    after: dict[str, set[str]],
+    reached: dict[str, set[str]],
+    subscriptions: Mapping[str, Subscription],
+) -> list[str]:
     """Subscribers whose jurisdiction holds a changed master (its golden district), or that already hold it."""
     existing = [master for master in changed if not master.startswith(NEW)]
-    districts = dict(connection.execute(select(master_record.c.master_id, master_record.c.current_district)
-                                        .where(master_record.c.master_id.in_(existing))).all())
+    districts = dict(
+        connection.execute(
+            select(master_record.c.master_id, master_record.c.current_district).where(master_record.c.master_id.in_(existing))
+        ).all()
+    )
     hears = set().union(*(reached.get(master, set()) for master in existing)) if existing else set()
     for master in changed:
         district = districts.get(master) or _any_district(connection, districts, before_members=after.get(master, set()))

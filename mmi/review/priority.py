@@ -36,9 +36,12 @@ def delivered_to(connection: Connection, masters: Iterable[str]) -> dict[str, se
     reached: dict[str, set[str]] = defaultdict(set)
     wanted = sorted(set(masters))
     for start in range(0, len(wanted), CHUNK):
-        query = (select(master_event.c.master_id, changeset_event.c.subscriber).distinct()
-                 .select_from(master_event.join(changeset_event, changeset_event.c.outbox_seq == master_event.c.seq))
-                 .where(master_event.c.master_id.in_(wanted[start:start + CHUNK])))
+        query = (
+            select(master_event.c.master_id, changeset_event.c.subscriber)
+            .distinct()
+            .select_from(master_event.join(changeset_event, changeset_event.c.outbox_seq == master_event.c.seq))
+            .where(master_event.c.master_id.in_(wanted[start : start + CHUNK]))
+        )
         for master, subscriber in connection.execute(query):
             reached[master].add(subscriber)
     return reached
@@ -55,20 +58,28 @@ def services_of(connection: Connection, records: Iterable[str]) -> dict[str, dic
         keys.sort()
         for start in range(0, len(keys), CHUNK):
             query = select(service_event.c.person_key, service_event.c.service_type).where(
-                service_event.c.department == department, service_event.c.is_current.is_(True),
-                service_event.c.person_key.in_(keys[start:start + CHUNK]))
+                service_event.c.department == department,
+                service_event.c.is_current.is_(True),
+                service_event.c.person_key.in_(keys[start : start + CHUNK]),
+            )
             for person, service in connection.execute(query):
                 found[f"{department}|{person}"][service] += 1
     return found
 
 
-def prioritise(candidate: Candidate, view: IndexView, reached: dict[str, set[str]], services: dict[str, dict[str, int]],
-               today: dt.date) -> tuple[float, list[PriorityFactor]]:
+def prioritise(
+    candidate: Candidate, view: IndexView, reached: dict[str, set[str]], services: dict[str, dict[str, int]], today: dt.date
+) -> tuple[float, list[PriorityFactor]]:
     """(priority, the factors it is the product of)."""
     factors = [_kind_factor(candidate)]
     subscribers = sorted(set().union(*(reached.get(master, set()) for master in candidate.masters)))
-    factors.append(PriorityFactor(name="subscribers", value=1.0 + len(subscribers),
-                                  note=f"delivered to {len(subscribers)} subscriber(s){': ' + ', '.join(subscribers) if subscribers else ''}"))
+    factors.append(
+        PriorityFactor(
+            name="subscribers",
+            value=1.0 + len(subscribers),
+            note=f"delivered to {len(subscribers)} subscriber(s){': ' + ', '.join(subscribers) if subscribers else ''}",
+        )
+    )
     factors.append(_service_factor(_people_records(candidate, view), view, services, today))
     factors.append(_uncertainty(candidate, view))
     return round(math.prod(factor.value for factor in factors), 6), factors
@@ -77,8 +88,12 @@ def prioritise(candidate: Candidate, view: IndexView, reached: dict[str, set[str
 def _kind_factor(candidate: Candidate) -> PriorityFactor:
     if candidate.kind == "cluster" and candidate.signals.get("identity"):
         return PriorityFactor(name="kind", value=IDENTITY_WEIGHT, note="a master with two valid ID numbers: weighs as a conflict")
-    notes = {"conflict": "a conflict: the model and an identity rule disagree", "invalidated": "a decision in force on changed records",
-             "cluster": "a master that may hold two people", "pair": "a pair in the review band"}
+    notes = {
+        "conflict": "a conflict: the model and an identity rule disagree",
+        "invalidated": "a decision in force on changed records",
+        "cluster": "a master that may hold two people",
+        "pair": "a pair in the review band",
+    }
     return PriorityFactor(name="kind", value=KIND_WEIGHT[candidate.kind], note=notes[candidate.kind])
 
 
@@ -115,6 +130,9 @@ def _uncertainty(candidate: Candidate, view: IndexView) -> PriorityFactor:
     else:
         near = math.exp(-signals["margin_bits"] / 2) if "margin_bits" in signals else 0.0
         value = max(near, signals.get("sparse", 0.0) / 2)
-        note = (f"bottleneck link {signals['margin_bits']:.1f} bits above the threshold" if near >= signals.get("sparse", 0.0) / 2
-                else f"density {signals['density']:.0%}")
+        note = (
+            f"bottleneck link {signals['margin_bits']:.1f} bits above the threshold"
+            if near >= signals.get("sparse", 0.0) / 2
+            else f"density {signals['density']:.0%}"
+        )
     return PriorityFactor(name="uncertainty", value=round(max(value, 0.01), 4), note=note)

@@ -22,16 +22,41 @@ from mmi.store.index_tables import master_xref
 from mmi.store.tables import source_record
 
 CANONICAL_FIELDS = (
-    "name", "name_pinyin", "id_number", "id_valid", "masked_id_region", "masked_id_tail", "guardian_id_number", "birth_date",
-    "birth_year_month", "sex", "ethnicity", "phone", "phone_tail", "hukou_region", "hukou_address", "current_district",
-    "current_address", "residence_start", "permit_number", "registration_cancelled", "employer", "insurance_type",
-    "insurance_status", "health_record_no", "health_record_date", "arrival_year", "household_size", "survey_wave",
+    "name",
+    "name_pinyin",
+    "id_number",
+    "id_valid",
+    "masked_id_region",
+    "masked_id_tail",
+    "guardian_id_number",
+    "birth_date",
+    "birth_year_month",
+    "sex",
+    "ethnicity",
+    "phone",
+    "phone_tail",
+    "hukou_region",
+    "hukou_address",
+    "current_district",
+    "current_address",
+    "residence_start",
+    "permit_number",
+    "registration_cancelled",
+    "employer",
+    "insurance_type",
+    "insurance_status",
+    "health_record_no",
+    "health_record_date",
+    "arrival_year",
+    "household_size",
+    "survey_wave",
 )
 
 
 def _named(keys: Sequence[str]) -> Any:
-    return or_(*(and_(source_record.c.department == key.partition("|")[0], source_record.c.source_key == key.partition("|")[2])
-                 for key in keys))
+    return or_(
+        *(and_(source_record.c.department == key.partition("|")[0], source_record.c.source_key == key.partition("|")[2]) for key in keys)
+    )
 
 
 def record_views(connection: Connection, keys: Sequence[str]) -> list[RecordView]:
@@ -39,11 +64,23 @@ def record_views(connection: Connection, keys: Sequence[str]) -> list[RecordView
     if not keys:
         return []
     columns = [source_record.c[name] for name in ("department", "source_key", "version", "payload", "quality_flags", *CANONICAL_FIELDS)]
-    rows = {f"{row.department}|{row.source_key}": row._asdict()
-            for row in connection.execute(select(*columns).where(source_record.c.is_current.is_(True), _named(keys)))}
-    masters = {f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)
-                                                              .where(or_(*(and_(master_xref.c.department == key.partition("|")[0],
-                                                                                master_xref.c.source_key == key.partition("|")[2]) for key in keys))))}
+    rows = {
+        f"{row.department}|{row.source_key}": row._asdict()
+        for row in connection.execute(select(*columns).where(source_record.c.is_current.is_(True), _named(keys)))
+    }
+    masters = {
+        f"{d}|{k}": m
+        for d, k, m in connection.execute(
+            select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(
+                or_(
+                    *(
+                        and_(master_xref.c.department == key.partition("|")[0], master_xref.c.source_key == key.partition("|")[2])
+                        for key in keys
+                    )
+                )
+            )
+        )
+    }
     views = [_view(key, rows[key], masters.get(key)) for key in keys if key in rows]
     differing = differing_fields([view.fields for view in views])
     for view in views:
@@ -52,9 +89,16 @@ def record_views(connection: Connection, keys: Sequence[str]) -> list[RecordView
 
 
 def _view(key: str, row: dict[str, Any], master: str | None) -> RecordView:
-    return RecordView(key=key, department=row["department"], source_key=row["source_key"], version=row["version"], master_id=master,
-                      fields={name: row[name] for name in CANONICAL_FIELDS}, raw=json.loads(row["payload"]),
-                      quality_flags=json.loads(row["quality_flags"]))
+    return RecordView(
+        key=key,
+        department=row["department"],
+        source_key=row["source_key"],
+        version=row["version"],
+        master_id=master,
+        fields={name: row[name] for name in CANONICAL_FIELDS},
+        raw=json.loads(row["payload"]),
+        quality_flags=json.loads(row["quality_flags"]),
+    )
 
 
 def differing_fields(records: list[dict[str, Any]]) -> list[str]:

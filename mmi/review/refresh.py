@@ -37,10 +37,16 @@ def refresh_queue(engine: Engine, *, now: dt.datetime | None = None) -> RefreshR
         rows = _candidate_rows(connection, view, all_candidates(connection, view), now)
         opened = _upsert(connection, rows, view.run_id, now)
         not_raised = or_(review_item.c.refreshed_at.is_(None), review_item.c.refreshed_at != now)
-        resolved = connection.execute(update(review_item).where(review_item.c.status == "open", not_raised)
-                                      .values(status="resolved", resolution="gone", resolved_at=now)).rowcount
-        by_kind: dict[str, int] = dict(connection.execute(select(review_item.c.kind, func.count()).where(review_item.c.status == "open")
-                                          .group_by(review_item.c.kind)).all())
+        resolved = connection.execute(
+            update(review_item)
+            .where(review_item.c.status == "open", not_raised)
+            .values(status="resolved", resolution="gone", resolved_at=now)
+        ).rowcount
+        by_kind: dict[str, int] = dict(
+            connection.execute(
+                select(review_item.c.kind, func.count()).where(review_item.c.status == "open").group_by(review_item.c.kind)
+            ).all()
+        )
     explain_pending(engine)
     return RefreshReport(run_id=view.run_id, opened=opened, resolved=resolved, open=sum(by_kind.values()), by_kind=by_kind)
 
@@ -49,19 +55,25 @@ def explain_pending(engine: Engine, batch: int = EXPLAIN_BATCH) -> int:
     """Keep Splink's explanation on every open pair or conflict that has none yet (new, or its score changed), a
     batch of pairs per prediction, so that an item page reads it instead of scoring; returns how many were kept."""
     unexplained = review_item.outerjoin(review_explanation, review_explanation.c.item_id == review_item.c.id)
-    query = (select(review_item.c.id, review_item.c.left_key, review_item.c.right_key, review_item.c.model_version_id).select_from(unexplained)
-             .where(review_item.c.status == "open", review_item.c.left_key.is_not(None), review_explanation.c.item_id.is_(None))
-             .order_by(review_item.c.model_version_id, review_item.c.id))
+    query = (
+        select(review_item.c.id, review_item.c.left_key, review_item.c.right_key, review_item.c.model_version_id)
+        .select_from(unexplained)
+        .where(review_item.c.status == "open", review_item.c.left_key.is_not(None), review_explanation.c.item_id.is_(None))
+        .order_by(review_item.c.model_version_id, review_item.c.id)
+    )
     with engine.connect() as connection:
         pending = connection.execute(query).all()
     kept = 0
     for start in range(0, len(pending), batch):
-        chunk = pending[start:start + batch]
+        chunk = pending[start : start + batch]
         for version in sorted({row.model_version_id for row in chunk}, key=lambda v: v or 0):
             rows = [row for row in chunk if row.model_version_id == version]
             explained = explain_pairs(engine, [(row.left_key, row.right_key) for row in rows], version)
-            values = [{"item_id": row.id, "explanation": explained[(row.left_key, row.right_key)].model_dump_json()}
-                      for row in rows if (row.left_key, row.right_key) in explained]
+            values = [
+                {"item_id": row.id, "explanation": explained[(row.left_key, row.right_key)].model_dump_json()}
+                for row in rows
+                if (row.left_key, row.right_key) in explained
+            ]
             with engine.begin() as connection:
                 _insert(connection, review_explanation, values)
             kept += len(values)
@@ -77,15 +89,27 @@ def _candidate_rows(connection: Connection, view: IndexView, candidates: list[Ca
     for candidate in candidates:
         priority, factors = prioritise(candidate, view, reached, services, now.date())
         places = [(key, key.partition("|")[0], (view.records.get(key) or {}).get("current_district")) for key in candidate.records]
-        rows.append({
-            "item_key": candidate.item_key, "kind": candidate.kind, "left_key": candidate.left_key, "right_key": candidate.right_key,
-            "master_id": candidate.master_id, "records": json.dumps(candidate.records), "masters": json.dumps(candidate.masters),
-            "match_probability": candidate.match_probability, "match_weight": candidate.match_weight,
-            "model_version_id": candidate.model_version_id, "band": _band(candidate, view), "priority": priority,
-            "reason": candidate.reason, "factors": json.dumps([factor.model_dump() for factor in factors], ensure_ascii=False),
-            "decision_id": candidate.decision_id, **summary(places),
-            "_records": places,
-        })
+        rows.append(
+            {
+                "item_key": candidate.item_key,
+                "kind": candidate.kind,
+                "left_key": candidate.left_key,
+                "right_key": candidate.right_key,
+                "master_id": candidate.master_id,
+                "records": json.dumps(candidate.records),
+                "masters": json.dumps(candidate.masters),
+                "match_probability": candidate.match_probability,
+                "match_weight": candidate.match_weight,
+                "model_version_id": candidate.model_version_id,
+                "band": _band(candidate, view),
+                "priority": priority,
+                "reason": candidate.reason,
+                "factors": json.dumps([factor.model_dump() for factor in factors], ensure_ascii=False),
+                "decision_id": candidate.decision_id,
+                **summary(places),
+                "_records": places,
+            }
+        )
     return rows
 
 
@@ -93,9 +117,12 @@ def summary(places: list[tuple[str, str, str | None]]) -> dict[str, Any]:
     """An item's record summary columns from its (key, department, district) records."""
     districts = [district for _key, _department, district in places]
     known = None not in districts and bool(districts)
-    return {"record_count": len(places), "district_low": min(districts) if known else None,  # type: ignore[type-var]
-            "district_high": max(districts) if known else None,  # type: ignore[type-var]
-            "departments": "," + ",".join(sorted({department for _key, department, _district in places})) + ","}
+    return {
+        "record_count": len(places),
+        "district_low": min(districts) if known else None,  # type: ignore[type-var]
+        "district_high": max(districts) if known else None,  # type: ignore[type-var]
+        "departments": "," + ",".join(sorted({department for _key, department, _district in places})) + ",",
+    }
 
 
 def _band(candidate: Candidate, view: IndexView) -> str | None:
@@ -111,8 +138,14 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
     """Insert new items, update those already there (reopening any the index raises again); returns how many opened."""
     existing = {row.item_key: row for row in connection.execute(select(review_item))}
     fresh = [row for row in rows if row["item_key"] not in existing]
-    _insert(connection, review_item, [{**_columns(row), "status": "open", "opened_at": now, "opened_run_id": run_id,
-                                           "refreshed_run_id": run_id, "refreshed_at": now} for row in fresh])
+    _insert(
+        connection,
+        review_item,
+        [
+            {**_columns(row), "status": "open", "opened_at": now, "opened_run_id": run_id, "refreshed_run_id": run_id, "refreshed_at": now}
+            for row in fresh
+        ],
+    )
     fresh_keys = {row["item_key"] for row in fresh}
     ids = {key: item_id for key, item_id in connection.execute(select(review_item.c.item_key, review_item.c.id)) if key in fresh_keys}
     changed, unexplained, reopened = [], [], 0
@@ -125,8 +158,13 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
             reopened += 1
             values |= {"status": "open", "resolved_at": None, "resolution": None, "opened_at": now, "opened_run_id": run_id}
         else:
-            values |= {"status": old.status, "resolved_at": old.resolved_at, "resolution": old.resolution, "opened_at": old.opened_at,
-                       "opened_run_id": old.opened_run_id}
+            values |= {
+                "status": old.status,
+                "resolved_at": old.resolved_at,
+                "resolution": old.resolution,
+                "opened_at": old.opened_at,
+                "opened_run_id": old.opened_run_id,
+            }
         if any(getattr(old, name) != values[name] for name in _CHANGES_EXPLANATION):
             unexplained.append(old.id)
         changed.append(values)
@@ -134,7 +172,7 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
     if changed:
         connection.execute(update(review_item).where(review_item.c.id == bindparam("key")), changed)
     for start in range(0, len(unexplained), 500):  # their scores or records changed: explained again below
-        connection.execute(delete(review_explanation).where(review_explanation.c.item_id.in_(unexplained[start:start + 500])))
+        connection.execute(delete(review_explanation).where(review_explanation.c.item_id.in_(unexplained[start : start + 500])))
     _write_records(connection, rows, ids, fresh_keys)
     return len(fresh) + reopened
 
@@ -153,11 +191,20 @@ def _write_records(connection: Connection, rows: list[dict[str, Any]], ids: dict
     stored: dict[int, set[tuple[str, str, str | None]]] = {}
     for item_id, key, department, district in connection.execute(select(review_item_record)):
         stored.setdefault(item_id, set()).add((key, department, district))
-    rewrite = {ids[row["item_key"]]: set(row["_records"]) for row in rows
-               if row["item_key"] in fresh_keys or stored.get(ids[row["item_key"]]) != set(row["_records"])}
+    rewrite = {
+        ids[row["item_key"]]: set(row["_records"])
+        for row in rows
+        if row["item_key"] in fresh_keys or stored.get(ids[row["item_key"]]) != set(row["_records"])
+    }
     stale = [item_id for item_id in rewrite if item_id in stored]
     for start in range(0, len(stale), 500):
-        connection.execute(delete(review_item_record).where(review_item_record.c.item_id.in_(stale[start:start + 500])))
-    _insert(connection, review_item_record, [{"item_id": item_id, "record_key": key, "department": department, "district": district}
-                                                 for item_id, records in rewrite.items() for key, department, district in records])
-
+        connection.execute(delete(review_item_record).where(review_item_record.c.item_id.in_(stale[start : start + 500])))
+    _insert(
+        connection,
+        review_item_record,
+        [
+            {"item_id": item_id, "record_key": key, "department": department, "district": district}
+            for item_id, records in rewrite.items()
+            for key, department, district in records
+        ],
+    )

@@ -117,15 +117,26 @@ class BatchWriter:
             connection.execute(
                 update(ingest_batch)
                 .where(ingest_batch.c.id == self.batch_id)
-                .values(finished_at=self.now(), status="failed" if error else "done", error=error,
-                        **{k: v for k, v in self.counts.as_dict().items() if k != "already_quarantined"})
+                .values(
+                    finished_at=self.now(),
+                    status="failed" if error else "done",
+                    error=error,
+                    **{k: v for k, v in self.counts.as_dict().items() if k != "already_quarantined"},
+                )
             )
 
     def _batch(self, connection: Connection) -> int:
         if self.batch_id is None:
             result = connection.execute(
-                insert(ingest_batch).values(department=self.department, started_at=self.now(), status="running",
-                                            delivered=0, new_versions=0, unchanged=0, quarantined=0)
+                insert(ingest_batch).values(
+                    department=self.department,
+                    started_at=self.now(),
+                    status="running",
+                    delivered=0,
+                    new_versions=0,
+                    unchanged=0,
+                    quarantined=0,
+                )
             )
             primary_key = result.inserted_primary_key
             assert primary_key is not None
@@ -164,9 +175,15 @@ class BatchWriter:
     def _version_row(self, connection: Connection, version: PendingVersion, number: int) -> dict[str, Any]:
         return {
             **version.columns,
-            "department": self.department, "source_key": version.source_key, "version": number, "is_current": True,
-            "batch_id": self._batch(connection), "location": version.location, "payload_sha256": version.payload_sha256,
-            "payload": version.payload_text, "ingested_at": self.now(),
+            "department": self.department,
+            "source_key": version.source_key,
+            "version": number,
+            "is_current": True,
+            "batch_id": self._batch(connection),
+            "location": version.location,
+            "payload_sha256": version.payload_sha256,
+            "payload": version.payload_text,
+            "ingested_at": self.now(),
         }
 
     def _write_quarantine(self, connection: Connection) -> None:
@@ -176,9 +193,14 @@ class BatchWriter:
         for item in self.quarantined:
             identity = (item.stream, sha256_hex(item.raw), sha256_hex(item.location))
             row: dict[str, Any] = {
-                "department": self.department, "stream": item.stream, "location": item.location,
-                "source_key": item.source_key, "reason": item.reason, "payload": item.raw,
-                "payload_sha256": identity[1], "location_sha256": identity[2],
+                "department": self.department,
+                "stream": item.stream,
+                "location": item.location,
+                "source_key": item.source_key,
+                "reason": item.reason,
+                "payload": item.raw,
+                "payload_sha256": identity[1],
+                "location_sha256": identity[2],
             }
             fresh.setdefault(identity, row)
         known = _known_quarantine(connection, self.department, list(fresh))
@@ -205,8 +227,14 @@ class BatchWriter:
     def _write_files(self, connection: Connection) -> None:
         for taken in self.files:
             connection.execute(
-                insert(ingested_file).values(department=self.department, file_name=taken.name, sha256=taken.sha256,
-                                             size=taken.size, batch_id=self._batch(connection), ingested_at=self.now())
+                insert(ingested_file).values(
+                    department=self.department,
+                    file_name=taken.name,
+                    sha256=taken.sha256,
+                    size=taken.size,
+                    batch_id=self._batch(connection),
+                    ingested_at=self.now(),
+                )
             )
 
 
@@ -271,9 +299,7 @@ class StoredSourceState:
                     select(ingest_cursor.c.stream, ingest_cursor.c.value).where(ingest_cursor.c.department == department)
                 )
             }
-            self._files = set(
-                connection.execute(select(ingested_file.c.sha256).where(ingested_file.c.department == department)).scalars()
-            )
+            self._files = set(connection.execute(select(ingested_file.c.sha256).where(ingested_file.c.department == department)).scalars())
 
     def cursor(self, stream: str) -> dict[str, Any] | None:
         return self._cursors.get(stream)
@@ -287,7 +313,4 @@ def count_rows(engine: Engine) -> dict[str, int]:
     from mmi.store.tables import metadata
 
     with engine.connect() as connection:
-        return {
-            name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-            for name, table in metadata.tables.items()
-        }
+        return {name: connection.execute(select(func.count()).select_from(table)).scalar_one() for name, table in metadata.tables.items()}

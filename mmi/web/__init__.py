@@ -18,8 +18,10 @@ from fastapi.staticfiles import StaticFiles
 from mmi.config import Settings
 
 STATIC = Path(__file__).with_name("static")
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -30,8 +32,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     from mmi.web.settings import web_settings
 
     api_context = app.state.context
-    app.state.web = WebContext(api_context.engine, api_context.api, api_context.keys, web_settings(settings),
-                               dict(exchange_settings(settings).subscriptions))
+    app.state.web = WebContext(
+        api_context.engine, api_context.api, api_context.keys, web_settings(settings), dict(exchange_settings(settings).subscriptions)
+    )
     app.include_router(signin.router)
     app.include_router(pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")

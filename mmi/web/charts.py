@@ -56,8 +56,19 @@ def waterfall(explanation: Explanation) -> Waterfall:
     def x_of(weight: float) -> float:
         return LABEL_WIDTH + (weight - low) / span * plot
 
-    bars = [Bar(label, level, value, start, kind, min(x_of(start), x_of(start + value)), max(abs(x_of(start + value) - x_of(start)), 1.5),
-                8 + index * ROW_HEIGHT) for index, (label, level, value, start, kind) in enumerate(spans)]
+    bars = [
+        Bar(
+            label,
+            level,
+            value,
+            start,
+            kind,
+            min(x_of(start), x_of(start + value)),
+            max(abs(x_of(start + value) - x_of(start)), 1.5),
+            8 + index * ROW_HEIGHT,
+        )
+        for index, (label, level, value, start, kind) in enumerate(spans)
+    ]
     return Waterfall(bars, x_of(0.0), 16 + len(bars) * ROW_HEIGHT, WATERFALL_WIDTH)
 
 
@@ -101,16 +112,31 @@ def cluster_drawing(graph: ClusterGraph, size: int = 400) -> GraphDrawing:
         if link.left not in nodes or link.right not in nodes:
             continue
         kind = link.constraint or ("weakest" if (link.left, link.right) == weakest else "bridge" if link.bridge else "link")
-        edges.append(Edge(nodes[link.left], nodes[link.right], link.match_probability, link.match_weight,
-                          1 + 5 * max(0.0, min(1.0, link.match_probability)), kind))
+        edges.append(
+            Edge(
+                nodes[link.left],
+                nodes[link.right],
+                link.match_probability,
+                link.match_weight,
+                1 + 5 * max(0.0, min(1.0, link.match_probability)),
+                kind,
+            )
+        )
     return GraphDrawing(list(nodes.values()), edges, size)
 
 
 def _node(key: str, angle: float, centre: float, radius: float) -> Node:
     dx, dy = math.cos(angle), math.sin(angle)
     anchor = "middle" if abs(dx) < 0.3 else "start" if dx > 0 else "end"
-    return Node(key, _short(key), centre + radius * dx, centre + radius * dy,
-                centre + (radius + 14) * dx, centre + (radius + 14) * dy + 4 + 6 * dy, anchor)
+    return Node(
+        key,
+        _short(key),
+        centre + radius * dx,
+        centre + radius * dy,
+        centre + (radius + 14) * dx,
+        centre + (radius + 14) * dy + 4 + 6 * dy,
+        anchor,
+    )
 
 
 _DEPARTMENTS = {"public_security": "PS", "human_resources": "HR", "statistics": "ST", "health": "HE"}

@@ -58,9 +58,11 @@ def session_of(request: Request) -> Session:
 
 def page(roles: frozenset[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a page endpoint with the roles it admits."""
+
     def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         endpoint.roles = roles  # type: ignore[attr-defined]
         return endpoint
+
     return mark
 
 

@@ -45,20 +45,42 @@ Band = Annotated[str | None, Query()]
 
 @router.get("/queue")
 @page(READERS)
-def queue(request: Request, kind: Kind = None, district: District = None, department: Department = None, band: Band = None,
-          offset: Annotated[int, Query(ge=0)] = 0, decided: Annotated[int | None, Query()] = None) -> Response:
+def queue(
+    request: Request,
+    kind: Kind = None,
+    district: District = None,
+    department: Department = None,
+    band: Band = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    decided: Annotated[int | None, Query()] = None,
+) -> Response:
     filters = _filters(kind, district, department, band)
     context, session = web_context(request), session_of(request)
     result = review.queue_page(context.engine, session.principal, filters, limit=PAGE_SIZE, offset=offset)
-    return render(request, "queue.html", page=result, filters=filters, offset=offset, page_size=PAGE_SIZE,
-                  filter_query=_query(filters), notice=_notice(request, decided),
-                  query_of=lambda **more: _query(filters, **more))
+    return render(
+        request,
+        "queue.html",
+        page=result,
+        filters=filters,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        filter_query=_query(filters),
+        notice=_notice(request, decided),
+        query_of=lambda **more: _query(filters, **more),
+    )
 
 
 @router.get("/queue/at")
 @page(READERS)
-def queue_at(request: Request, pos: Annotated[int, Query(ge=0)] = 0, kind: Kind = None, district: District = None,
-             department: Department = None, band: Band = None, decided: Annotated[int | None, Query()] = None) -> Response:
+def queue_at(
+    request: Request,
+    pos: Annotated[int, Query(ge=0)] = 0,
+    kind: Kind = None,
+    district: District = None,
+    department: Department = None,
+    band: Band = None,
+    decided: Annotated[int | None, Query()] = None,
+) -> Response:
     """The item at position `pos` of the (filtered) queue; the queue itself when it has none there."""
     filters = _filters(kind, district, department, band)
     context, session = web_context(request), session_of(request)
@@ -70,9 +92,16 @@ def queue_at(request: Request, pos: Annotated[int, Query(ge=0)] = 0, kind: Kind 
 
 @router.get("/items/{item_id}")
 @page(READERS)
-def item(request: Request, item_id: int, pos: Annotated[int | None, Query(ge=0)] = None, kind: Kind = None,
-         district: District = None, department: Department = None, band: Band = None,
-         decided: Annotated[int | None, Query()] = None) -> Response:
+def item(
+    request: Request,
+    item_id: int,
+    pos: Annotated[int | None, Query(ge=0)] = None,
+    kind: Kind = None,
+    district: District = None,
+    department: Department = None,
+    band: Band = None,
+    decided: Annotated[int | None, Query()] = None,
+) -> Response:
     return _item_page(request, item_id, pos, _filters(kind, district, department, band), decided, None)
 
 
@@ -88,19 +117,30 @@ async def preview_split(request: Request, item_id: int) -> Response:
     return await run_in_threadpool(_item_page, request, item_id, pos, filters, None, split)
 
 
-def _item_page(request: Request, item_id: int, pos: int | None, filters: QueueFilters, decided: int | None,
-               split: DecisionRequest | None) -> Response:
+def _item_page(
+    request: Request, item_id: int, pos: int | None, filters: QueueFilters, decided: int | None, split: DecisionRequest | None
+) -> Response:
     context, session = web_context(request), session_of(request)
     detail = review.item_detail(context.engine, session.principal, item_id)
     chosen = {key: str(number) for number, group in enumerate(split.groups or [], start=1) for key in group} if split else {}
-    return render(request, "item.html", item=detail, pos=pos, filters=filters, filter_query=_query(filters),
-                  query_of=lambda **more: _query(filters, **more), notice=_notice(request, decided),
-                  fields=_field_names(detail), differing={name for record in detail.records for name in record.differing},
-                  previews=_previews(request, detail, split),
-                  chosen_groups=chosen, chosen_record=split.record if split else None,
-                  split_mode="record" if split and split.record else "groups",
-                  chart=waterfall(detail.explanation) if detail.explanation else None,
-                  drawing=cluster_drawing(detail.graph) if detail.graph else None)
+    return render(
+        request,
+        "item.html",
+        item=detail,
+        pos=pos,
+        filters=filters,
+        filter_query=_query(filters),
+        query_of=lambda **more: _query(filters, **more),
+        notice=_notice(request, decided),
+        fields=_field_names(detail),
+        differing={name for record in detail.records for name in record.differing},
+        previews=_previews(request, detail, split),
+        chosen_groups=chosen,
+        chosen_record=split.record if split else None,
+        split_mode="record" if split and split.record else "groups",
+        chart=waterfall(detail.explanation) if detail.explanation else None,
+        drawing=cluster_drawing(detail.graph) if detail.graph else None,
+    )
 
 
 def _field_names(detail: ItemDetail) -> list[str]:
@@ -175,8 +215,9 @@ def _decision_request(fields: dict[str, str], record_keys: list[Any]) -> Decisio
 
 @router.post("/queue/decide")
 @page(STEWARDS)
-def decide_many(request: Request, decision: Annotated[str, Form()], reason: Annotated[str, Form()],
-                item: Annotated[list[int], Form()]) -> Response:
+def decide_many(
+    request: Request, decision: Annotated[str, Form()], reason: Annotated[str, Form()], item: Annotated[list[int], Form()]
+) -> Response:
     context, session = web_context(request), session_of(request)
     try:
         batch = BatchDecisionRequest.model_validate({"decision": decision, "reason": reason.strip(), "items": item})
@@ -188,13 +229,25 @@ def decide_many(request: Request, decision: Annotated[str, Form()], reason: Anno
 
 @router.get("/decisions")
 @page(READERS)
-def decisions(request: Request, status: Annotated[str, Query()] = "proposed", offset: Annotated[int, Query(ge=0)] = 0,
-              done: Annotated[int | None, Query()] = None) -> Response:
+def decisions(
+    request: Request,
+    status: Annotated[str, Query()] = "proposed",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    done: Annotated[int | None, Query()] = None,
+) -> Response:
     chosen: DecisionStatus = status if status in STATUSES else "proposed"  # type: ignore[assignment]
     context, session = web_context(request), session_of(request)
     result = review.list_decisions(context.engine, session.principal, chosen, limit=PAGE_SIZE, offset=offset)
-    return render(request, "decisions.html", page=result, chosen_status=chosen, statuses=STATUSES, offset=offset,
-                  page_size=PAGE_SIZE, notice=_notice(request, done))
+    return render(
+        request,
+        "decisions.html",
+        page=result,
+        chosen_status=chosen,
+        statuses=STATUSES,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        notice=_notice(request, done),
+    )
 
 
 @router.post("/decisions/{decision_id}/approve")

@@ -17,8 +17,13 @@ from mmi.web import csrf
 from mmi.web.i18n import LANGUAGES, Translator, request_language
 
 TEMPLATES = Path(__file__).with_name("templates")
-environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
@@ -45,8 +50,17 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
         new_presession = token if is_new else None
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = environment.get_template(template).render(
-        t=translator.t, has=translator.has, lang=language, languages=LANGUAGES, session=session,
-        csrf_field=csrf.FIELD, csrf_token=token, here=here, shown=lambda value: _shown(translator, value), **values)
+        t=translator.t,
+        has=translator.has,
+        lang=language,
+        languages=LANGUAGES,
+        session=session,
+        csrf_field=csrf.FIELD,
+        csrf_token=token,
+        here=here,
+        shown=lambda value: _shown(translator, value),
+        **values,
+    )
     response = HTMLResponse(html, status_code=status)
     if new_presession:
         set_cookie(request, response, csrf.PRESESSION_COOKIE, new_presession)

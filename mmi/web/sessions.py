@@ -14,8 +14,9 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import Engine, Row, and_, delete, insert, select, update
 
 from mmi.principal import Principal
 from mmi.store.web_tables import web_login_code, web_session
@@ -52,10 +53,13 @@ def _jurisdiction_json(principal: Principal) -> str | None:
     return None if principal.jurisdiction is None else json.dumps(list(principal.jurisdiction))
 
 
-def _principal(row: object) -> Principal:
-    jurisdiction = row.jurisdiction  # type: ignore[attr-defined]
-    return Principal(subject=row.subject, role=row.role,  # type: ignore[attr-defined]
-                     jurisdiction=None if jurisdiction is None else tuple(json.loads(jurisdiction)))
+def _principal(row: Row[Any]) -> Principal:
+    jurisdiction = row.jurisdiction
+    return Principal(
+        subject=row.subject,
+        role=row.role,
+        jurisdiction=None if jurisdiction is None else tuple(json.loads(jurisdiction)),
+    )
 
 
 def create_login_code(engine: Engine, web: WebSettings, principal: Principal) -> str:
@@ -65,10 +69,16 @@ def create_login_code(engine: Engine, web: WebSettings, principal: Principal) ->
     with engine.begin() as connection:
         # Codes that can no longer be used are of no use to anyone: each new one clears them away.
         connection.execute(delete(web_login_code).where(web_login_code.c.expires_at < now - _KEEP_SPENT))
-        connection.execute(insert(web_login_code).values(
-            code_sha256=_hash(code), subject=principal.subject, role=principal.role,
-            jurisdiction=_jurisdiction_json(principal), created_at=now,
-            expires_at=now + dt.timedelta(seconds=web.login_code_seconds)))
+        connection.execute(
+            insert(web_login_code).values(
+                code_sha256=_hash(code),
+                subject=principal.subject,
+                role=principal.role,
+                jurisdiction=_jurisdiction_json(principal),
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=web.login_code_seconds),
+            )
+        )
     return code
 
 
@@ -81,17 +91,18 @@ def redeem_login_code(engine: Engine, code: str) -> Principal | None:
     with one link get one session between them. None for an unknown, spent or expired code."""
     digest, now = _hash(code), _now()
     with engine.begin() as connection:
-        spent = connection.execute(update(web_login_code).where(and_(
-            web_login_code.c.code_sha256 == digest, web_login_code.c.used_at.is_(None),
-            web_login_code.c.expires_at > now)).values(used_at=now))
+        spent = connection.execute(
+            update(web_login_code)
+            .where(and_(web_login_code.c.code_sha256 == digest, web_login_code.c.used_at.is_(None), web_login_code.c.expires_at > now))
+            .values(used_at=now)
+        )
         if spent.rowcount != 1:
             return None
         row = connection.execute(select(web_login_code).where(web_login_code.c.code_sha256 == digest)).one()
     return _principal(row)
 
 
-def start_session(engine: Engine, web: WebSettings, principal: Principal, via: str,
-                  not_after: dt.datetime | None = None) -> NewSession:
+def start_session(engine: Engine, web: WebSettings, principal: Principal, via: str, not_after: dt.datetime | None = None) -> NewSession:
     """A new session for `principal`; it ends at the latest after `web.session_max_seconds` or at `not_after`."""
     secret, now = secrets.token_urlsafe(32), _now()
     expires = now + dt.timedelta(seconds=web.session_max_seconds)
@@ -99,10 +110,19 @@ def start_session(engine: Engine, web: WebSettings, principal: Principal, via: s
         expires = min(expires, not_after)
     csrf = secrets.token_urlsafe(32)
     with engine.begin() as connection:
-        connection.execute(insert(web_session).values(
-            id_sha256=_hash(secret), subject=principal.subject, role=principal.role,
-            jurisdiction=_jurisdiction_json(principal), csrf_token=csrf, via=via,
-            created_at=now, last_seen_at=now, expires_at=expires))
+        connection.execute(
+            insert(web_session).values(
+                id_sha256=_hash(secret),
+                subject=principal.subject,
+                role=principal.role,
+                jurisdiction=_jurisdiction_json(principal),
+                csrf_token=csrf,
+                via=via,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires,
+            )
+        )
     return NewSession(secret, Session(principal, csrf, via, expires))
 
 
@@ -125,5 +145,8 @@ def load_session(engine: Engine, web: WebSettings, cookie_value: str) -> Session
 def end_session(engine: Engine, cookie_value: str) -> None:
     """Sign out: the session is over for good, whoever holds a copy of its cookie."""
     with engine.begin() as connection:
-        connection.execute(update(web_session).where(and_(
-            web_session.c.id_sha256 == _hash(cookie_value), web_session.c.ended_at.is_(None))).values(ended_at=_now()))
+        connection.execute(
+            update(web_session)
+            .where(and_(web_session.c.id_sha256 == _hash(cookie_value), web_session.c.ended_at.is_(None)))
+            .values(ended_at=_now())
+        )

@@ -60,6 +60,8 @@ def read_web(table: Any, base: Path) -> WebSettings:
             raise ConfigError(f"[web] {key} = {value!r}: give a positive number of seconds")
     if read.secure_cookies not in (True, False, "auto"):
         raise ConfigError(f'[web] secure_cookies = {read.secure_cookies!r}: give true, false or "auto"')
-    values = dataclasses.asdict(read) | {"public_url": read.public_url.rstrip("/"),
-                                         "secure_cookies": None if read.secure_cookies == "auto" else read.secure_cookies}
+    values = dataclasses.asdict(read) | {
+        "public_url": read.public_url.rstrip("/"),
+        "secure_cookies": None if read.secure_cookies == "auto" else read.secure_cookies,
+    }
     return WebSettings(**values)

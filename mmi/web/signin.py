@@ -54,8 +54,13 @@ def signin_with_token(request: Request, token: Annotated[str, Form()], next: Ann
     except Unauthorized as error:
         return render(request, "signin.html", status=401, next=safe_next(next), problem=str(error))
     if principal.role not in READERS:
-        return render(request, "signin.html", status=403, next=safe_next(next),
-                      problem=f"a {principal.role} token opens no page: use it with the JSON API")
+        return render(
+            request,
+            "signin.html",
+            status=403,
+            next=safe_next(next),
+            problem=f"a {principal.role} token opens no page: use it with the JSON API",
+        )
     expires = jwt.decode(token.strip(), options={"verify_signature": False})["exp"]  # verified just above
     new = start_session(context.engine, context.web, principal, "token", dt.datetime.fromtimestamp(expires, dt.UTC))
     return _signed_in(request, new, safe_next(next))
@@ -67,8 +72,13 @@ def signin_with_link(request: Request, code: Annotated[str, Query(max_length=200
     context = web_context(request)
     principal: Principal | None = redeem_login_code(context.engine, code) if code else None
     if principal is None:
-        return render(request, "signin.html", status=401, next="/ui/queue",
-                      problem="this sign-in link is unknown, used already or expired: run `mmi login` again")
+        return render(
+            request,
+            "signin.html",
+            status=401,
+            next="/ui/queue",
+            problem="this sign-in link is unknown, used already or expired: run `mmi login` again",
+        )
     return _signed_in(request, start_session(context.engine, context.web, principal, "link"), "/ui/queue")
 
 

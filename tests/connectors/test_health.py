@@ -54,7 +54,10 @@ def test_persons_and_services_are_paged_through_completely(store: Engine, api: s
     assert (len(persons), len(services)) == (40, 57)
     child = persons["JK52012300000012"]
     assert child["id_number"] is None and child["guardian_id_number"] == "410221199612167785"
-    assert services["EV0000000025"]["service_type"] == "VACCINATION" and json.loads(services["EV0000000025"]["detail"]) == {"vaccine": "DT", "dose": 1}
+    assert services["EV0000000025"]["service_type"] == "VACCINATION" and json.loads(services["EV0000000025"]["detail"]) == {
+        "vaccine": "DT",
+        "dose": 1,
+    }
     assert "page_size=7" in persons["JK33011100000001"]["location"]
     state = StoredSourceState(store, "health")
     assert state.cursor("persons") == {"updated_since": "2026-10-30T14:53:56+08:00"}
@@ -127,9 +130,18 @@ def test_unusable_items_are_quarantined_and_the_rest_stored(store: Engine, tmp_p
     folder.mkdir()
     good = json.loads((SAMPLES / "health" / "persons.jsonl").read_text(encoding="utf-8").splitlines()[0])
     no_key = {**good, "person_id": None, "updated_at": "2026-09-06T00:00:00+08:00"}
-    (folder / "persons.jsonl").write_text("\n".join(json.dumps(item, ensure_ascii=False) for item in (good, no_key)) + "\n{not json\n", encoding="utf-8")
-    service = {"event_id": "EV1", "person_id": good["person_id"], "service_type": "MASSAGE", "service_date": "2026-01-01",
-               "district_code": "330111", "detail": {}, "updated_at": "2026-01-01T00:00:00+08:00"}
+    (folder / "persons.jsonl").write_text(
+        "\n".join(json.dumps(item, ensure_ascii=False) for item in (good, no_key)) + "\n{not json\n", encoding="utf-8"
+    )
+    service = {
+        "event_id": "EV1",
+        "person_id": good["person_id"],
+        "service_type": "MASSAGE",
+        "service_date": "2026-01-01",
+        "district_code": "330111",
+        "detail": {},
+        "updated_at": "2026-01-01T00:00:00+08:00",
+    }
     (folder / "services.jsonl").write_text(json.dumps(service) + "\n", encoding="utf-8")
     for base_url in serve(folder):
         report = ingest_department(store, connector(base_url))

@@ -30,8 +30,10 @@ def load_sample(url: str) -> Engine:
 def insert(source: Engine, key: str, gxsj: str | None, name: str = "张伟", id_number: str | None = "11010519491231002X") -> None:
     with source.begin() as connection:
         connection.execute(
-            text(f"INSERT INTO ga_jzdj ({COLUMNS}) VALUES (:k, :n, '2', '01', '19491231', :i, '110105', '某村', '410108', '某路1号', "
-                 "'13800000000', '20200101', NULL, '0', :g)"),
+            text(
+                f"INSERT INTO ga_jzdj ({COLUMNS}) VALUES (:k, :n, '2', '01', '19491231', :i, '110105', '某村', '410108', '某路1号', "
+                "'13800000000', '20200101', NULL, '0', :g)"
+            ),
             {"k": key, "n": name, "i": id_number, "g": gxsj},
         )
 

@@ -30,9 +30,19 @@ def bureau_schema(extra_field: bool = False) -> dict:
 
 def respondent(number: int, **extra: object) -> dict:
     return {
-        "respondent_id": f"2026Q2-{number:07d}", "name": "冯婷", "id_number_masked": "220622********0124", "gender": "FEMALE",
-        "birth_year_month": "1989-10", "hukou_province": "吉林省", "current_district_code": "120113", "arrival_year": 2026,
-        "phone_tail": "7045", "household_size": 5, "survey_wave": "2026Q2", "survey_date": dt.date(2026, 5, 13), **extra,
+        "respondent_id": f"2026Q2-{number:07d}",
+        "name": "冯婷",
+        "id_number_masked": "220622********0124",
+        "gender": "FEMALE",
+        "birth_year_month": "1989-10",
+        "hukou_province": "吉林省",
+        "current_district_code": "120113",
+        "arrival_year": 2026,
+        "phone_tail": "7045",
+        "household_size": 5,
+        "survey_wave": "2026Q2",
+        "survey_date": dt.date(2026, 5, 13),
+        **extra,
     }
 
 

@@ -39,14 +39,23 @@ class Airflow(LocalAirflow):
             engine.dispose()
 
     def last_task_states(self, dag_id: str) -> list[str]:
-        return [state for (state,) in self.query(
-            "SELECT ti.state FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id "
-            "WHERE ti.dag_id = :dag AND r.id = (SELECT max(id) FROM dag_run WHERE dag_id = :dag)", dag=dag_id)]
+        return [
+            state
+            for (state,) in self.query(
+                "SELECT ti.state FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id "
+                "WHERE ti.dag_id = :dag AND r.id = (SELECT max(id) FROM dag_run WHERE dag_id = :dag)",
+                dag=dag_id,
+            )
+        ]
 
     def asset_events(self, asset_name: str) -> list[str]:
         """The `extra` of every event of the Asset, as JSON text, oldest first."""
-        return [extra if isinstance(extra, str) else json.dumps(extra) for (extra,) in self.query(
-            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = :name ORDER BY e.id", name=asset_name)]
+        return [
+            extra if isinstance(extra, str) else json.dumps(extra)
+            for (extra,) in self.query(
+                "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = :name ORDER BY e.id", name=asset_name
+            )
+        ]
 
 
 @pytest.fixture(scope="session")

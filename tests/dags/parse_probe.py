@@ -20,6 +20,7 @@ from typing import Any
 
 RESULT_PREFIX = "parse-probe: "  # Airflow logs to stdout too: the result is the line that starts with this
 
+
 def probe(owner: Any, name: str, label: str, opened: list[dict[str, str]]) -> None:
     """Replace `owner.name` by a wrapper that records the call (with the DAG-folder frame that made it)."""
     original: Callable[..., Any] = getattr(owner, name)

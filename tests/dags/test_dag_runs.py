@@ -103,9 +103,7 @@ def test_each_ingest_dag_stores_what_mmi_ingest_stores_and_updates_its_asset(
         assert report["department"] == department and report["new_versions"] == versions > 0
 
 
-def test_a_second_run_of_each_ingest_dag_changes_nothing_and_announces_nothing(
-    airflow: Airflow, ingested: Path, store: Engine
-) -> None:
+def test_a_second_run_of_each_ingest_dag_changes_nothing_and_announces_nothing(airflow: Airflow, ingested: Path, store: Engine) -> None:
     before = snapshot(store)
     events = {department: airflow.asset_events(f"mmi_source_records_{department}") for department in INGEST_DAGS}
     for dag_id in INGEST_DAGS.values():  # this time the config comes from the Airflow Variable mmi_config
@@ -115,9 +113,7 @@ def test_a_second_run_of_each_ingest_dag_changes_nothing_and_announces_nothing(
     assert {department: airflow.asset_events(f"mmi_source_records_{department}") for department in INGEST_DAGS} == events
 
 
-def test_link_master_index_links_every_record_and_a_second_full_run_changes_nothing(
-    airflow: Airflow, linked: Path, store: Engine
-) -> None:
+def test_link_master_index_links_every_record_and_a_second_full_run_changes_nothing(airflow: Airflow, linked: Path, store: Engine) -> None:
     with store.connect() as connection:
         person_records = connection.execute(select(func.count()).select_from(source_record).where(source_record.c.is_current)).scalar_one()
         linked_records = connection.execute(select(func.count()).select_from(master_xref)).scalar_one()
@@ -136,9 +132,7 @@ def test_link_master_index_links_every_record_and_a_second_full_run_changes_noth
     assert airflow.asset_events("mmi_master_index") == [event]
 
 
-def test_publish_change_sets_publishes_once_and_a_second_run_changes_nothing(
-    airflow: Airflow, linked: Path, store: Engine
-) -> None:
+def test_publish_change_sets_publishes_once_and_a_second_run_changes_nothing(airflow: Airflow, linked: Path, store: Engine) -> None:
     from mmi.exchange import exchange_settings
 
     out_dir = exchange_settings(load_settings(linked)).out_dir
@@ -152,19 +146,22 @@ def test_publish_change_sets_publishes_once_and_a_second_run_changes_nothing(
     airflow.dags_test("publish_change_sets", env={"MMI_CONFIG": str(linked)})
     assert airflow.last_task_states("publish_change_sets") == ["skipped"]
     assert index_state(store) == before
-    assert {path.relative_to(out_dir): hashlib.sha256(path.read_bytes()).hexdigest() for path in out_dir.rglob("*") if path.is_file()} == files
+    assert {
+        path.relative_to(out_dir): hashlib.sha256(path.read_bytes()).hexdigest() for path in out_dir.rglob("*") if path.is_file()
+    } == files
     assert airflow.asset_events("mmi_change_sets") == [event]
 
 
-def test_compute_indicators_writes_the_days_snapshot_and_a_second_run_replaces_it(
-    airflow: Airflow, linked: Path, store: Engine
-) -> None:
+def test_compute_indicators_writes_the_days_snapshot_and_a_second_run_replaces_it(airflow: Airflow, linked: Path, store: Engine) -> None:
     from mmi.store.indicator_tables import indicator_snapshot
 
     def stored() -> list[tuple[Any, ...]]:
         columns = [c for c in indicator_snapshot.c if c.name not in ("id", "computed_at")]
         with store.connect() as connection:
-            return [tuple(row) for row in connection.execute(select(*columns).order_by(indicator_snapshot.c.indicator, indicator_snapshot.c.area))]
+            return [
+                tuple(row)
+                for row in connection.execute(select(*columns).order_by(indicator_snapshot.c.indicator, indicator_snapshot.c.area))
+            ]
 
     airflow.dags_test("compute_indicators", env={"MMI_CONFIG": str(linked)}, conf='{"as_of": "2026-10-31"}')
     [event] = airflow.asset_events("mmi_indicators")

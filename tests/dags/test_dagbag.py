@@ -22,8 +22,14 @@ from tests.dags.parse_probe import RESULT_PREFIX
 
 
 def parse_in_fresh_process(folder: Path, airflow: Airflow) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "tests.dags.parse_probe", str(folder)], cwd=ROOT, env=airflow.env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.dags.parse_probe", str(folder)],
+        cwd=ROOT,
+        env=airflow.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     assert done.returncode == 0 and results, done.stdout[-3000:] + done.stderr[-3000:]
     return dict(json.loads(results[-1].removeprefix(RESULT_PREFIX)))
@@ -57,6 +63,7 @@ def test_the_parse_probe_catches_a_dag_file_that_opens_the_store(airflow: Airflo
 
 def _module_level_calls(path: Path) -> Iterator[str]:
     """Names of the functions called by a module's top-level code (not inside the functions it defines)."""
+
     def visit(node: ast.AST) -> Iterator[str]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             for decorator in getattr(node, "decorator_list", []):
@@ -74,8 +81,13 @@ def _module_level_calls(path: Path) -> Iterator[str]:
 def test_no_dag_file_reads_variables_or_config_at_parse_time(path: Path) -> None:
     calls = set(_module_level_calls(path))
     assert calls, "a DAG file calls something at its top level (its DAG), or this check reads nothing"
-    forbidden = {call for call in calls if call.endswith(("Variable.get", "Connection.get", "load_settings", "open_store", "config_path",
-                                                          "run_ingest", "run_linkage", "run_publication"))}
+    forbidden = {
+        call
+        for call in calls
+        if call.endswith(
+            ("Variable.get", "Connection.get", "load_settings", "open_store", "config_path", "run_ingest", "run_linkage", "run_publication")
+        )
+    }
     assert not forbidden
 
 
@@ -125,14 +137,17 @@ def test_ingest_assets_schedule_linkage_and_linkage_schedules_publication(dag_ba
         assert timetable.asset_condition is None and timetable.expression and timetable.timezone == "Asia/Shanghai", dag_id
 
 
-@pytest.mark.parametrize("failure, expected", [
-    (TransientError("the health API answered 503"), "retry"),
-    (ConfigError("sources.health needs a token"), "fail"),
-    (SourceError("human_resources", "drop folder /x does not exist"), "fail"),
-    (StepFailed("statistics: cannot read the folder"), "fail"),
-    (StoreError("cannot open the store at postgresql://…: connection refused"), "default"),
-    (ConnectionResetError("the store's database went away"), "default"),
-])
+@pytest.mark.parametrize(
+    "failure, expected",
+    [
+        (TransientError("the health API answered 503"), "retry"),
+        (ConfigError("sources.health needs a token"), "fail"),
+        (SourceError("human_resources", "drop folder /x does not exist"), "fail"),
+        (StepFailed("statistics: cannot read the folder"), "fail"),
+        (StoreError("cannot open the store at postgresql://…: connection refused"), "default"),
+        (ConnectionResetError("the store's database went away"), "default"),
+    ],
+)
 def test_transient_failures_retry_and_terminal_ones_fail_at_once(dag_bag: Any, failure: Exception, expected: str) -> None:
     """What each task's retry policy decides, as parsed and after the round trip through DAG serialization."""
     from airflow.sdk import ExceptionRetryPolicy

@@ -11,7 +11,9 @@ from devtools.demo import run_demo
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_runs_every_dag_twice_and_leaves_an_index_exports_and_change_sets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_demo_runs_every_dag_twice_and_leaves_an_index_exports_and_change_sets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stale = tmp_path / "demo" / "feeds" / "var" / "mmi.db"  # an earlier demo's store, here unreadable
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"not a database")

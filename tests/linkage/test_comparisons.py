@@ -19,16 +19,17 @@ COLUMNS = [f for f in PERSON_FIELDS if f not in ("quality_flags", "source_update
 def person(**raw: Any) -> dict[str, Any]:
     """A record as linkage sees it: standardised from raw values, like ingest does (named 张伟 unless said)."""
     record = standardise_person(RawPerson(**{"name": "张伟", **raw}))
-    derived = {"surname": record.name[:1] if record.name else None, "given_name": record.name[1:] if record.name else None}  # as linkage.inputs
+    derived = {
+        "surname": record.name[:1] if record.name else None,
+        "given_name": record.name[1:] if record.name else None,
+    }  # as linkage.inputs
     return {name: derived[name] if name in derived else getattr(record, name) for name in COLUMNS}
 
 
 def level(comparison: Any, left: dict[str, Any], right: dict[str, Any]) -> str:
     """The label of the first level whose SQL holds for the pair."""
     levels = comparison.get_comparison("duckdb").comparison_levels
-    case = " ".join(
-        f"WHEN {lvl.sql_condition} THEN '{lvl.label_for_charts}'" for lvl in levels if lvl.sql_condition != "ELSE"
-    )
+    case = " ".join(f"WHEN {lvl.sql_condition} THEN '{lvl.label_for_charts}'" for lvl in levels if lvl.sql_condition != "ELSE")
     values = {f"{name}_l": left.get(name) for name in COLUMNS} | {f"{name}_r": right.get(name) for name in COLUMNS}
     select = ", ".join(f"${i + 1}::{_type(name)} AS {name}" for i, name in enumerate(values))
     query = f"SELECT CASE {case} ELSE 'all other' END FROM (SELECT {select})"
@@ -150,7 +151,16 @@ def test_phone_sex_and_guardian() -> None:
 def test_every_comparison_builds_for_duckdb() -> None:
     built = [c.get_comparison("duckdb") for c in comparisons.all_comparisons()]
     assert [c.output_column_name for c in built] == [
-        "surname", "given_name", "id_number", "masked_id", "birth_date", "sex", "phone", "hukou_region", "current_district", "guardian",
+        "surname",
+        "given_name",
+        "id_number",
+        "masked_id",
+        "birth_date",
+        "sex",
+        "phone",
+        "hukou_region",
+        "current_district",
+        "guardian",
     ]
     assert all(c.comparison_levels[0].is_null_level for c in built)
 

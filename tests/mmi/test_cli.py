@@ -17,8 +17,10 @@ def config(tmp_path: Path, store_url: str) -> Path:
     shutil.copytree(SAMPLES / "human_resources", tmp_path / "hr")
     shutil.copytree(SAMPLES / "statistics", tmp_path / "stats")
     path = tmp_path / "mmi.toml"
-    path.write_text(f'[store]\nurl = "{store_url}"\n[sources.human_resources]\ndrop_dir = "hr"\n'
-                    '[sources.statistics]\ndrop_dir = "stats"\n', encoding="utf-8")
+    path.write_text(
+        f'[store]\nurl = "{store_url}"\n[sources.human_resources]\ndrop_dir = "hr"\n[sources.statistics]\ndrop_dir = "stats"\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -46,7 +48,9 @@ def test_status_after_ingest(config: Path, capsys: pytest.CaptureFixture[str]) -
     assert '"human_resources": 33' in capsys.readouterr().out
 
 
-def test_a_department_that_must_be_fixed_exits_2_and_a_passing_failure_exits_1(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_department_that_must_be_fixed_exits_2_and_a_passing_failure_exits_1(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.rmtree(tmp_path / "stats")
     assert main(["ingest", "--config", str(config)]) == EXIT_FIX
     from connectors.human_resources import HumanResourcesConnector

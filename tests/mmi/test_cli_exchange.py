@@ -54,8 +54,12 @@ def test_publish_then_serve(tmp_path: Path) -> None:
 
     token = mmi("token", "--config", str(config), "--role", "subscriber", "--subject", "zhengzhou-health").stdout.splitlines()[-1]
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mmi.cli", "serve", "--config", str(config), "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mmi.cli", "serve", "--config", str(config), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         listing = _get_when_up(f"http://127.0.0.1:{port}/v1/changesets", token)
         assert [item["seq"] for item in listing["items"]] == [1]
@@ -84,5 +88,9 @@ def test_run_ingests_links_and_publishes(tmp_path: Path) -> None:
         run = mmi("run", "--config", str(feeds.config))
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.splitlines()[-1])["publish"]
-    assert report["events_read"] > 0 and set(report["changesets"]) <= {"zhengzhou-health", "guangdong-public-security", "shanghai-human-resources"}
+    assert report["events_read"] > 0 and set(report["changesets"]) <= {
+        "zhengzhou-health",
+        "guangdong-public-security",
+        "shanghai-human-resources",
+    }
     assert list((tmp_path / "var" / "changesets").rglob("*.avro"))

@@ -44,7 +44,14 @@ def table_of(config: dict[str, Any], section: str) -> dict[str, Any]:
 
 
 SECTIONS = [
-    "store", *(f"sources.{name}" for name in DEPARTMENTS), "linkage", "exchange", "subscribers.zz-health", "api", "web", "audit",
+    "store",
+    *(f"sources.{name}" for name in DEPARTMENTS),
+    "linkage",
+    "exchange",
+    "subscribers.zz-health",
+    "api",
+    "web",
+    "audit",
 ]
 
 

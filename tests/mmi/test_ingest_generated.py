@@ -42,11 +42,14 @@ def settings(feeds: Path, tmp_path: Path, store_url: str, source_url: str) -> It
     load_public_security(copy / "public_security" / "ga_jzdj.sqlite", source_url)
     with served_feeds(copy) as served:
         sources = served.settings().sources
-        yield served.settings(store_url=store_url, sources={
-            **sources,
-            "public_security": dataclasses.replace(sources["public_security"], url=source_url),
-            "health": dataclasses.replace(sources["health"], page_size=100),
-        })
+        yield served.settings(
+            store_url=store_url,
+            sources={
+                **sources,
+                "public_security": dataclasses.replace(sources["public_security"], url=source_url),
+                "health": dataclasses.replace(sources["health"], page_size=100),
+            },
+        )
 
 
 def manifest(folder: Path) -> dict[str, list[dict[str, str]]]:

@@ -53,15 +53,17 @@ def health_api() -> Iterator[str]:
 @pytest.fixture
 def settings(source_url: str, store_url: str, health_api: str):  # type: ignore[no-untyped-def]
     load_sample_sql(SAMPLES / "public_security_ga_jzdj.sql", source_url)
-    return settings_from_dict({
-        "store": {"url": store_url},
-        "sources": {
-            "public_security": {"url": source_url, "table": "ga_jzdj"},
-            "human_resources": {"drop_dir": str(SAMPLES / "human_resources")},
-            "statistics": {"drop_dir": str(SAMPLES / "statistics")},
-            "health": {"base_url": health_api, "token": HEALTH_TOKEN, "page_size": 10},
-        },
-    })
+    return settings_from_dict(
+        {
+            "store": {"url": store_url},
+            "sources": {
+                "public_security": {"url": source_url, "table": "ga_jzdj"},
+                "human_resources": {"drop_dir": str(SAMPLES / "human_resources")},
+                "statistics": {"drop_dir": str(SAMPLES / "statistics")},
+                "health": {"base_url": health_api, "token": HEALTH_TOKEN, "page_size": 10},
+            },
+        }
+    )
 
 
 def test_every_delivered_key_is_ingested_or_quarantined(settings, store: Engine) -> None:  # type: ignore[no-untyped-def]

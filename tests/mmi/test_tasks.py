@@ -78,5 +78,9 @@ def test_a_result_is_summarised_as_json_values() -> None:
 
     moment = dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.UTC)
     assert summarise(Run(7, moment, {"merged": (1, 2)}, Path("/m/model.json"))) == {
-        "run_id": 7, "finished": "2026-03-01T08:30:00+00:00", "counts": {"merged": [1, 2]}, "model": "/m/model.json"}
+        "run_id": 7,
+        "finished": "2026-03-01T08:30:00+00:00",
+        "counts": {"merged": [1, 2]},
+        "model": "/m/model.json",
+    }
     assert summarise(3) == {"result": 3}

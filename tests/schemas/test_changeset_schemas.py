@@ -75,8 +75,10 @@ BREAKING = {
     "a new field without a default": lambda s: s["fields"].append({"name": "priority", "type": "int", "doc": "x"}),
     "a field's type changed": lambda s: _field(s, "master_id").update(type="long"),
     "a field removed that has no default": lambda s: s["fields"].remove(_field(s, "run_id")),
-    "an enum symbol removed, no default": lambda s: (_field(s, "operation")["type"]["symbols"].remove("split"),
-                                                     _field(s, "operation")["type"].pop("default")),
+    "an enum symbol removed, no default": lambda s: (
+        _field(s, "operation")["type"]["symbols"].remove("split"),
+        _field(s, "operation")["type"].pop("default"),
+    ),
 }
 
 

@@ -19,7 +19,12 @@ from synthetic.statistics import SCHEMA
 
 SERVICE_FIELDS = ["event_id", "person_id", "service_type", "service_date", "district_code", "detail", "updated_at"]
 SERVICE_TYPES = {
-    "HEALTH_RECORD", "HEALTH_EDUCATION", "VACCINATION", "INFECTIOUS_DISEASE_REPORT", "MATERNAL_CARE", "CHILD_CARE",
+    "HEALTH_RECORD",
+    "HEALTH_EDUCATION",
+    "VACCINATION",
+    "INFECTIOUS_DISEASE_REPORT",
+    "MATERNAL_CARE",
+    "CHILD_CARE",
     "FAMILY_PLANNING",
 }
 HR_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{4}/\d{1,2}/\d{1,2})$")
@@ -62,9 +67,7 @@ def test_public_security_has_ties_and_moves(feeds: tuple[Path, dict[str, Any]]) 
     assert ties and cancelled > 0
 
 
-def test_human_resources_files_are_gb18030_crlf_with_the_sample_header(
-    feeds: tuple[Path, dict[str, Any]], samples: Path
-) -> None:
+def test_human_resources_files_are_gb18030_crlf_with_the_sample_header(feeds: tuple[Path, dict[str, Any]], samples: Path) -> None:
     out, _ = feeds
     sample_header = next((samples / "human_resources").glob("*.csv")).read_bytes().split(b"\r\n")[0]
     assert HEADER.encode("gb18030") == sample_header
@@ -80,13 +83,13 @@ def test_human_resources_files_are_gb18030_crlf_with_the_sample_header(
             fields = line.decode("gb18030").split(",")
             assert len(fields) == 12 and fields[0].startswith("RS")
             assert fields[3] in ("男", "女") and HR_DATE.match(fields[4]) and re.fullmatch(r"\d{6}", fields[6])
-            assert fields[9] in ("参保缴费", "暂停缴费", "终止") and fields[11] == f"{path.name[8:12]}-{path.name[12:14]}-{path.name[14:16]}"
+            assert (
+                fields[9] in ("参保缴费", "暂停缴费", "终止") and fields[11] == f"{path.name[8:12]}-{path.name[12:14]}-{path.name[14:16]}"
+            )
             assert fields[5].endswith(("县", "区", "市", "旗")) and fields[7].endswith("有限公司")
 
 
-def test_statistics_waves_are_deflate_avro_with_the_bureau_schema(
-    feeds: tuple[Path, dict[str, Any]], samples: Path
-) -> None:
+def test_statistics_waves_are_deflate_avro_with_the_bureau_schema(feeds: tuple[Path, dict[str, Any]], samples: Path) -> None:
     out, _ = feeds
     sample_schema, sample_records, _ = _read_avro(samples / "statistics" / "tj_ldrk_2026Q3.avro")
     sample_keys = set(sample_records[0])

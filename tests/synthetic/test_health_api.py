@@ -72,8 +72,9 @@ def test_the_token_is_required(api: tuple[httpx.Client, Path]) -> None:
         assert response.status_code == 401 and "error" in response.json()
 
 
-@pytest.mark.parametrize("query", [{"page_size": 0}, {"page_size": 1001}, {"page_size": "x"}, {"page_token": "%%%"},
-                                   {"updated_since": "yesterday"}])
+@pytest.mark.parametrize(
+    "query", [{"page_size": 0}, {"page_size": 1001}, {"page_size": "x"}, {"page_token": "%%%"}, {"updated_since": "yesterday"}]
+)
 def test_bad_parameters_are_400(api: tuple[httpx.Client, Path], query: dict[str, Any]) -> None:
     client, _ = api
     assert client.get("/api/v1/services", params=query, headers=AUTH).status_code == 400

@@ -37,8 +37,12 @@ def free_port() -> int:
 
 
 def api_config(tmp_path: Path, store_url: str) -> Settings:
-    raw = {"store": {"url": store_url}, "exchange": {"out_dir": "changesets", "max_events": 2}, "subscribers": SUBSCRIBERS,
-           "api": {"issuer": "mmi-test", "audience": "exchange-test", "jwks": "keys/jwks.json", "signing_key": "keys/signing.pem"}}
+    raw = {
+        "store": {"url": store_url},
+        "exchange": {"out_dir": "changesets", "max_events": 2},
+        "subscribers": SUBSCRIBERS,
+        "api": {"issuer": "mmi-test", "audience": "exchange-test", "jwks": "keys/jwks.json", "signing_key": "keys/signing.pem"},
+    }
     return settings_from_dict(raw, tmp_path / "mmi.toml")
 
 

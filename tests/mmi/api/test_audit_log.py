@@ -41,8 +41,12 @@ def test_roles_and_bounds(running_api: RunningApi) -> None:
     assert _get(running_api, "/v1/audit/checkpoint", role="steward", subject="s").status_code == 403
     assert httpx.get(running_api.base_url + "/v1/audit/checkpoint", timeout=30).status_code == 401
     assert _get(running_api, "/v1/audit/checkpoint", role="admin", subject="a").status_code == 200
-    for path in ("/v1/audit/proof?leaf=0&size=99999999999999999999999", "/v1/audit/proof?leaf=-1&size=1",
-                 "/v1/audit/consistency?from=1&to=9223372036854775807", "/v1/audit/proof?leaf=abc&size=1"):
+    for path in (
+        "/v1/audit/proof?leaf=0&size=99999999999999999999999",
+        "/v1/audit/proof?leaf=-1&size=1",
+        "/v1/audit/consistency?from=1&to=9223372036854775807",
+        "/v1/audit/proof?leaf=abc&size=1",
+    ):
         assert _get(running_api, path).status_code in (404, 422), path
     assert _get(running_api, "/v1/audit/proof?leaf=4611686018427387904&size=4611686018427387904").status_code == 404
     assert _get(running_api, "/v1/audit/consistency?from=3&to=2").status_code == 400

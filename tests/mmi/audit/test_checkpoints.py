@@ -14,8 +14,9 @@ from schemas.errors import ConfigError
 
 
 def test_audit_section_is_read_and_checked(tmp_path: Path) -> None:
-    settings = settings_from_dict({"store": {"url": "sqlite:///x.db"}, "audit": {"origin": "mmi.test/log", "signing_key": "k/log.pem"}},
-                                  tmp_path / "mmi.toml")
+    settings = settings_from_dict(
+        {"store": {"url": "sqlite:///x.db"}, "audit": {"origin": "mmi.test/log", "signing_key": "k/log.pem"}}, tmp_path / "mmi.toml"
+    )
     assert settings.audit is not None
     assert settings.audit.origin == "mmi.test/log" and settings.audit.signing_key == tmp_path / "k" / "log.pem"
     with pytest.raises(ConfigError, match=r"\[audit\] has unknown keys \['key'\]"):

@@ -47,7 +47,7 @@ def test_roots_inclusion_and_consistency_for_every_size() -> None:
             proof = merkle.consistency_proof(m, tree)
             assert merkle.verify_consistency(m, n, merkle.root(tree[:m]), merkle.root(tree), proof)
             if m < n:
-                assert not merkle.verify_consistency(m, n, merkle.root(LEAVES[1:m + 1]), merkle.root(tree), proof)
+                assert not merkle.verify_consistency(m, n, merkle.root(LEAVES[1 : m + 1]), merkle.root(tree), proof)
 
 
 def test_a_leaf_is_never_a_node() -> None:

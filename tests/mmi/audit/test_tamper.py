@@ -70,7 +70,7 @@ def _one_char(value: str) -> str:
     """`value` with one character changed (a digit or a letter stays one)."""
     for i in range(len(value) - 1, -1, -1):
         if value[i].isdigit():
-            return value[:i] + str((int(value[i]) + 1) % 10) + value[i + 1:]
+            return value[:i] + str((int(value[i]) + 1) % 10) + value[i + 1 :]
     return value[:-1] + ("x" if value[-1] != "x" else "y")
 
 
@@ -98,9 +98,12 @@ def _swap_payloads(engine: Engine) -> Callable[[], None]:
 def _relink(engine: Engine) -> Callable[[], None]:
     """Point one record's cross-reference at another master (a one-character change would break the foreign key)."""
     with engine.begin() as connection:
-        key, master = connection.execute(text("SELECT source_record_id, master_id FROM master_xref ORDER BY source_record_id LIMIT 1")).one()
-        other = connection.execute(text("SELECT master_id FROM master_record WHERE master_id <> :m AND status = 'active' LIMIT 1"),
-                                   {"m": master}).scalar_one()
+        key, master = connection.execute(
+            text("SELECT source_record_id, master_id FROM master_xref ORDER BY source_record_id LIMIT 1")
+        ).one()
+        other = connection.execute(
+            text("SELECT master_id FROM master_record WHERE master_id <> :m AND status = 'active' LIMIT 1"), {"m": master}
+        ).scalar_one()
     _set(engine, "master_xref", "master_id", f"source_record_id = {key}", other)
     return lambda: _set(engine, "master_xref", "master_id", f"source_record_id = {key}", master)
 
@@ -113,6 +116,7 @@ def _delete_download(engine: Engine) -> Callable[[], None]:
     def undo() -> None:
         with engine.begin() as connection:
             connection.execute(text(f"INSERT INTO changeset_download ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
+
     return undo
 
 
@@ -125,6 +129,7 @@ def _truncate(engine: Engine) -> Callable[[], None]:
         with engine.begin() as connection:
             for row in rows:
                 connection.execute(text(f"INSERT INTO audit_leaf ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
+
     return undo
 
 
@@ -147,15 +152,21 @@ def _alter_file(settings: Settings, engine: Engine) -> Callable[[], None]:
 
 
 CASES: dict[str, tuple[Callable[[Settings, Engine], Callable[[], None]], str]] = {
-    "golden value": (lambda s, e: _edit(e, "master_record", "name",
-                                        "master_id = (SELECT min(master_id) FROM master_record WHERE status = 'active')"),
-                     "golden value 'name' differs"),
+    "golden value": (
+        lambda s, e: _edit(e, "master_record", "name", "master_id = (SELECT min(master_id) FROM master_record WHERE status = 'active')"),
+        "golden value 'name' differs",
+    ),
     "master event": (lambda s, e: _edit(e, "master_event", "golden_after", "seq = 1"), "master_event"),
     "source payload": (lambda s, e: _edit(e, "source_record", "payload", "id = 3"), "source payload differs"),
     "cross-reference": (lambda s, e: _relink(e), "master_xref"),
-    "steward decision": (lambda s, e: _edit(e, "link_constraint", "reason", "id = (SELECT min(id) FROM link_constraint)"), "link_constraint"),
-    "change-set row": (lambda s, e: _edit(e, "changeset", "sha256", "seq = 1 AND subscriber = (SELECT min(subscriber) FROM changeset)"),
-                       "changeset"),
+    "steward decision": (
+        lambda s, e: _edit(e, "link_constraint", "reason", "id = (SELECT min(id) FROM link_constraint)"),
+        "link_constraint",
+    ),
+    "change-set row": (
+        lambda s, e: _edit(e, "changeset", "sha256", "seq = 1 AND subscriber = (SELECT min(subscriber) FROM changeset)"),
+        "changeset",
+    ),
     "row deleted": (lambda s, e: _delete_download(e), "missing (deleted)"),
     "rows swapped": (lambda s, e: _swap_payloads(e), "source payload differs"),
     "log truncated": (lambda s, e: _truncate(e), "truncated"),
@@ -165,8 +176,9 @@ CASES: dict[str, tuple[Callable[[Settings, Engine], Callable[[], None]], str]] =
 
 
 @pytest.mark.slow
-def test_every_tamper_is_detected_and_the_untouched_store_passes(built: tuple[Settings, Engine, Path], store_url: str,
-                                                                  capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_every_tamper_is_detected_and_the_untouched_store_passes(
+    built: tuple[Settings, Engine, Path], store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     settings, engine, feeds = built
     code, output = verify(feeds, capsys)
     assert code == 0, output
@@ -189,13 +201,19 @@ def test_every_tamper_is_detected_and_the_untouched_store_passes(built: tuple[Se
 
 @pytest.mark.slow
 def test_redacted_payload_is_reported_as_redacted_and_the_bundle_verifies_standalone(
-        built: tuple[Settings, Engine, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    built: tuple[Settings, Engine, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     settings, engine, feeds = built
     with engine.connect() as connection:
-        record = connection.execute(select(text("department || '|' || source_key")).select_from(text("source_record"))
-                                    .where(text("id = 5"))).scalar_one()
-    assert main(["audit", "redact", "--config", str(feeds / "mmi.toml"), "--record", record, "--version", "1",
-                 "--reason", "erasure request 17"]) == 0
+        record = connection.execute(
+            select(text("department || '|' || source_key")).select_from(text("source_record")).where(text("id = 5"))
+        ).scalar_one()
+    assert (
+        main(
+            ["audit", "redact", "--config", str(feeds / "mmi.toml"), "--record", record, "--version", "1", "--reason", "erasure request 17"]
+        )
+        == 0
+    )
     code, output = verify(feeds, capsys)
     assert code == 0, output
     assert "redacted" in output and "payload redacted" in output
@@ -206,7 +224,9 @@ def test_redacted_payload_is_reported_as_redacted_and_the_bundle_verifies_standa
     capsys.readouterr()
     assert main(["audit", "verify", "--config", str(feeds / "mmi.toml"), "--since-checkpoint", str(kept)]) == 0
     point = open_note(first, trusted_verifier(audit_settings(settings)))
-    kept.write_text(sign_note(point.origin, Ed25519PrivateKey.generate(), point.size, point.root, dt.datetime.now(dt.UTC)), encoding="utf-8")
+    kept.write_text(
+        sign_note(point.origin, Ed25519PrivateKey.generate(), point.size, point.root, dt.datetime.now(dt.UTC)), encoding="utf-8"
+    )
     assert main(["audit", "verify", "--config", str(feeds / "mmi.toml"), "--since-checkpoint", str(kept)]) == 1
     assert "--since-checkpoint" in capsys.readouterr().err
     bundle = tmp_path / "bundle"

@@ -37,12 +37,13 @@ def test_hidden_person_fields_encode_as_null() -> None:
     for index in range(0, 40, 3):
         record = sample_value(schema, index, named_types(schema))
         hidden = {key: (value if key in shown else None) for key, value in (record["person_after"] or {}).items()}
-        expected = fastavro_bytes(version, record | {"person_after": hidden if record["person_after"] else None,
-                                                      "person_before": None})
+        expected = fastavro_bytes(version, record | {"person_after": hidden if record["person_after"] else None, "person_before": None})
         assert encoder.encode(record | {"person_before": None}) == expected
 
 
-@pytest.mark.parametrize("value", [0, 1, -1, 63, 64, -65, 8191, 8192, -8193, 1048575, 1048576, 134217727, 134217728, 2**31, -(2**31), 2**62, 2**63 - 1, -(2**63)])
+@pytest.mark.parametrize(
+    "value", [0, 1, -1, 63, 64, -65, 8191, 8192, -8193, 1048575, 1048576, 134217727, 134217728, 2**31, -(2**31), 2**62, 2**63 - 1, -(2**63)]
+)
 def test_longs(value: int) -> None:
     buffer = io.BytesIO()
     fastavro.schemaless_writer(buffer, "long", value)
@@ -52,8 +53,11 @@ def test_longs(value: int) -> None:
 def test_times_far_from_the_epoch() -> None:
     schema = {"type": "record", "name": "T", "fields": [{"name": "t", "type": {"type": "long", "logicalType": "timestamp-micros"}}]}
     encoder = RecordEncoder(schema)
-    for moment in (dt.datetime(1900, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC), dt.datetime(2262, 4, 11, 23, 47, 16, 854775, tzinfo=dt.UTC),
-                   dt.datetime(2026, 11, 22, 8, 3, 44, 999999, tzinfo=dt.timezone(dt.timedelta(hours=8)))):
+    for moment in (
+        dt.datetime(1900, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(2262, 4, 11, 23, 47, 16, 854775, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 22, 8, 3, 44, 999999, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    ):
         buffer = io.BytesIO()
         fastavro.schemaless_writer(buffer, fastavro.parse_schema(schema), {"t": moment})
         assert encoder.encode({"t": moment}) == buffer.getvalue(), moment

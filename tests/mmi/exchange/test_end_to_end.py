@@ -30,7 +30,9 @@ def flow(tmp_path: Path, store_url: str) -> Iterator[tuple[Settings, Engine, Pat
     feeds = tmp_path / "feeds"
     with served_feeds(feeds, people=400, seed=23, noise=1.0) as served:
         loaded = served.settings()
-        settings = dataclasses.replace(loaded, store_url=store_url, linkage=dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb"))
+        settings = dataclasses.replace(
+            loaded, store_url=store_url, linkage=dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb")
+        )
         engine = open_store(store_url)
         yield settings, engine, feeds
     engine.dispose()

@@ -43,8 +43,14 @@ def add_events(outbox: Outbox, first: int, count: int) -> list[dict[str, object]
         district = DISTRICTS[number % len(DISTRICTS)]
         if number % 3 == 2:  # a move between the two jurisdictions
             moved = DISTRICTS[(number + 1) % len(DISTRICTS)]
-            rows.append(outbox.add("update", f"M{number}", before=golden(name=f"人{number}", current_district=district),
-                                   after=golden(name=f"人{number}", current_district=moved)))
+            rows.append(
+                outbox.add(
+                    "update",
+                    f"M{number}",
+                    before=golden(name=f"人{number}", current_district=district),
+                    after=golden(name=f"人{number}", current_district=moved),
+                )
+            )
         else:
             rows.append(outbox.add("create", f"M{number}", after=golden(name=f"人{number}", current_district=district)))
     return rows
@@ -54,16 +60,25 @@ def expected_ids(rows: list[dict[str, object]], prefixes: list[str]) -> set[str]
     def district(golden_json: object) -> str:
         return json.loads(str(golden_json))["current_district"] if golden_json else ""
 
-    return {str(row["event_id"]) for row in rows
-            if district(row["golden_before"]).startswith(tuple(prefixes)) or district(row["golden_after"]).startswith(tuple(prefixes))}
+    return {
+        str(row["event_id"])
+        for row in rows
+        if district(row["golden_before"]).startswith(tuple(prefixes)) or district(row["golden_after"]).startswith(tuple(prefixes))
+    }
 
 
 def run_publish(config: Path, failpoint: str | None) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != "MMI_FAILPOINT"}
     if failpoint:
         env["MMI_FAILPOINT"] = failpoint
-    return subprocess.run([sys.executable, "-m", "mmi.cli", "publish", "--config", str(config)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mmi.cli", "publish", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow

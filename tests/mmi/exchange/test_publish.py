@@ -25,8 +25,14 @@ def add_story(outbox: Outbox) -> None:
     outbox.add("create", "M1", after=golden(), records_after=["health|H1", "public_security|P1"])
     outbox.add("create", "M2", after=golden(name="李娜", current_district=SHENZHEN))
     outbox.add("create", "M3", after=golden(name="王芳", current_district=BEIJING))
-    outbox.add("update", "M1", before=golden(), after=golden(current_district=SHENZHEN, current_address="南山区1号"),
-               records_before=["health|H1", "public_security|P1"], records_after=["health|H1", "public_security|P1"])
+    outbox.add(
+        "update",
+        "M1",
+        before=golden(),
+        after=golden(current_district=SHENZHEN, current_address="南山区1号"),
+        records_before=["health|H1", "public_security|P1"],
+        records_after=["health|H1", "public_security|P1"],
+    )
     outbox.add("merge", "M4", before=golden(name="赵敏"), after=golden(name="赵敏", phone="13900002222"), related=["M5"])
     outbox.add("retire", "M2", before=golden(name="李娜", current_district=SHENZHEN), related=["M1"])
 
@@ -41,9 +47,15 @@ def test_each_subscriber_gets_the_events_of_its_jurisdiction_with_only_its_field
     health = delivered_events(store, out_dir, "zhengzhou-health")
     police = delivered_events(store, out_dir, "guangdong-police")
     assert [(e["operation"], e["master_id"], e["jurisdiction_change"]) for e in health] == [
-        ("create", "M1", None), ("update", "M1", "moved_out"), ("merge", "M4", None)]
+        ("create", "M1", None),
+        ("update", "M1", "moved_out"),
+        ("merge", "M4", None),
+    ]
     assert [(e["operation"], e["master_id"], e["jurisdiction_change"]) for e in police] == [
-        ("create", "M2", None), ("update", "M1", "moved_in"), ("retire", "M2", None)]
+        ("create", "M2", None),
+        ("update", "M1", "moved_in"),
+        ("retire", "M2", None),
+    ]
 
     create, move, merge = health
     listed = {"name", "id_number", "birth_date", "sex", "current_district", "residence_start"}
@@ -52,7 +64,13 @@ def test_each_subscriber_gets_the_events_of_its_jurisdiction_with_only_its_field
     assert create["person_after"]["birth_date"] == dt.date(1990, 3, 7)
     assert create["own_records_after"] == ["H1"]  # its own department's key only
     assert [field for source in create["lineage"] for field in source["fields"]] == [
-        "name", "id_number", "birth_date", "sex", "current_district", "residence_start"]  # one source: one entry
+        "name",
+        "id_number",
+        "birth_date",
+        "sex",
+        "current_district",
+        "residence_start",
+    ]  # one source: one entry
     assert len(create["lineage"]) == 1 and create["lineage"][0]["source_key"] == "GA-M1"
     assert move["changed_fields"] == ["current_district"]  # the address changed too, but health may not see it
     assert merge["related_ids"] == ["M5"] and merge["changed_fields"] == []  # only the phone changed: not its business, but a merge is
@@ -113,7 +131,9 @@ def test_worker_processes_make_the_same_bytes(store: Engine, store_url: str, tmp
             outbox.add("create", f"M{number}", after=golden(name=f"人{number}", current_district=district), connection=connection)
     runs: list[int] = []
     encode = EncodingPool.encode
-    monkeypatch.setattr(EncodingPool, "encode", lambda pool, routes, subscriptions: runs.append(len(routes)) or encode(pool, routes, subscriptions))
+    monkeypatch.setattr(
+        EncodingPool, "encode", lambda pool, routes, subscriptions: runs.append(len(routes)) or encode(pool, routes, subscriptions)
+    )
     parallel = exchange_config(tmp_path / "parallel", store_url, workers=2, max_events=1000)
     assert publish(parallel, store).events_read == PARALLEL_MIN_EVENTS + 500
     assert runs == [4050]  # the batch went to the workers
@@ -122,7 +142,9 @@ def test_worker_processes_make_the_same_bytes(store: Engine, store_url: str, tmp
     publish(exchange_config(tmp_path / "serial", serial_url, max_events=1000), serial_store)
     for subscriber in ("zhengzhou-health", "guangdong-police"):
         made = published(store, tmp_path / "parallel" / "changesets", subscriber)
-        assert len(made) >= 2 and [content for _, content in made] == [c for _, c in published(serial_store, tmp_path / "serial" / "changesets", subscriber)]
+        assert len(made) >= 2 and [content for _, content in made] == [
+            c for _, c in published(serial_store, tmp_path / "serial" / "changesets", subscriber)
+        ]
     serial_store.dispose()
 
 

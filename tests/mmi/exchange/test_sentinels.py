@@ -37,12 +37,17 @@ def test_no_field_a_subscriber_may_not_see_reaches_its_bytes(store: Engine, stor
     settings = exchange_config(tmp_path, store_url)
     outbox = Outbox(store)
     before, after = planted("before", "410105"), planted("after", "440305")  # moves from Zhengzhou to Shenzhen
-    lineage = {field: {"department": "statistics", "source_key": sentinel(field, "lineage"), "version": 1, "record_id": 3, "rule": "r"}
-               for field in FIELDS}
+    lineage = {
+        field: {"department": "statistics", "source_key": sentinel(field, "lineage"), "version": 1, "record_id": 3, "rule": "r"}
+        for field in FIELDS
+    }
     records = ["health|own-record", f"statistics|{sentinel('record', 'statistics')}", f"human_resources|{sentinel('record', 'hr')}"]
     outbox.add("create", "M1", after=before, records_after=records, lineage=lineage)
     outbox.add("update", "M1", before=before, after=after, records_before=records, records_after=records, lineage=lineage)
-    hidden_change = after | {"employer": sentinel("employer", "hidden-update"), "health_record_no": sentinel("health_record_no", "hidden-update")}
+    hidden_change = after | {
+        "employer": sentinel("employer", "hidden-update"),
+        "health_record_no": sentinel("health_record_no", "hidden-update"),
+    }
     outbox.add("update", "M1", before=after, after=hidden_change, records_before=records, records_after=records, lineage=lineage)
     publish(settings, store)
     out_dir = exchange_settings(settings).out_dir

@@ -23,14 +23,17 @@ def test_a_subscription_is_read_with_fields_in_schema_order() -> None:
     assert subscription.covers("410105") and not subscription.covers("411000") and not subscription.covers(None)
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"fields": ["name", "salary", "religion"]}, r"unknown golden fields \['salary', 'religion'\]"),
-    ({"fields": []}, "needs fields"),
-    ({"department": "tax"}, "department = 'tax'"),
-    ({"jurisdiction": ["41x"]}, r"jurisdiction \['41x'\]"),
-    ({"jurisdiction": 4101}, "needs jurisdiction"),
-    ({"colour": "red"}, r"unknown keys \['colour'\]"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"fields": ["name", "salary", "religion"]}, r"unknown golden fields \['salary', 'religion'\]"),
+        ({"fields": []}, "needs fields"),
+        ({"department": "tax"}, "department = 'tax'"),
+        ({"jurisdiction": ["41x"]}, r"jurisdiction \['41x'\]"),
+        ({"jurisdiction": 4101}, "needs jurisdiction"),
+        ({"colour": "red"}, r"unknown keys \['colour'\]"),
+    ],
+)
 def test_a_wrong_subscription_says_what_to_fix(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as raised:
         settings({"zz-health": GOOD | change})

@@ -15,7 +15,9 @@ def test_train_link_export_and_evaluate(index, tmp_path: Path, capsys: pytest.Ca
     settings, _engine = index()
     assert settings.config_path
     config = tmp_path / "cli.toml"
-    config.write_text(f'[store]\nurl = "{settings.store_url}"\n[linkage]\nworkspace = "{tmp_path / "cli-workspace.duckdb"}"\n', encoding="utf-8")
+    config.write_text(
+        f'[store]\nurl = "{settings.store_url}"\n[linkage]\nworkspace = "{tmp_path / "cli-workspace.duckdb"}"\n', encoding="utf-8"
+    )
 
     assert main(["train", "--config", str(config)]) == EXIT_OK
     trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -52,7 +54,9 @@ def test_train_link_export_and_evaluate(index, tmp_path: Path, capsys: pytest.Ca
     scores = [entry["match_probability"] for entry in worst["worst_false_splits"]]
     assert scores == sorted(scores, key=lambda p: -1 if p is None else p)  # never scored first, then the weakest
 
-    assert main(["constrain", "--config", str(config), "cannot-link", "health|nobody", "public_security|nobody", "--reason", "x"]) == EXIT_FIX
+    assert (
+        main(["constrain", "--config", str(config), "cannot-link", "health|nobody", "public_security|nobody", "--reason", "x"]) == EXIT_FIX
+    )
     assert "no source record 'health|nobody'" in capsys.readouterr().err
     assert main(["export", "review", "--config", str(config), "--out", str(tmp_path / "review.csv")]) == EXIT_OK
     review = rows_of(tmp_path / "review.csv")

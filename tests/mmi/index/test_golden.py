@@ -30,16 +30,41 @@ def golden_of(duck: duckdb.DuckDBPyConnection) -> tuple[str, int, dict[str, obje
 
 
 def base(department: str, key: str, updated: int, **values: object) -> dict[str, object]:
-    return {"department": department, "source_key": key, "version": 1, "record_id": updated,
-            "source_updated_at": dt.datetime(2026, 1, updated, tzinfo=UTC), "ingested_at": dt.datetime(2026, 2, 1, tzinfo=UTC), **values}
+    return {
+        "department": department,
+        "source_key": key,
+        "version": 1,
+        "record_id": updated,
+        "source_updated_at": dt.datetime(2026, 1, updated, tzinfo=UTC),
+        "ingested_at": dt.datetime(2026, 2, 1, tzinfo=UTC),
+        **values,
+    }
 
 
 def test_each_field_follows_its_rule_and_points_at_its_source() -> None:
     duck = inputs(
-        base("public_security", "P1", 1, name="张伟", id_number="110105194912310021", id_valid=False, phone="13800000001",
-             current_district="110105", residence_start=dt.date(2025, 3, 1)),
-        base("health", "H1", 5, name="張偉", id_number="11010519491231002X", id_valid=True, phone="13900000002",
-             current_district="410102", health_record_no="JK1"),
+        base(
+            "public_security",
+            "P1",
+            1,
+            name="张伟",
+            id_number="110105194912310021",
+            id_valid=False,
+            phone="13800000001",
+            current_district="110105",
+            residence_start=dt.date(2025, 3, 1),
+        ),
+        base(
+            "health",
+            "H1",
+            5,
+            name="張偉",
+            id_number="11010519491231002X",
+            id_valid=True,
+            phone="13900000002",
+            current_district="410102",
+            health_record_no="JK1",
+        ),
         base("human_resources", "R1", 3, name="张伟", employer="郑州某厂", insurance_status="active", phone=None),
     )
     master, count, values, lineage = golden_of(duck)
@@ -51,8 +76,13 @@ def test_each_field_follows_its_rule_and_points_at_its_source() -> None:
     assert values["residence_start"] == "2025-03-01"
     assert values["ethnicity"] is None and lineage["ethnicity"] is None
     assert lineage["id_number"]["department"] == "health" and lineage["id_number"]["source_key"] == "H1"
-    assert lineage["name"] == {"department": "public_security", "source_key": "P1", "version": 1, "record_id": 1,
-                                      "rule": "trust public_security > human_resources > health > statistics; then most recent"}
+    assert lineage["name"] == {
+        "department": "public_security",
+        "source_key": "P1",
+        "version": 1,
+        "record_id": 1,
+        "rule": "trust public_security > human_resources > health > statistics; then most recent",
+    }
     assert list(values) == list(GOLDEN_FIELDS) == list(lineage)
 
 

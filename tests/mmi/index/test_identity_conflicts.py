@@ -36,8 +36,15 @@ SEEDS = range(5)
 def test_no_master_holds_two_valid_id_numbers_unless_must_linked(seed: int, store_url: str, tmp_path: Path) -> None:
     rng = random.Random(f"identity-conflicts/{seed}")
     mix = PopulationMix(twins=rng.uniform(0.04, 0.12), namesakes=rng.uniform(0.03, 0.10), no_id=rng.choice((0.0, 0.05, 0.15)))
-    settings, engine = _ingested(tmp_path, store_url, people=rng.randint(200, 320), seed=seed, noise=rng.choice((0.5, 1.0, 3.0)), mix=mix,
-                                 threshold=rng.choice((0.5, 0.9, 0.999)))
+    settings, engine = _ingested(
+        tmp_path,
+        store_url,
+        people=rng.randint(200, 320),
+        seed=seed,
+        noise=rng.choice((0.5, 1.0, 3.0)),
+        mix=mix,
+        threshold=rng.choice((0.5, 0.9, 0.999)),
+    )
     train_and_store(engine, trained_by="tests")
     link_index(settings, engine)
     _check_invariant(engine, must_linked=[])
@@ -72,15 +79,17 @@ def test_the_random_populations_do_exercise_the_rules(store_url: str, tmp_path: 
     _check_review_export(engine, settings, tmp_path / "review.csv", refused)
 
 
-def _ingested(tmp_path: Path, store_url: str, *, people: int, seed: int, noise: float, mix: PopulationMix,
-              threshold: float) -> tuple[Settings, Engine]:
+def _ingested(
+    tmp_path: Path, store_url: str, *, people: int, seed: int, noise: float, mix: PopulationMix, threshold: float
+) -> tuple[Settings, Engine]:
     feeds = tmp_path / "feeds"
     generate_feeds(feeds, people=people, seed=seed, noise=noise, mix=mix)
     engine = open_store(store_url)
     with served_feeds(feeds) as served:
         loaded = load_settings(served.config)
-        linkage = dataclasses.replace(loaded.linkage, workspace=tmp_path / "workspace.duckdb", match_threshold=threshold,
-                                      review_threshold=min(0.1, threshold / 2))
+        linkage = dataclasses.replace(
+            loaded.linkage, workspace=tmp_path / "workspace.duckdb", match_threshold=threshold, review_threshold=min(0.1, threshold / 2)
+        )
         settings = served.settings(store_url=store_url, linkage=linkage)
         assert all(report.error is None for report in ingest(settings, engine, parallel=False))
     return settings, engine
@@ -88,9 +97,11 @@ def _ingested(tmp_path: Path, store_url: str, *, people: int, seed: int, noise: 
 
 def _valid_numbers(engine: Engine) -> dict[str, Identity]:
     with engine.connect() as connection:
-        rows = connection.execute(select(source_record.c.department, source_record.c.source_key, source_record.c.id_number,
-                                         source_record.c.quality_flags)
-                                  .where(source_record.c.is_current.is_(True), source_record.c.id_valid.is_(True))).all()
+        rows = connection.execute(
+            select(source_record.c.department, source_record.c.source_key, source_record.c.id_number, source_record.c.quality_flags).where(
+                source_record.c.is_current.is_(True), source_record.c.id_valid.is_(True)
+            )
+        ).all()
     return {f"{d}|{k}": Identity(number, "id_upgraded_from_15" not in flags) for d, k, number, flags in rows}
 
 
@@ -112,7 +123,7 @@ def _check_invariant(engine: Engine, must_linked: list[tuple[str, str]]) -> None
     for master, by_number in held.items():
         distinct = sorted(by_number)
         for i, a in enumerate(distinct):
-            for b in distinct[i + 1:]:
+            for b in distinct[i + 1 :]:
                 assert excused.excused(a, b), f"master {master} holds {by_number[a]} and {by_number[b]}, two valid ID numbers"
 
 
@@ -134,17 +145,21 @@ def _check_review_export(engine: Engine, settings: Settings, out: Path, refused:
         assert float(line["match_probability"]) >= settings.linkage.match_threshold
         conflict = find_conflict(numbers[line["conflicting_left_key"]], numbers[line["conflicting_right_key"]])
         assert conflict is not None and conflict.rule == line["rule"]
-    assert all(row["kind"] == "pair" and float(row["match_probability"]) < settings.linkage.match_threshold
-               for row in rows if row["kind"] != "conflict")
+    assert all(
+        row["kind"] == "pair" and float(row["match_probability"]) < settings.linkage.match_threshold
+        for row in rows
+        if row["kind"] != "conflict"
+    )
 
 
 def _twin_records(engine: Engine, rng: random.Random) -> list[tuple[str, str]]:
     """Up to two pairs of records of twins (same surname, birth date and ID region, two valid numbers)."""
     with engine.connect() as connection:
-        rows = connection.execute(select(source_record.c.department, source_record.c.source_key, source_record.c.id_number,
-                                         source_record.c.name)
-                                  .where(source_record.c.is_current.is_(True), source_record.c.id_valid.is_(True))
-                                  .order_by(source_record.c.department, source_record.c.source_key)).all()
+        rows = connection.execute(
+            select(source_record.c.department, source_record.c.source_key, source_record.c.id_number, source_record.c.name)
+            .where(source_record.c.is_current.is_(True), source_record.c.id_valid.is_(True))
+            .order_by(source_record.c.department, source_record.c.source_key)
+        ).all()
     by_family: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for department, key, number, name in rows:
         by_family[(number[:14], (name or "")[:1])].setdefault(number, f"{department}|{key}")

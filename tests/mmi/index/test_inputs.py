@@ -31,8 +31,12 @@ def test_current_person_records_load_with_derived_columns(store: Engine, tmp_pat
     assert count == expected == 36
     columns = dict(duck.execute(f"SELECT column_name, column_type FROM (DESCRIBE {inputs.RECORDS})").fetchall())
     assert (columns["birth_date"], columns["id_valid"], columns["masked_id_tail"]) == ("DATE", "BOOLEAN", "VARCHAR")
-    [survey] = duck.execute(f"SELECT id_region, id_tail, surname, given_name FROM {inputs.RECORDS} WHERE unique_id = 'statistics|2026Q3-0000018'").fetchall()
-    [enrolment] = duck.execute(f"SELECT id_region, id_tail, id_region_birth FROM {inputs.RECORDS} WHERE unique_id = 'human_resources|RS000000018'").fetchall()
+    [survey] = duck.execute(
+        f"SELECT id_region, id_tail, surname, given_name FROM {inputs.RECORDS} WHERE unique_id = 'statistics|2026Q3-0000018'"
+    ).fetchall()
+    [enrolment] = duck.execute(
+        f"SELECT id_region, id_tail, id_region_birth FROM {inputs.RECORDS} WHERE unique_id = 'human_resources|RS000000018'"
+    ).fetchall()
     assert survey == ("220113", "0033", "戴", "涛英")
     assert enrolment == ("220113", "0033", "22011319990209")  # the same person's full ID gives the same parts
 

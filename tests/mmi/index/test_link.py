@@ -32,7 +32,9 @@ def index_state(engine: Engine) -> dict[str, Any]:
 def members(engine: Engine) -> dict[str, set[str]]:
     groups: dict[str, set[str]] = defaultdict(set)
     with engine.connect() as connection:
-        for department, key, master in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)):
+        for department, key, master in connection.execute(
+            select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)
+        ):
             groups[master].add(f"{department}|{key}")
     return groups
 
@@ -83,13 +85,17 @@ def test_constraints_split_and_merge_and_hold_in_every_later_run(index) -> None:
 
     singles = sorted(master for master, records in after.items() if len(records) == 1)
     older, newer = singles[0], singles[1]
-    add_constraint(engine, "must_link", next(iter(after[older])), next(iter(after[newer])), reason="test: same person", decided_by="steward")
+    add_constraint(
+        engine, "must_link", next(iter(after[older])), next(iter(after[newer])), reason="test: same person", decided_by="steward"
+    )
     merged = link_index(settings, engine)
     assert merged.events == {"merge": 1, "retire": 1}
     final = members(engine)
     assert newer not in final and len(final[older]) == 2  # the older ID survives
     with engine.connect() as connection:
-        retired = connection.execute(select(master_record.c.status, master_record.c.successor_id).where(master_record.c.master_id == newer)).one()
+        retired = connection.execute(
+            select(master_record.c.status, master_record.c.successor_id).where(master_record.c.master_id == newer)
+        ).one()
     assert tuple(retired) == ("retired", older)
 
     state = index_state(engine)
@@ -125,8 +131,10 @@ def test_events_replayed_in_order_rebuild_the_index(index) -> None:  # type: ign
     assert set(replayed_golden) == set(stored)
     for master, golden in replayed_golden.items():
         row = stored[master]
-        assert golden == {name: (value.isoformat() if hasattr(value, "isoformat") else value)
-                          for name, value in ((name, getattr(row, name)) for name in GOLDEN_FIELDS)}
+        assert golden == {
+            name: (value.isoformat() if hasattr(value, "isoformat") else value)
+            for name, value in ((name, getattr(row, name)) for name in GOLDEN_FIELDS)
+        }
 
 
 def test_every_run_names_its_model_version_and_a_new_model_relinks_everyone(index) -> None:  # type: ignore[no-untyped-def]
@@ -161,7 +169,10 @@ def test_a_run_that_fails_while_writing_leaves_no_trace_and_the_next_run_recover
         link_index(settings, engine)
     assert index_state(engine) == {"master_record": [], "master_xref": [], "match_pair": [], "link_conflict": [], "events": 0}
     with engine.connect() as connection:
-        assert connection.execute(select(linkage_run.c.status, linkage_run.c.error)).one() == ("failed", "RuntimeError: disk full (simulated)")
+        assert connection.execute(select(linkage_run.c.status, linkage_run.c.error)).one() == (
+            "failed",
+            "RuntimeError: disk full (simulated)",
+        )
     monkeypatch.undo()
     recovered = link_index(settings, engine)
     assert recovered.mode == "full" and recovered.events["create"] == len(members(engine))

@@ -43,7 +43,9 @@ def truth(feeds: Path) -> dict[str, str]:
 def masters(engine: Engine) -> dict[str, set[str]]:
     groups: dict[str, set[str]] = defaultdict(set)
     with engine.connect() as connection:
-        for department, key, master in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)):
+        for department, key, master in connection.execute(
+            select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)
+        ):
             groups[master].add(f"{department}|{key}")
     return dict(groups)
 
@@ -53,7 +55,9 @@ def false_merges(engine: Engine, people: dict[str, str]) -> dict[str, set[str]]:
     return {master: records for master, records in masters(engine).items() if len({people.get(key) for key in records}) > 1}
 
 
-def cluster_to_split(items: list[Any], wrong: dict[str, set[str]], people: dict[str, str], members: dict[str, set[str]]) -> tuple[Any, list[list[str]]]:
+def cluster_to_split(
+    items: list[Any], wrong: dict[str, set[str]], people: dict[str, str], members: dict[str, set[str]]
+) -> tuple[Any, list[list[str]]]:
     """A cluster item to split, a real false merge if the index made one (with issue 9's conflict rule it seldom
     does), and its records grouped by true person (or, for one person, one record taken apart from the rest)."""
     item = next((item for item in items if item_masters(item)[0] in wrong), items[0])
@@ -70,8 +74,11 @@ def item_masters(item: Any) -> list[str]:
 
 def record_identities(engine: Engine) -> dict[str, tuple[str | None, bool | None]]:
     with engine.connect() as connection:
-        rows = connection.execute(select(source_record.c.department, source_record.c.source_key, source_record.c.id_number,
-                                         source_record.c.id_valid).where(source_record.c.is_current.is_(True)))
+        rows = connection.execute(
+            select(source_record.c.department, source_record.c.source_key, source_record.c.id_number, source_record.c.id_valid).where(
+                source_record.c.is_current.is_(True)
+            )
+        )
         return {f"{d}|{k}": (number, valid) for d, k, number, valid in rows}
 
 
@@ -82,15 +89,28 @@ def add_identity_conflicts(engine: Engine) -> int:
     with engine.begin() as connection:
         run = connection.execute(select(linkage_run).order_by(linkage_run.c.id.desc()).limit(1)).one()
         pairs = connection.execute(select(match_pair).where(match_pair.c.match_probability >= run.match_threshold)).all()
-        master_of = {f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))}
-        rows = [{"left_key": pair.left_key, "right_key": pair.right_key, "rule": "different_valid_ids",
-                 "detail": "both ID numbers are valid and differ in the sequence and check character",
-                 "conflicting_left_key": pair.left_key, "conflicting_right_key": pair.right_key,
-                 "match_probability": pair.match_probability, "match_weight": pair.match_weight,
-                 "left_master_id": master_of.get(pair.left_key), "right_master_id": master_of.get(pair.right_key),
-                 "model_version_id": pair.model_version_id, "run_id": run.id}
-                for pair in pairs
-                if ids[pair.left_key][1] and ids[pair.right_key][1] and ids[pair.left_key][0] != ids[pair.right_key][0]]
+        master_of = {
+            f"{d}|{k}": m
+            for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))
+        }
+        rows = [
+            {
+                "left_key": pair.left_key,
+                "right_key": pair.right_key,
+                "rule": "different_valid_ids",
+                "detail": "both ID numbers are valid and differ in the sequence and check character",
+                "conflicting_left_key": pair.left_key,
+                "conflicting_right_key": pair.right_key,
+                "match_probability": pair.match_probability,
+                "match_weight": pair.match_weight,
+                "left_master_id": master_of.get(pair.left_key),
+                "right_master_id": master_of.get(pair.right_key),
+                "model_version_id": pair.model_version_id,
+                "run_id": run.id,
+            }
+            for pair in pairs
+            if ids[pair.left_key][1] and ids[pair.right_key][1] and ids[pair.left_key][0] != ids[pair.right_key][0]
+        ]
         if rows:
             connection.execute(insert(link_conflict), rows)
     return len(rows)

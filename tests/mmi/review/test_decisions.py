@@ -45,7 +45,10 @@ def false_merge_item(state) -> tuple[QueueItem, list[list[str]]]:  # type: ignor
 
 def constraints(engine) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
-        return {tuple(row) for row in connection.execute(select(link_constraint.c.kind, link_constraint.c.left_key, link_constraint.c.right_key))}
+        return {
+            tuple(row)
+            for row in connection.execute(select(link_constraint.c.kind, link_constraint.c.left_key, link_constraint.c.right_key))
+        }
 
 
 def test_a_split_is_recorded_applied_by_the_next_run_and_kept_by_a_full_one(linked) -> None:  # type: ignore[no-untyped-def]
@@ -59,7 +62,9 @@ def test_a_split_is_recorded_applied_by_the_next_run_and_kept_by_a_full_one(link
     assert decision.decided_by == "steward-a" and decision.reason == "twins: two valid ID numbers" and decision.model_version
     assert len(decision.values_sha256) == 64 and set(decision.record_versions) == set(shown.graph.nodes)
     assert decision.applied_run_id is None and decision.groups == sorted(sorted(group) for group in groups)
-    assert {kind for kind, _left, _right in decision.constraints} == {"cannot_link"} | ({"must_link"} if max(map(len, groups)) > 1 else set())
+    assert {kind for kind, _left, _right in decision.constraints} == {"cannot_link"} | (
+        {"must_link"} if max(map(len, groups)) > 1 else set()
+    )
     run = link_index(state.settings, state.engine)
     after = masters(state.engine)
     assert all(any(set(group) == records for records in after.values()) for group in groups)
@@ -124,8 +129,11 @@ def test_several_items_with_one_reason_all_or_none(linked) -> None:  # type: ign
         decide_many(state.engine, A, BatchDecisionRequest(decision="not_match", reason="x", items=[pairs[0].id, cluster.id]))
     with state.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(review_decision)).scalar_one() == count
-    created = decide_many(state.engine, A, BatchDecisionRequest(decision="not_match", reason="namesakes, different birth dates",
-                                                                 items=[item.id for item in pairs]))
+    created = decide_many(
+        state.engine,
+        A,
+        BatchDecisionRequest(decision="not_match", reason="namesakes, different birth dates", items=[item.id for item in pairs]),
+    )
     assert [decision.status for decision in created] == ["accepted"] * len(pairs)
     with state.engine.connect() as connection:
         rows = connection.execute(select(review_decision).where(review_decision.c.id.in_([d.id for d in created]))).all()
@@ -152,8 +160,11 @@ def test_decisions_that_do_not_fit_the_item_are_refused(linked) -> None:  # type
 
 def test_a_record_changed_after_a_decision_raises_it_as_invalidated_and_the_decision_stays_in_force(linked) -> None:  # type: ignore[no-untyped-def]
     state = linked()
-    pair = next(item for item in queue_page(state.engine, A, QueueFilters(kind="pair"), limit=500).items
-                if any(key.startswith("public_security|") for key in item.records))
+    pair = next(
+        item
+        for item in queue_page(state.engine, A, QueueFilters(kind="pair"), limit=500).items
+        if any(key.startswith("public_security|") for key in item.records)
+    )
     decided = decide(state.engine, A, pair.id, DecisionRequest(decision="not_match", reason="different people"))
     link_index(state.settings, state.engine)
     assert not queue_page(state.engine, A, QueueFilters(kind="invalidated")).items
@@ -172,6 +183,8 @@ def test_a_record_changed_after_a_decision_raises_it_as_invalidated_and_the_deci
     link_index(state.settings, state.engine)
     assert not queue_page(state.engine, A, QueueFilters(kind="invalidated")).items
     with state.engine.connect() as connection:
-        versions = json.loads(connection.execute(select(review_decision.c.record_versions).where(review_decision.c.id == confirmed.id)).scalar_one())
+        versions = json.loads(
+            connection.execute(select(review_decision.c.record_versions).where(review_decision.c.id == confirmed.id)).scalar_one()
+        )
         assert versions[record] == 2
         assert connection.execute(select(review_item.c.resolution).where(review_item.c.id == invalidated.id)).scalar_one() == "decided"

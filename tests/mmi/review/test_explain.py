@@ -25,7 +25,7 @@ def test_the_waterfall_equals_splinks_scores_and_the_models_weights_and_adds_up(
         pairs = connection.execute(select(match_pair).order_by(match_pair.c.match_probability, match_pair.c.left_key)).all()
         settings = json.loads(connection.execute(select(model_version.c.settings).where(model_version.c.is_current.is_(True))).scalar_one())
     # The whole band and some of the links, from the lowest score to certain ones.
-    chosen = [pair for pair in pairs if pair.match_probability < 0.999] + pairs[len(pairs) // 2::max(1, len(pairs) // 12)]
+    chosen = [pair for pair in pairs if pair.match_probability < 0.999] + pairs[len(pairs) // 2 :: max(1, len(pairs) // 12)]
     levels = {comparison["output_column_name"]: comparison["comparison_levels"] for comparison in settings["comparisons"]}
     tf_seen, checked = False, 0
     for pair in chosen:

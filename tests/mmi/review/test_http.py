@@ -26,7 +26,9 @@ from tests.mmi.review.helpers import change_public_security_row, cluster_to_spli
 def serving(state) -> Iterator[tuple[str, ApiSettings]]:  # type: ignore[no-untyped-def]
     api = api_settings(state.settings)
     ensure_keys(api)
-    server = uvicorn.Server(uvicorn.Config(create_app(state.settings, state.engine), host="127.0.0.1", port=free_port(), log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(state.settings, state.engine), host="127.0.0.1", port=free_port(), log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -59,8 +61,15 @@ def test_roles_and_tokens(linked) -> None:  # type: ignore[no-untyped-def]
         writes = [("POST", f"/v1/review/items/{item['id']}/decision"), ("POST", "/v1/review/decisions/1/approve")]
         body = {"decision": "not_match", "reason": "test"}
         for method, path in reads + writes:
-            for token in (None, "not-a-token", foreign(claims(api, role="steward")), signed(api, claims(api, role="steward", exp=int(time.time()) - 60))):
-                response = httpx.request(method, base + path, headers={"Authorization": f"Bearer {token}"} if token else {}, json=body, timeout=10)
+            for token in (
+                None,
+                "not-a-token",
+                foreign(claims(api, role="steward")),
+                signed(api, claims(api, role="steward", exp=int(time.time()) - 60)),
+            ):
+                response = httpx.request(
+                    method, base + path, headers={"Authorization": f"Bearer {token}"} if token else {}, json=body, timeout=10
+                )
                 assert response.status_code == 401, (method, path, token, response.text)
             subscriber = Client(base, issue_token(api, "subscriber", "zhengzhou-health"))
             assert (subscriber.get(path) if method == "GET" else subscriber.post(path, body)).status_code == 403
@@ -132,8 +141,11 @@ def test_a_changed_record_is_re_raised_as_invalidated_over_http(linked) -> None:
     state = linked()
     with serving(state) as (base, api):
         steward = Client(base, issue_token(api, "steward", "steward-a"))
-        pair = next(item for item in steward.get("/v1/review/queue", kind="pair", limit=500).json()["items"]
-                    if any(key.startswith("public_security|") for key in item["records"]))
+        pair = next(
+            item
+            for item in steward.get("/v1/review/queue", kind="pair", limit=500).json()["items"]
+            if any(key.startswith("public_security|") for key in item["records"])
+        )
         decision = steward.post(f"/v1/review/items/{pair['id']}/decision", {"decision": "not_match", "reason": "different people"}).json()
         record = next(key for key in pair["records"] if key.startswith("public_security|"))
         change_public_security_row(state.feeds, record.partition("|")[2], "13700000000")

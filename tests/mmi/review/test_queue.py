@@ -56,7 +56,7 @@ def test_the_queue_holds_the_conflicts_and_the_real_false_merges_and_its_top_is_
     assert {tuple(item.records) for item in items if item.kind == "conflict"} == refused
     assert {item.masters[0] for item in items if item.kind == "cluster"} >= set(wrong)  # every real false merge is raised
     members = masters(state.engine)
-    top = items[:len(wrong) + len(refused)]  # as many as the errors known to be there: precision at that depth
+    top = items[: len(wrong) + len(refused)]  # as many as the errors known to be there: precision at that depth
     real = [item for item in top if is_real_error(item, people, members)]
     assert len(real) / len(top) >= 0.8, [(item.kind, item.reason) for item in top]
     assert [item.priority for item in items] == sorted((item.priority for item in items), reverse=True)

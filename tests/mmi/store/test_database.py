@@ -26,16 +26,22 @@ def test_times_are_stored_as_utc_and_read_back_aware(store: Engine) -> None:
     beijing = dt.timezone(dt.timedelta(hours=8))
     started = dt.datetime(2026, 11, 1, 8, 0, tzinfo=beijing)
     with store.begin() as connection:
-        batch_id = connection.execute(insert(ingest_batch).values(department="health", started_at=started, status="done",
-                                                                  delivered=0, new_versions=0, unchanged=0, quarantined=0)).inserted_primary_key[0]
+        batch_id = connection.execute(
+            insert(ingest_batch).values(
+                department="health", started_at=started, status="done", delivered=0, new_versions=0, unchanged=0, quarantined=0
+            )
+        ).inserted_primary_key[0]
         stored = connection.execute(select(ingest_batch.c.started_at).where(ingest_batch.c.id == batch_id)).scalar_one()
     assert stored == started and stored.tzinfo is not None and stored.utcoffset() == dt.timedelta(0)
 
 
 def test_naive_times_are_refused(store: Engine) -> None:
     with pytest.raises(Exception, match="naive datetime"), store.begin() as connection:
-        connection.execute(insert(ingest_batch).values(department="x", started_at=dt.datetime(2026, 1, 1), status="done",
-                                                       delivered=0, new_versions=0, unchanged=0, quarantined=0))
+        connection.execute(
+            insert(ingest_batch).values(
+                department="x", started_at=dt.datetime(2026, 1, 1), status="done", delivered=0, new_versions=0, unchanged=0, quarantined=0
+            )
+        )
 
 
 def test_an_unreachable_store_says_where_to_look() -> None:

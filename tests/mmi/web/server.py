@@ -48,7 +48,9 @@ class Served:
         return client
 
     @contextlib.contextmanager
-    def browsing(self, role: str = "steward", subject: str = "li.steward", jurisdiction: tuple[str, ...] | None = None) -> Iterator[httpx.Client]:
+    def browsing(
+        self, role: str = "steward", subject: str = "li.steward", jurisdiction: tuple[str, ...] | None = None
+    ) -> Iterator[httpx.Client]:
         """A signed-in client, closed afterwards."""
         client = self.signed_in(role, subject, jurisdiction)
         try:
@@ -58,9 +60,13 @@ class Served:
 
 
 def web_config(tmp_path: Path, store_url: str, **web: Any) -> Settings:
-    raw = {"store": {"url": store_url}, "exchange": {"out_dir": "changesets"}, "subscribers": SUBSCRIBERS,
-           "api": {"issuer": "mmi-test", "audience": "web-test", "jwks": "keys/jwks.json", "signing_key": "keys/signing.pem"},
-           "web": web}
+    raw = {
+        "store": {"url": store_url},
+        "exchange": {"out_dir": "changesets"},
+        "subscribers": SUBSCRIBERS,
+        "api": {"issuer": "mmi-test", "audience": "web-test", "jwks": "keys/jwks.json", "signing_key": "keys/signing.pem"},
+        "web": web,
+    }
     return settings_from_dict(raw, tmp_path / "mmi.toml")
 
 

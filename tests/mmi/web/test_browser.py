@@ -23,8 +23,15 @@ from tests.mmi.web.server import Served, serve
 from tests.mmi.web.workbench import build_index
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # The README's screenshots are this test's: `MMI_SCREENSHOTS=1 .venv/bin/pytest tests/mmi/web/test_browser.py` writes them.
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
@@ -62,8 +69,9 @@ def _positions(served: Served) -> tuple[int, int]:
     steward = Principal("li.steward", "steward")
     items = queue_page(served.engine, steward, limit=100).items
     pair = next(index for index, item in enumerate(items) if item.kind in ("pair", "conflict"))
-    published = [index for index, item in enumerate(items) if item.kind == "cluster"
-                 and item_detail(served.engine, steward, item.id).published_to]
+    published = [
+        index for index, item in enumerate(items) if item.kind == "cluster" and item_detail(served.engine, steward, item.id).published_to
+    ]
     assert published, "the generated index should hold a published cluster in the queue"
     return pair, published[0]
 

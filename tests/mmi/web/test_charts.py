@@ -10,13 +10,22 @@ from mmi.web.charts import LABEL_WIDTH, WATERFALL_WIDTH, cluster_drawing, waterf
 
 
 def _explanation() -> Explanation:
-    comparisons = [ComparisonWeight(name="name", level="exact", comparison_vector_value=3, weight=6.5, tf_weight=-1.25),
-                   ComparisonWeight(name="id_number", level="all other", comparison_vector_value=0, weight=-9.0, tf_weight=0.0),
-                   ComparisonWeight(name="birth_date", level="exact", comparison_vector_value=2, weight=10.0, tf_weight=0.0)]
+    comparisons = [
+        ComparisonWeight(name="name", level="exact", comparison_vector_value=3, weight=6.5, tf_weight=-1.25),
+        ComparisonWeight(name="id_number", level="all other", comparison_vector_value=0, weight=-9.0, tf_weight=0.0),
+        ComparisonWeight(name="birth_date", level="exact", comparison_vector_value=2, weight=10.0, tf_weight=0.0),
+    ]
     prior = -10.0
     total = prior + sum(c.weight + c.tf_weight for c in comparisons)
-    return Explanation(prior_weight=prior, comparisons=comparisons, match_weight=total, match_probability=2**total / (1 + 2**total),
-                       model_version=1, left="health|A", right="statistics|B")
+    return Explanation(
+        prior_weight=prior,
+        comparisons=comparisons,
+        match_weight=total,
+        match_probability=2**total / (1 + 2**total),
+        model_version=1,
+        left="health|A",
+        right="statistics|B",
+    )
 
 
 def test_each_bar_starts_where_the_last_ended_and_the_total_is_the_match_weight() -> None:
@@ -36,9 +45,11 @@ def test_each_bar_starts_where_the_last_ended_and_the_total_is_the_match_weight(
 
 
 def test_the_graph_draws_every_link_and_marks_the_weakest() -> None:
-    links = [GraphLink(left="a|1", right="b|2", match_probability=0.9995, match_weight=11.0),
-             GraphLink(left="b|2", right="c|3", match_probability=0.9991, match_weight=10.1, bridge=True),
-             GraphLink(left="a|1", right="c|3", match_probability=0.999, match_weight=10.0, constraint="cannot_link")]
+    links = [
+        GraphLink(left="a|1", right="b|2", match_probability=0.9995, match_weight=11.0),
+        GraphLink(left="b|2", right="c|3", match_probability=0.9991, match_weight=10.1, bridge=True),
+        GraphLink(left="a|1", right="c|3", match_probability=0.999, match_weight=10.0, constraint="cannot_link"),
+    ]
     graph = ClusterGraph(master_id="M1", nodes=["a|1", "b|2", "c|3"], links=links, density=1.0, weakest=links[1])
     drawing = cluster_drawing(graph)
     assert [edge.kind for edge in drawing.edges] == ["link", "weakest", "cannot_link"]

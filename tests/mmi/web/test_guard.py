@@ -25,9 +25,12 @@ def _page_routes(tmp_path: Path) -> list[tuple[str, str, frozenset[str] | None]]
     settings = web_config(tmp_path, f"sqlite:///{tmp_path / 'mmi.db'}")
     create_keys(api_settings(settings))
     app = create_app(settings, open_store(settings.store_url))
-    return [(method, route.path, getattr(route.endpoint, "roles", None))
-            for route in app.routes if isinstance(route, APIRoute) and route.path.startswith("/ui")
-            for method in sorted(route.methods)]
+    return [
+        (method, route.path, getattr(route.endpoint, "roles", None))
+        for route in app.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/ui")
+        for method in sorted(route.methods)
+    ]
 
 
 def _concrete(path: str) -> str:

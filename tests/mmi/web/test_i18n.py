@@ -38,11 +38,19 @@ def test_every_key_the_templates_use_is_in_the_catalogues() -> None:
 
 def test_every_value_a_template_translates_by_prefix_has_a_label() -> None:
     prefixes = set(_PREFIX.findall(_template_text()))
-    values = {"kind.": typing.get_args(ItemKind), "reason.": typing.get_args(ItemKind), "decision.": typing.get_args(DecisionKind),
-              "status.": typing.get_args(DecisionStatus), "band.": typing.get_args(ScoreBand), "department.": DEPARTMENTS,
-              "role.": ("steward", "auditor", "admin"), "lang.": LANGUAGES, "field.": PERSON_FIELDS,
-              "graph.kind_": ("link", "bridge", "weakest", "must_link", "cannot_link"),
-              "event.": ("create", "update", "merge", "split", "retire")}
+    values = {
+        "kind.": typing.get_args(ItemKind),
+        "reason.": typing.get_args(ItemKind),
+        "decision.": typing.get_args(DecisionKind),
+        "status.": typing.get_args(DecisionStatus),
+        "band.": typing.get_args(ScoreBand),
+        "department.": DEPARTMENTS,
+        "role.": ("steward", "auditor", "admin"),
+        "lang.": LANGUAGES,
+        "field.": PERSON_FIELDS,
+        "graph.kind_": ("link", "bridge", "weakest", "must_link", "cannot_link"),
+        "event.": ("create", "update", "merge", "split", "retire"),
+    }
     optional = {"factor.", "flag."}  # shown by key when labelled, else as the service wrote them (`has(...)` in the template)
     assert prefixes - optional <= set(values), prefixes - optional - set(values)
     for language in LANGUAGES:
@@ -61,5 +69,5 @@ def test_chinese_is_the_default_and_the_switch_is_remembered(served: Served) -> 
         assert switched.status_code == 303 and switched.headers["location"] == "/ui/signin"
         assert "samesite=strict" in switched.headers["set-cookie"].lower()
         again = browser.get("/ui/signin")
-        assert "<html lang=\"en\">" in again.text and "Or paste a token" in again.text
+        assert '<html lang="en">' in again.text and "Or paste a token" in again.text
         assert browser.post("/ui/language", data={"lang": "fr", "next": "/ui/signin"}).status_code == 403  # no CSRF token

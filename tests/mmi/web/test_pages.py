@@ -116,20 +116,27 @@ def test_an_auditor_reads_but_is_offered_no_decision(served: Served) -> None:
         page = browser.get(f"/ui/items/{item.id}")
         queue = browser.get("/ui/queue")
         refused = browser.post(f"/ui/items/{item.id}/decision", data={"csrf_token": csrf_of(page.text), "decision": "match", "reason": "x"})
-    assert page.status_code == 200 and f"/ui/items/{item.id}/decision" not in page.text and "id=\"decide-title\"" not in page.text
+    assert page.status_code == 200 and f"/ui/items/{item.id}/decision" not in page.text and 'id="decide-title"' not in page.text
     assert 'id="batch"' not in queue.text
     assert refused.status_code == 403
 
 
 def test_a_decision_through_the_form_is_recorded_and_the_next_item_opens(served: Served) -> None:
     items = queue_page(served.engine, STEWARD, limit=100).items
-    position, pair = next((index, item) for index, item in enumerate(items) if item.kind in ("pair", "conflict", "invalidated")
-                          and item_detail(served.engine, STEWARD, item.id).graph is None)
+    position, pair = next(
+        (index, item)
+        for index, item in enumerate(items)
+        if item.kind in ("pair", "conflict", "invalidated") and item_detail(served.engine, STEWARD, item.id).graph is None
+    )
     with served.browsing() as browser:
         page = browser.get(f"/ui/items/{pair.id}?pos={position}")
-        empty = browser.post(f"/ui/items/{pair.id}/decision", data={"csrf_token": csrf_of(page.text), "decision": "not_match", "reason": " "})
-        done = browser.post(f"/ui/items/{pair.id}/decision", data={
-            "csrf_token": csrf_of(page.text), "decision": "not_match", "reason": "不同人：身份号码不同", "pos": str(position)})
+        empty = browser.post(
+            f"/ui/items/{pair.id}/decision", data={"csrf_token": csrf_of(page.text), "decision": "not_match", "reason": " "}
+        )
+        done = browser.post(
+            f"/ui/items/{pair.id}/decision",
+            data={"csrf_token": csrf_of(page.text), "decision": "not_match", "reason": "不同人：身份号码不同", "pos": str(position)},
+        )
         assert empty.status_code == 422
         assert done.status_code == 303 and done.headers["location"].startswith(f"/ui/queue/at?pos={position}")
         decision_id = int(re.search(r"decided=(\d+)", done.headers["location"]).group(1))  # type: ignore[union-attr]
@@ -146,8 +153,13 @@ def test_a_split_previewed_then_decided_names_the_groups(served: Served) -> None
     clusters = [item for item in queue_page(served.engine, STEWARD, limit=100).items if item.kind == "cluster"]
     cluster = clusters[-1]
     records = cluster.records
-    form = {"decision": "split", "split_mode": "groups", "record_key": records, "reason": "两人：出生日期不同",
-            **{f"group:{key}": ("2" if index == 0 else "1") for index, key in enumerate(records)}}
+    form = {
+        "decision": "split",
+        "split_mode": "groups",
+        "record_key": records,
+        "reason": "两人：出生日期不同",
+        **{f"group:{key}": ("2" if index == 0 else "1") for index, key in enumerate(records)},
+    }
     with served.browsing() as browser:
         page = browser.get(f"/ui/items/{cluster.id}")
         form["csrf_token"] = csrf_of(page.text)
@@ -196,8 +208,15 @@ def test_several_items_decided_at_once_from_the_queue(served: Served) -> None:
     assert pairs, "the generated index should still hold a pair in the review band"
     with served.browsing() as browser:
         queue = browser.get("/ui/queue")
-        done = browser.post("/ui/queue/decide", data={"csrf_token": csrf_of(queue.text), "decision": "not_match",
-                                                      "reason": "批量：身份号码不同", "item": [str(item.id) for item in pairs]})
+        done = browser.post(
+            "/ui/queue/decide",
+            data={
+                "csrf_token": csrf_of(queue.text),
+                "decision": "not_match",
+                "reason": "批量：身份号码不同",
+                "item": [str(item.id) for item in pairs],
+            },
+        )
     assert done.status_code == 303
     decisions = [d for d in _all_decisions(served) if d.item_id in {item.id for item in pairs}]
     assert len(decisions) == len(pairs) and {d.reason for d in decisions} == {"批量：身份号码不同"}
@@ -211,14 +230,19 @@ def _all_decisions(served: Served) -> list:  # type: ignore[type-arg]
 
 def test_a_proposal_is_refused_to_its_proposer_and_rejected_by_another_steward(served: Served) -> None:
     decided = {d.item_id for d in _all_decisions(served)}
-    published = [item for item in queue_page(served.engine, STEWARD, limit=100).items
-                 if item.kind in ("pair", "conflict") and item.id not in decided and item_detail(served.engine, STEWARD, item.id).published_to]
+    published = [
+        item
+        for item in queue_page(served.engine, STEWARD, limit=100).items
+        if item.kind in ("pair", "conflict") and item.id not in decided and item_detail(served.engine, STEWARD, item.id).published_to
+    ]
     assert published, "the generated index should hold a published pair that no other test decided"
     cluster = published[0]
     with served.browsing() as proposer:
         page = proposer.get(f"/ui/items/{cluster.id}")
-        done = proposer.post(f"/ui/items/{cluster.id}/decision", data={
-            "csrf_token": csrf_of(page.text), "decision": "match", "reason": "同一人：合并两个已下发的主索引号"})
+        done = proposer.post(
+            f"/ui/items/{cluster.id}/decision",
+            data={"csrf_token": csrf_of(page.text), "decision": "match", "reason": "同一人：合并两个已下发的主索引号"},
+        )
         decision_id = int(re.search(r"decided=(\d+)", done.headers["location"]).group(1))  # type: ignore[union-attr]
         assert get_decision(served.engine, STEWARD, decision_id).status == "proposed"
         listing = proposer.get("/ui/decisions?status=proposed")

@@ -64,8 +64,9 @@ def test_a_pasted_token_signs_in_and_a_bad_one_says_why(served: Served) -> None:
         assert "mmi_presession" in form.headers["set-cookie"]
         bad = browser.post("/ui/signin", data={"token": "not-a-token", "csrf_token": token})
         assert bad.status_code == 401 and "malformed token" in bad.text
-        good = browser.post("/ui/signin", data={"token": issue_token(served.api, "auditor", "wang.auditor"), "csrf_token": token,
-                                                "next": "/ui/decisions"})
+        good = browser.post(
+            "/ui/signin", data={"token": issue_token(served.api, "auditor", "wang.auditor"), "csrf_token": token, "next": "/ui/decisions"}
+        )
         assert good.status_code == 303 and good.headers["location"] == "/ui/decisions"
         assert "samesite=strict" in _cookie(good, "mmi_session").lower()
         assert browser.get("/ui/signout").status_code == 405  # signing out is a form post, never a link
@@ -74,7 +75,9 @@ def test_a_pasted_token_signs_in_and_a_bad_one_says_why(served: Served) -> None:
 def test_a_subscriber_token_opens_no_page(served: Served) -> None:
     with served.client() as browser:
         token = csrf_of(browser.get("/ui/signin").text)
-        response = browser.post("/ui/signin", data={"token": issue_token(served.api, "subscriber", "zhengzhou-health"), "csrf_token": token})
+        response = browser.post(
+            "/ui/signin", data={"token": issue_token(served.api, "subscriber", "zhengzhou-health"), "csrf_token": token}
+        )
         assert response.status_code == 403 and "mmi_session" not in response.headers.get("set-cookie", "")
 
 
@@ -112,8 +115,9 @@ def test_signing_in_again_ends_the_browsers_previous_session(served: Served) -> 
 def test_an_idle_session_is_over(served: Served) -> None:
     browser = served.signed_in()
     with served.engine.begin() as connection:
-        connection.execute(update(web_session).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(
-            seconds=served.web.idle_timeout_seconds + 1)))
+        connection.execute(
+            update(web_session).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=served.web.idle_timeout_seconds + 1))
+        )
     response = browser.get("/ui/decisions")
     assert response.status_code == 303 and response.headers["location"].startswith("/ui/signin?next=")
     browser.close()
@@ -131,6 +135,8 @@ def test_the_session_of_a_pasted_token_ends_with_the_token(served: Served) -> No
 def test_next_never_leaves_the_pages(served: Served) -> None:
     with served.client() as browser:
         token = csrf_of(browser.get("/ui/signin").text)
-        response = browser.post("/ui/signin", data={"token": issue_token(served.api, "steward", "li.steward"), "csrf_token": token,
-                                                    "next": "https://elsewhere.example/"})
+        response = browser.post(
+            "/ui/signin",
+            data={"token": issue_token(served.api, "steward", "li.steward"), "csrf_token": token, "next": "https://elsewhere.example/"},
+        )
         assert response.headers["location"] == "/ui/queue"

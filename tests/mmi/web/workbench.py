@@ -29,15 +29,17 @@ def build_index(out: Path, store_url: str | None = None, people: int = PEOPLE, s
     file), linked, published, and the queue refreshed."""
     with served_feeds(out, people=people, seed=seed, noise=2.0) as served:
         loaded = load_settings(served.config)
-        settings = dataclasses.replace(loaded, store_url=store_url or loaded.store_url,
-                                       linkage=dataclasses.replace(loaded.linkage, workspace=out / "workspace.duckdb"))
+        settings = dataclasses.replace(
+            loaded, store_url=store_url or loaded.store_url, linkage=dataclasses.replace(loaded.linkage, workspace=out / "workspace.duckdb")
+        )
         engine = open_store(settings.store_url)
         reports = ingest(settings, engine, parallel=False)
     assert all(report.error is None for report in reports), reports
     link_index(settings, engine)
     exchange = exchange_settings(settings)
-    settings = dataclasses.replace(settings, exchange=dataclasses.replace(
-        exchange, subscriptions={**exchange.subscriptions, "everywhere": EVERYWHERE}))
+    settings = dataclasses.replace(
+        settings, exchange=dataclasses.replace(exchange, subscriptions={**exchange.subscriptions, "everywhere": EVERYWHERE})
+    )
     publish(settings, engine)
     refresh_queue(engine)
     return settings, engine

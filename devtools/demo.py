@@ -25,6 +25,7 @@ from devtools.feeds import served_feeds
 from mmi.airflow_local import LocalAirflow
 from mmi.config import Settings
 from mmi.exchange import exchange_settings
+from mmi.principal import Principal
 from mmi.store.database import open_store
 
 INGEST_DAGS = tuple(f"ingest_{department}" for department in DEPARTMENTS)
@@ -138,7 +139,8 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
         for role, subject in (("subscriber", subscriber), ("steward", "demo-steward"), ("auditor", "demo-auditor"))
     }
     base = f"http://127.0.0.1:{port}"
-    step(f"serving the exchange API at {base} (Ctrl-C to stop)")
+    steward_link = _sign_in_link(settings, engine, base, Principal("demo-steward", "steward", None))
+    step(f"serving the exchange API and the stewards' workbench at {base} (Ctrl-C to stop)")
     print(
         f"""
   OpenAPI          {base}/docs
@@ -148,10 +150,24 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
   try              curl -H "Authorization: Bearer $TOKEN" "{base}/v1/changesets?after=0"
                    curl -H "Authorization: Bearer $TOKEN" -o 1.avro {base}/v1/changesets/1
   more tokens      mmi token --config {settings.config_path} --role subscriber --subject {subscriber}
+  workbench        {steward_link}
+                   (a steward's one-time sign-in link, good once within minutes; a new one:
+                    mmi login --config {settings.config_path} --role steward --subject demo-steward --url {base})
 """,
         flush=True,
     )
     serve(settings, engine, "127.0.0.1", port)
+
+
+def _sign_in_link(settings: Settings, engine: Engine, base: str, principal: Principal) -> str:
+    """A one-time link that signs a browser in to the pages as `principal`, as `mmi login` prints it."""
+    from dataclasses import replace
+
+    from mmi.web.sessions import create_login_code, login_link
+    from mmi.web.settings import web_settings
+
+    web = replace(web_settings(settings), public_url=base)
+    return login_link(web, create_login_code(engine, web, principal))
 
 
 def step(message: str) -> None:

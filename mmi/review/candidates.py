@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from linkage.clustering import Pair
 from mmi.store.index_tables import link_conflict, link_constraint, linkage_run, master_xref, match_pair
@@ -111,23 +111,26 @@ def pair_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
             f"scored {row.match_probability:.3f}, in the review band ({view.review_threshold:g} to {view.match_threshold:g}); "
             f"the records are {where}"
         )
-        candidates.append(
-            Candidate(
-                f"pair:{row.left_key}~{row.right_key}",
-                "pair",
-                [row.left_key, row.right_key],
-                masters,
-                reason,
-                row.left_key,
-                row.right_key,
-                None,
-                row.match_probability,
-                row.match_weight,
-                row.model_version_id,
-                signals={"probability": row.match_probability},
-            )
-        )
+        candidates.append(_scored_pair_candidate("pair", row, masters, reason))
     return candidates
+
+
+def _scored_pair_candidate(kind: str, row: Row[Any], masters: list[str], reason: str) -> Candidate:
+    """A candidate about one scored pair (a review-band pair or a refused conflict): its keys, score and model."""
+    return Candidate(
+        f"{kind}:{row.left_key}~{row.right_key}",
+        kind,
+        [row.left_key, row.right_key],
+        masters,
+        reason,
+        row.left_key,
+        row.right_key,
+        None,
+        row.match_probability,
+        row.match_weight,
+        row.model_version_id,
+        signals={"probability": row.match_probability},
+    )
 
 
 def conflict_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
@@ -139,22 +142,7 @@ def conflict_candidates(connection: Connection, view: IndexView) -> list[Candida
             {m for m in (row.left_master_id, row.right_master_id, view.master_of.get(row.left_key), view.master_of.get(row.right_key)) if m}
         )
         reason = f"scored {row.match_probability:.4f}, above the match threshold, but rule {row.rule} refused the link: {row.detail}"
-        candidates.append(
-            Candidate(
-                f"conflict:{row.left_key}~{row.right_key}",
-                "conflict",
-                [row.left_key, row.right_key],
-                masters,
-                reason,
-                row.left_key,
-                row.right_key,
-                None,
-                row.match_probability,
-                row.match_weight,
-                row.model_version_id,
-                signals={"probability": row.match_probability},
-            )
-        )
+        candidates.append(_scored_pair_candidate("conflict", row, masters, reason))
     return candidates
 
 

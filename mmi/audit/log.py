@@ -18,6 +18,7 @@ columns, minus the ones that legitimately change later or are hashed on their ow
 | `decision` | link_constraint (applied_run_id excluded), or the review service's table: its primary key | | |
 | `token` | none | | `token_sha256`, `role`, `subject_sha256`, `issued_at`, `expires_at` |
 | `redaction` | the version's table | its key | `payload_sha256` erased, `reason` |
+| `audit_read` | audit_read | id | (an auditor's read of the provenance service: who, what, when; mmi.provenance.reads) |
 
 Steward decisions and approvals (the review service) call, in the transaction that stores the decision:
 `append(connection, "decision", table=<its Table>, row=<the stored row as a mapping>)`; columns that change after
@@ -43,7 +44,18 @@ from mmi.audit.merkle import Frontier, leaf_hash
 from mmi.store.audit_tables import audit_head, audit_leaf
 from mmi.store.landing import bulk_insert
 
-KINDS = ("source_version", "linkage_run", "master_event", "changeset", "download", "acknowledgement", "decision", "token", "redaction")
+KINDS = (
+    "source_version",
+    "linkage_run",
+    "master_event",
+    "changeset",
+    "download",
+    "acknowledgement",
+    "decision",
+    "token",
+    "redaction",
+    "audit_read",
+)
 # Columns outside a row's digest: they change after the row is logged (or, for a payload, are checked on their own).
 EXCLUDED: dict[str, tuple[str, ...]] = {
     "source_record": ("id", "is_current", "payload"),

@@ -39,22 +39,20 @@ def search(request: Request, kind: Bounded = "name", q: Bounded = "") -> Respons
 @page(AUDITORS)
 def master(request: Request, master_id: str, as_of: Bounded = "") -> Response:
     when = _as_of(as_of)
-    if when is False:
-        return render_error(request, 422, "error.422", f"as_of {as_of[:40]!r}: give a date and time (YYYY-MM-DDTHH:MM[:SS], UTC)")
     context, session = web_context(request), session_of(request)
-    view = provenance.master(context.engine, session.principal, master_id, when or None, channel="page")
+    view = provenance.master(context.engine, session.principal, master_id, when, channel="page")
     picked = when.strftime("%Y-%m-%dT%H:%M:%S") if when else ""
     return render(request, "audit_master.html", master=view, as_of=picked)
 
 
-def _as_of(text: str) -> dt.datetime | None | bool:
-    """The picker's value as a UTC time; None when empty; False when it is not a time."""
+def _as_of(text: str) -> dt.datetime | None:
+    """The picker's value as a UTC time; None when empty."""
     if not text.strip():
         return None
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        return False
+        raise provenance.InvalidQuery(f"as_of {text[:40]!r}: give a date and time (YYYY-MM-DDTHH:MM[:SS], UTC)") from None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from mmi.api.auth import KeySet
 from mmi import provenance
+from mmi.api.auth import KeySet
 from mmi.api.settings import ApiSettings
 from mmi.exchange.subscriptions import Subscription
 from mmi.review.errors import InvalidDecision, NotAllowed, NotFound, StateConflict

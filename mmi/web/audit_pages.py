@@ -42,7 +42,12 @@ def master(request: Request, master_id: str, as_of: Bounded = "") -> Response:
     context, session = web_context(request), session_of(request)
     view = provenance.master(context.engine, session.principal, master_id, when, channel="page")
     picked = when.strftime("%Y-%m-%dT%H:%M:%S") if when else ""
-    return render(request, "audit_master.html", master=view, as_of=picked)
+    # One timeline, oldest first: what the index did and what stewards decided, interleaved by time.
+    timeline = sorted(
+        [("event", event.occurred_at, event) for event in view.events] + [("decision", decision.decided_at, decision) for decision in view.decisions],
+        key=lambda entry: entry[1],
+    )
+    return render(request, "audit_master.html", master=view, as_of=picked, timeline=timeline)
 
 
 def _as_of(text: str) -> dt.datetime | None:

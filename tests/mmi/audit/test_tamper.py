@@ -240,3 +240,44 @@ def test_redacted_payload_is_reported_as_redacted_and_the_bundle_verifies_standa
     (bundle / "leaves.jsonl").write_text("\n".join(leaves) + "\n", encoding="utf-8")
     bad = subprocess.run([sys.executable, str(TOOL), str(bundle)], capture_output=True, text=True)
     assert bad.returncode == 1 and "leaf 2" in bad.stderr, bad.stderr
+
+
+@pytest.mark.slow
+def test_a_review_decision_and_an_auditors_read_altered_are_detected(
+    built: tuple[Settings, Engine, Path], store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A decision made through the review service (mmi.review) and an auditor's read of the provenance service, each
+    logged in its own transaction; then each row altered behind the services' back: exit 1, naming the row."""
+    from mmi import provenance, review
+    from mmi.principal import Principal
+    from mmi.review.models import DecisionRequest
+
+    settings, engine, feeds = built
+    review.refresh_queue(engine)
+    steward = Principal("li.steward", "steward")
+    item = next(item for item in review.queue_page(engine, steward, limit=100).items if item.kind in ("pair", "conflict"))
+    subscriptions = exchange_settings(settings).subscriptions
+    created = review.decide(engine, steward, item.id, DecisionRequest(decision="not_match", reason="两个人：出生日期不同"), subscriptions)
+    with engine.connect() as connection:
+        master_id = connection.execute(text("SELECT min(master_id) FROM master_record WHERE status = 'active'")).scalar_one()
+    provenance.master(engine, Principal("auditor-1", "auditor"), master_id)
+    code, output = verify(feeds, capsys)
+    assert code == 0, output
+    sqlite_file = Path(engine.url.database or "") if store_url.startswith("sqlite") else None
+    cases = {
+        "review decision": (lambda: _edit(engine, "review_decision", "reason", f"id = {created.id}"), f"review_decision {created.id}"),
+        "auditor's read": (lambda: _edit(engine, "audit_read", "target", "id = (SELECT max(id) FROM audit_read)"), "audit_read"),
+    }
+    for name, (tamper, expected) in cases.items():
+        if sqlite_file is not None:
+            shutil.copy(sqlite_file, tmp_path / "pristine.db")
+        undo = tamper()
+        code, output = verify(feeds, capsys)
+        assert code == 1, f"{name}: not detected: {output}"
+        assert "TAMPERED:" in output and expected in output and "values differ" in output, f"{name}: {output}"
+        undo()
+        if sqlite_file is not None:
+            engine.dispose()
+            shutil.copy(tmp_path / "pristine.db", sqlite_file)
+    code, output = verify(feeds, capsys)
+    assert code == 0, output

@@ -87,7 +87,9 @@ def test_each_golden_value_links_to_a_record_page_whose_payload_has_the_recorded
 def test_the_as_of_view_shows_the_merged_away_master_as_it_was(audited: Audited) -> None:
     with audited.served.browsing(*AUDITOR) as browser:
         now = browser.get(f"/ui/audit/masters/{audited.retired}").text
-        then = browser.get(f"/ui/audit/masters/{audited.retired}", params={"as_of": audited.before_merge.strftime("%Y-%m-%dT%H:%M:%S.%f")}).text
+        then = browser.get(
+            f"/ui/audit/masters/{audited.retired}", params={"as_of": audited.before_merge.strftime("%Y-%m-%dT%H:%M:%S.%f")}
+        ).text
         bad = browser.get(f"/ui/audit/masters/{audited.retired}", params={"as_of": "tomorrow"})
     assert "status-retired" in now and f'href="/ui/audit/masters/{audited.survivor}"' in now
     assert "status-active" in then and "status-retired" not in then
@@ -109,7 +111,12 @@ def test_stewards_and_subscribers_are_refused_and_page_reads_are_recorded(audite
     with audited.served.browsing("admin", "admin.chen") as browser:
         assert browser.get(f"/ui/audit/masters/{audited.survivor}").status_code == 200
     reads = provenance.reads(audited.served.engine, Principal("x", "auditor"), limit=5).items
-    assert reads[0].subject == "admin.chen" and reads[0].channel == "page" and reads[0].what == "master" and reads[0].target == audited.survivor
+    assert (
+        reads[0].subject == "admin.chen"
+        and reads[0].channel == "page"
+        and reads[0].what == "master"
+        and reads[0].target == audited.survivor
+    )
 
 
 def test_the_log_page_shows_the_last_verification(audited: Audited, monkeypatch: pytest.MonkeyPatch) -> None:

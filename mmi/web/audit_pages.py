@@ -1,4 +1,4 @@
-"""The auditors' pages (under /ui/audit/): search, a master's provenance (as of a time), a record version's raw
+"""The auditors' pages (under /ui/audit/): search (posted, so that an ID number never sits in a URL), a master's provenance (as of a time), a record version's raw
 payload, the disclosures of a person, the log's state and the auditors' recent reads.
 
 Each page calls the provenance service (mmi.provenance) exactly as the JSON API does and renders what it returns;
@@ -12,7 +12,7 @@ import base64
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from mmi import provenance
@@ -28,10 +28,17 @@ Bounded = Annotated[str, Query(max_length=200)]
 
 @router.get("")
 @page(AUDITORS)
-def search(request: Request, kind: Bounded = "name", q: Bounded = "") -> Response:
+def search_form(request: Request) -> Response:
+    return render(request, "audit_search.html", kinds=SEARCH_KINDS, kind="name", q="", result=None)
+
+
+@router.post("")
+@page(AUDITORS)
+def search(request: Request, kind: Annotated[str, Form(max_length=20)], q: Annotated[str, Form(max_length=200)]) -> Response:
+    """A search is posted, not put in the address: an ID number or a name stays out of URLs, histories and logs."""
     chosen: SearchKind = kind if kind in SEARCH_KINDS else "name"  # type: ignore[assignment]
     context, session = web_context(request), session_of(request)
-    result = provenance.search(context.engine, session.principal, chosen, q, channel="page") if q.strip() else None
+    result = provenance.search(context.engine, session.principal, chosen, q, channel="page")
     return render(request, "audit_search.html", kinds=SEARCH_KINDS, kind=chosen, q=q, result=result)
 
 
@@ -44,7 +51,8 @@ def master(request: Request, master_id: str, as_of: Bounded = "") -> Response:
     picked = when.strftime("%Y-%m-%dT%H:%M:%S") if when else ""
     # One timeline, oldest first: what the index did and what stewards decided, interleaved by time.
     timeline = sorted(
-        [("event", event.occurred_at, event) for event in view.events] + [("decision", decision.decided_at, decision) for decision in view.decisions],
+        [("event", event.occurred_at, event) for event in view.events]
+        + [("decision", decision.decided_at, decision) for decision in view.decisions],
         key=lambda entry: entry[1],
     )
     return render(request, "audit_master.html", master=view, as_of=picked, timeline=timeline)

@@ -19,10 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from mmi import provenance
 from mmi.cli import main
 from mmi.principal import Principal
+from mmi.store.index_tables import master_record
 from tests.mmi.api.audited import Audited, audited_index
 from tests.mmi.api.tokens import claims, signed
 from tests.mmi.web.server import csrf_of
@@ -41,8 +43,6 @@ def _pages(audited: Audited) -> list[str]:
     before = audited.before_merge.strftime("%Y-%m-%dT%H:%M:%S.%f")
     return [
         "/ui/audit",
-        "/ui/audit?kind=name&q=%E7%8E%8B",
-        f"/ui/audit?kind=master_id&q={audited.survivor}",
         f"/ui/audit/masters/{audited.survivor}",
         f"/ui/audit/masters/{audited.retired}?as_of={before}",
         f"/ui/audit/disclosures?master_id={audited.survivor}",
@@ -51,6 +51,8 @@ def _pages(audited: Audited) -> list[str]:
 
 
 def test_an_auditor_signs_in_by_link_and_every_page_renders_in_both_languages(audited: Audited) -> None:
+    with audited.served.engine.connect() as connection:
+        name = connection.execute(select(master_record.c.name).where(master_record.c.master_id == audited.survivor)).scalar_one()
     with audited.served.client() as browser:
         landed = browser.get(audited.served.login_link(*AUDITOR))
         assert landed.status_code == 303 and landed.headers["location"] == "/ui/audit"
@@ -64,6 +66,9 @@ def test_an_auditor_signs_in_by_link_and_every_page_renders_in_both_languages(au
                 assert "unsafe-inline" not in page.headers["content-security-policy"]
                 assert not re.search(r"<script(?![^>]*\bsrc=)", page.text) and " style=" not in page.text and "<style" not in page.text
                 assert 'href="/ui/audit/log"' in page.text  # the nav links the auditor's pages
+            for kind, terms in (("name", name[:1]), ("master_id", audited.survivor)):
+                found = browser.post("/ui/audit", data={"kind": kind, "q": terms, "csrf_token": token})
+                assert found.status_code == 200 and "/ui/audit/masters/" in found.text, (kind, found.text[:300])
         assert "As of (UTC)" in browser.get(f"/ui/audit/masters/{audited.survivor}").text
 
 
@@ -102,6 +107,8 @@ def test_stewards_and_subscribers_are_refused_and_page_reads_are_recorded(audite
     with audited.served.browsing("steward", "li.steward") as browser:
         for path in _pages(audited):
             assert browser.get(path).status_code == 403, path
+        token = csrf_of(browser.get("/ui/queue").text)
+        assert browser.post("/ui/audit", data={"kind": "name", "q": "王", "csrf_token": token}).status_code == 403
         assert 'href="/ui/audit"' not in browser.get("/ui/queue").text
     with audited.served.client() as browser:
         assert browser.get("/ui/audit/log").status_code == 303  # to the sign-in page

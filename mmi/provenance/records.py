@@ -21,22 +21,8 @@ from mmi.provenance.models import IngestBatchView, RecordVersionView
 from mmi.store.index_tables import master_xref
 from mmi.store.tables import VERSIONED_TABLES, ingest_batch, ingested_file
 
-# Columns every versioned table shares (mmi.store.tables): the provenance, not the standardised values.
-PROVENANCE_COLUMNS = frozenset(
-    {
-        "id",
-        "department",
-        "source_key",
-        "version",
-        "is_current",
-        "batch_id",
-        "location",
-        "payload_sha256",
-        "payload",
-        "ingested_at",
-        "quality_flags",
-    }
-)
+# The columns every versioned table shares are the provenance (mmi.store.tables); the rest are standardised values.
+PROVENANCE_COLUMNS = frozenset(set.intersection(*({column.name for column in table.columns} for table in VERSIONED_TABLES.values())))
 
 
 def record_version(connection: Connection, principal: Principal, department: str, source_key: str, version: int) -> RecordVersionView:

@@ -53,11 +53,19 @@ def _text(name: str, value: str) -> str:
     return value.strip()
 
 
+def _utc(when: dt.datetime) -> dt.datetime:
+    """The time in UTC (a time without a zone, as a date picker sends it, is read as UTC)."""
+    try:
+        return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise InvalidQuery(f"as_of {when.isoformat()}: out of range") from None
+
+
 def master(engine: Engine, principal: Principal, master_id: str, as_of: dt.datetime | None = None, channel: str = "api") -> MasterView:
     require_auditor(principal)
     master_id = _text("master_id", master_id)
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=dt.UTC)  # a date picker's time is read as UTC
+    if as_of is not None:
+        as_of = _utc(as_of)
     with engine.connect() as connection:
         view = master_view(connection, principal, master_id, as_of)
     record_read(engine, principal, channel, "master", target=master_id, as_of=as_of, results=1)

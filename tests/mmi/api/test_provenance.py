@@ -145,6 +145,7 @@ def test_roles_unknowns_and_bad_parameters(audited: Audited) -> None:
     assert audited.get("/v1/disclosures?master_id=M999999999").status_code == 404
     for path in (
         f"{master}?as_of=yesterday",
+        f"{master}?as_of=0001-01-01T00:00:00%2B05:00",
         "/v1/masters/" + "M" * 40,
         "/v1/records/public_security/X/versions/0",
         "/v1/records/public_security/X/versions/99999999999999999999",

@@ -71,11 +71,11 @@ def _as_of(text: str) -> dt.datetime | None:
 
 @router.get("/records/{department}/{source_key}/versions/{version}")
 @page(AUDITORS)
-def record(request: Request, department: str, source_key: str, version: int) -> Response:
-    if not 1 <= version < 2**31:
-        return render_error(request, 422, "error.422", "a version is a number from 1")
+def record(request: Request, department: str, source_key: str, version: str) -> Response:
+    if not (version.isdigit() and 1 <= int(version) < 2**31):  # parsed here: a bad one gets a page, not JSON
+        return render_error(request, 422, "error.422", f"version {version[:20]!r}: a number from 1")
     context, session = web_context(request), session_of(request)
-    view = provenance.record(context.engine, session.principal, department, source_key, version, channel="page")
+    view = provenance.record(context.engine, session.principal, department, source_key, int(version), channel="page")
     raw = base64.b64decode(view.payload_base64)
     text = raw.decode("utf-8", errors="replace")
     return render(request, "audit_record.html", record=view, raw_text=text, raw_size=len(raw), hex_lines=_hex_lines(raw))

@@ -96,6 +96,10 @@ def test_the_as_of_view_shows_the_merged_away_master_as_it_was(audited: Audited)
             f"/ui/audit/masters/{audited.retired}", params={"as_of": audited.before_merge.strftime("%Y-%m-%dT%H:%M:%S.%f")}
         ).text
         bad = browser.get(f"/ui/audit/masters/{audited.retired}", params={"as_of": "tomorrow"})
+        for path in ("/ui/audit/records/public_security/X/versions/abc", "/ui/audit/records/public_security/X/versions/0"):
+            refused = browser.get(path)
+            assert refused.status_code == 422 and "<html" in refused.text, path
+        assert browser.get("/ui/audit/records/public_security/NOPE/versions/1").status_code == 404
     assert "status-retired" in now and f'href="/ui/audit/masters/{audited.survivor}"' in now
     assert "status-active" in then and "status-retired" not in then
     for key in audited.retired_records:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from mmi.store.index_tables import master_record
 from tests.mmi.api.audited import Audited, audited_index
 from tests.mmi.api.tokens import claims, signed
 from tests.mmi.web.server import csrf_of
-from tests.mmi.web.test_browser import ARGS, CHROMIUM, _need_chromium
+from tests.mmi.web.test_browser import ARGS, CHROMIUM, DOCS_SCREENSHOTS, _need_chromium
 
 AUDITOR = ("auditor", "audit.wang")
 
@@ -145,6 +146,9 @@ def test_an_auditor_reads_provenance_in_a_real_browser(audited: Audited, tmp_pat
     _need_chromium()
     from playwright.sync_api import expect, sync_playwright
 
+    shots = DOCS_SCREENSHOTS if os.environ.get("MMI_SCREENSHOTS") == "1" else tmp_path  # as test_browser.py does
+    shots.mkdir(parents=True, exist_ok=True)
+
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         context = launched.new_context(viewport={"width": 1280, "height": 900})
@@ -160,7 +164,7 @@ def test_an_auditor_reads_provenance_in_a_real_browser(audited: Audited, tmp_pat
         page.get_by_role("link", name=audited.survivor).click()
         expect(page).to_have_url(re.compile(rf"/ui/audit/masters/{audited.survivor}$"))
         expect(page.locator("table.golden tbody tr")).to_have_count(15)
-        page.screenshot(path=str(tmp_path / "audit-master.png"), full_page=True)
+        page.screenshot(path=str(shots / "audit-master.png"), full_page=True)
         # a value's source: the record version's raw payload, its checksum recomputed over the bytes shown
         name_source = page.locator('tr[data-field="name"] a.source')
         name_source.click()
@@ -168,7 +172,7 @@ def test_an_auditor_reads_provenance_in_a_real_browser(audited: Audited, tmp_pat
         raw = base64.b64decode(page.locator("#raw-base64").inner_text().strip())
         assert hashlib.sha256(raw).hexdigest() == page.locator("#payload-sha256").inner_text().strip()
         assert page.locator("#raw-text").inner_text().strip() == raw.decode("utf-8")
-        page.screenshot(path=str(tmp_path / "audit-record.png"), full_page=True)
+        page.screenshot(path=str(shots / "audit-record.png"), full_page=True)
         # the as-of view: the merged-away master, as it was before the merge
         page.goto(f"{audited.served.base_url}/ui/audit/masters/{audited.retired}")
         expect(page.locator("h1 .badge")).to_have_class(re.compile("status-retired"))
@@ -177,7 +181,7 @@ def test_an_auditor_reads_provenance_in_a_real_browser(audited: Audited, tmp_pat
         expect(page).to_have_url(re.compile(r"as_of="))
         expect(page.locator("h1 .badge")).to_have_class(re.compile("status-active"))
         expect(page.locator("#shown-as-of")).to_contain_text(audited.before_merge.strftime("%Y-%m-%d %H:%M:%S"))
-        page.screenshot(path=str(tmp_path / "audit-as-of.png"), full_page=True)
+        page.screenshot(path=str(shots / "audit-as-of.png"), full_page=True)
         context.close()
         launched.close()
     assert not errors, errors

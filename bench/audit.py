@@ -61,6 +61,16 @@ def store_url(store: str, feeds: Path) -> str:
     return f"{POSTGRES}?options=-csearch_path%3D{schema}"
 
 
+def drop_store(url: str) -> None:
+    """The store `store_url` made, gone (a SQLite file, a PostgreSQL schema): each run leaves nothing behind."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    schema = url.rpartition("search_path%3D")[2]
+    with create_engine(POSTGRES, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
 VARIANTS = {"without_log": [sys.executable, "-m", "bench.audit_off"], "with_log": MMI}
 
 
@@ -71,9 +81,11 @@ def cost(feeds: Path, store: str, repeat: int) -> dict[str, Any]:
         for _ in range(repeat):
             for variant, command in VARIANTS.items():
                 shutil.rmtree(feeds / "var" / "changesets", ignore_errors=True)
-                env = {**os.environ, "MMI_STORE_URL": store_url(store, feeds)}
+                url = store_url(store, feeds)
+                env = {**os.environ, "MMI_STORE_URL": url}
                 for step in ("ingest", "link", "publish"):
                     runs[variant][step].append(_timed([*command, step, "--config", str(config)], env))
+                drop_store(url)
     medians = {variant: {step: statistics.median(times) for step, times in steps.items()} for variant, steps in runs.items()}
     fastest = {variant: {step: min(times) for step, times in steps.items()} for variant, steps in runs.items()}
     return {
@@ -142,6 +154,7 @@ def verify_million(feeds: Path, store: str, entries: int) -> dict[str, Any]:
     started = time.monotonic()
     done = subprocess.run([*MMI, "audit", "verify", "--config", str(config)], cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - started
+    drop_store(url)
     return {
         "entries": leaves,
         "write_seconds": round(written, 1),

@@ -49,7 +49,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
 
 def _application() -> FastAPI:
-    from mmi.api import review  # it builds on this module's dependencies
+    from mmi.api import provenance, review  # they build on this module's dependencies
     from mmi.review import ReviewError
 
     app = FastAPI(
@@ -62,6 +62,7 @@ def _application() -> FastAPI:
     app.include_router(review.router)
     app.add_exception_handler(ReviewError, review.review_error)
     app.include_router(audit_log.router)
+    app.include_router(provenance.router)
     return app
 
 

@@ -18,6 +18,7 @@ columns, minus the ones that legitimately change later or are hashed on their ow
 | `decision` | link_constraint (applied_run_id excluded), or the review service's table: its primary key | | |
 | `token` | none | | `token_sha256`, `role`, `subject_sha256`, `issued_at`, `expires_at` |
 | `redaction` | the version's table | its key | `payload_sha256` erased, `reason` |
+| `audit_read` | audit_read | id | (an auditor's read of the provenance service: who, what, when; mmi.provenance.reads) |
 
 Steward decisions and approvals (the review service) call, in the transaction that stores the decision:
 `append(connection, "decision", table=<its Table>, row=<the stored row as a mapping>)`; columns that change after
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,7 +45,18 @@ from mmi.audit.merkle import Frontier, leaf_hash
 from mmi.store.audit_tables import audit_head, audit_leaf
 from mmi.store.landing import bulk_insert
 
-KINDS = ("source_version", "linkage_run", "master_event", "changeset", "download", "acknowledgement", "decision", "token", "redaction")
+KINDS = (
+    "source_version",
+    "linkage_run",
+    "master_event",
+    "changeset",
+    "download",
+    "acknowledgement",
+    "decision",
+    "token",
+    "redaction",
+    "audit_read",
+)
 # Columns outside a row's digest: they change after the row is logged (or, for a payload, are checked on their own).
 EXCLUDED: dict[str, tuple[str, ...]] = {
     "source_record": ("id", "is_current", "payload"),
@@ -65,8 +78,13 @@ def canonical(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+_AS_IS = frozenset({type(None), bool, int, str})
+
+
 def plain(value: Any) -> Any:
     """A column value as the same JSON value whichever database it was read back from."""
+    if type(value) in _AS_IS:  # the common case first: verify calls this for every column of every logged row
+        return value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, dt.datetime):
@@ -88,11 +106,17 @@ def key_columns(table: Table) -> tuple[str, ...]:
     return KEYS.get(table.name) or tuple(column.name for column in table.primary_key.columns)
 
 
+@functools.cache
+def _digested(table: Table) -> tuple[str, ...]:
+    """The columns of `table` a row's digest covers (all but `EXCLUDED`)."""
+    excluded = EXCLUDED.get(table.name, ())
+    return tuple(column.name for column in table.columns if column.name not in excluded)
+
+
 def row_digest(table: Table, row: Mapping[Any, Any]) -> str:
     """SHA-256 (hex) of the row's columns as canonical JSON, minus `EXCLUDED`; a column absent from `row` is null."""
-    excluded = EXCLUDED.get(table.name, ())
-    values = {column.name: plain(row.get(column.name)) for column in table.columns if column.name not in excluded}
-    return hashlib.sha256(canonical(values)).hexdigest()
+    get = (row if isinstance(row, dict) else dict(row)).get  # a plain dict's get: a database row's is much slower
+    return hashlib.sha256(canonical({name: plain(get(name)) for name in _digested(table)})).hexdigest()
 
 
 def row_entry(kind: str, table: Table, row: Mapping[Any, Any], **extra: Any) -> dict[str, Any]:

@@ -46,6 +46,7 @@ _FULLY_LOGGED = (
     "changeset_download",
     "subscriber_position",
     "link_constraint",
+    "audit_read",
 )
 
 

@@ -79,7 +79,12 @@ def signin_with_link(request: Request, code: Annotated[str, Query(max_length=200
             next="/ui/queue",
             problem="this sign-in link is unknown, used already or expired: run `mmi login` again",
         )
-    return _signed_in(request, start_session(context.engine, context.web, principal, "link"), "/ui/queue")
+    return _signed_in(request, start_session(context.engine, context.web, principal, "link"), home_of(principal))
+
+
+def home_of(principal: Principal) -> str:
+    """Where a one-time link lands: auditors on their search, everyone else on the review queue."""
+    return "/ui/audit" if principal.role == "auditor" else "/ui/queue"
 
 
 def _signed_in(request: Request, new: NewSession, target: str) -> Response:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from mmi.api import create_app
-from mmi.web.guard import PUBLIC, READERS, STEWARDS, PageRoute
+from mmi.web.guard import AUDITORS, PUBLIC, READERS, STEWARDS, PageRoute
 from tests.mmi.web.server import Served, csrf_of, web_config
 
 PUBLIC_ROUTES = {("GET", "/ui/"), ("GET", "/ui/signin"), ("POST", "/ui/signin"), ("GET", "/ui/login"), ("POST", "/ui/language")}
@@ -58,10 +58,12 @@ def test_without_a_session_every_guarded_route_refuses(served: Served, tmp_path:
                 assert response.headers["location"].startswith("/ui/signin?next=")
 
 
-def test_a_role_without_pages_gets_403_everywhere_and_readers_cannot_decide(served: Served, tmp_path: Path) -> None:
+def test_a_role_without_pages_gets_403_everywhere_readers_cannot_decide_and_stewards_cannot_audit(served: Served, tmp_path: Path) -> None:
     subscriber = served.signed_in("subscriber", "zhengzhou-health")  # mmi login refuses this role; the guard must too
     auditor = served.signed_in("auditor", "wang.auditor")
     auditor_token = csrf_of(auditor.get("/ui/signin").text)
+    steward = served.signed_in("steward", "li.steward")
+    steward_token = csrf_of(steward.get("/ui/signin").text)
     subscriber_token = csrf_of(subscriber.get("/ui/signin").text)
     for method, path, roles in _page_routes(tmp_path / "routes"):
         if roles is PUBLIC:
@@ -71,10 +73,14 @@ def test_a_role_without_pages_gets_403_everywhere_and_readers_cannot_decide(serv
         if roles == STEWARDS:
             response = auditor.request(method, _concrete(path), data={"csrf_token": auditor_token, "reason": "r", "decision": "match"})
             assert response.status_code == 403, (method, path)
+        elif roles == AUDITORS:  # the auditors' pages: a steward is refused
+            response = steward.request(method, _concrete(path), data={"csrf_token": steward_token, "kind": "name", "q": "x"})
+            assert response.status_code == 403, (method, path)
         else:
             assert roles == READERS
     subscriber.close()
     auditor.close()
+    steward.close()
 
 
 def test_a_route_that_names_no_roles_refuses_everyone() -> None:

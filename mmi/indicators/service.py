@@ -147,6 +147,8 @@ class AreaView:
     own: dict[str, IndicatorFigure]
     children: dict[str, list[IndicatorFigure]]
     parents: list[str]  # the wider areas above it, widest first, that the caller may open
+    trend_dates: list[dt.date]  # the last twelve month-ends
+    trends: dict[str, list[TrendPoint]]  # per indicator, the month-ends that have a snapshot
 
 
 def area_view(engine: Engine, principal: Principal, *, as_of: dt.date, area: str | None) -> AreaView:
@@ -165,7 +167,12 @@ def area_view(engine: Engine, principal: Principal, *, as_of: dt.date, area: str
     parents = [area[:width] for width in widths if area and principal.covers(area[:width])]
     if principal.jurisdiction is None and area is not None:
         parents.insert(0, "all")
-    return AreaView(area, child_level, report, own, children, parents)
+    dates = month_ends(as_of)
+    trends = {
+        indicator.id: indicator_trend(engine, principal, indicator=indicator.id, area=area, as_of=as_of)
+        for indicator in load_definitions().indicators
+    }
+    return AreaView(area, child_level, report, own, children, parents, dates, trends)
 
 
 def person_indicators(definitions: Definitions | None = None) -> tuple[Indicator, ...]:
@@ -179,6 +186,14 @@ def may_read_worklists(principal: Principal, subscriptions: Mapping[str, Subscri
         return True
     subscription = subscriptions.get(principal.subject)
     return principal.role == "subscriber" and subscription is not None and subscription.department == "health"
+
+
+def default_worklist_area(principal: Principal, subscriptions: Mapping[str, Subscription]) -> str:
+    """Where a worklist page opens when no area is asked for: a health subscriber's first prefix, the token's, or all."""
+    subscription = subscriptions.get(principal.subject) if principal.role == "subscriber" else None
+    if subscription is not None:
+        return subscription.jurisdiction[0]
+    return principal.jurisdiction[0] if principal.jurisdiction else "all"
 
 
 def admit_worklist(principal: Principal, subscriptions: Mapping[str, Subscription], area: str | None) -> None:

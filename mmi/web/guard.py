@@ -3,7 +3,7 @@
 Deny by default: a page route names the roles it admits (`@page(..., roles=READERS)`); one that names none
 refuses everybody, and only the sign-in routes say `PUBLIC`. For every route the guard finds the session from
 its cookie (none: to the sign-in page; a form post: 401), checks the role (403), and for every POST the CSRF
-token. Errors of the review service become pages with the same statuses the JSON API gives.
+token. Errors of the review and indicators services become pages with the same statuses the JSON API gives.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from mmi.api.auth import KeySet
 from mmi.api.settings import ApiSettings
 from mmi.exchange.subscriptions import Subscription
+from mmi.indicators.errors import IndicatorError, status_of
 from mmi.review.errors import InvalidDecision, NotAllowed, NotFound, StateConflict
 from mmi.web import csrf
 from mmi.web.rendering import render_error
@@ -33,6 +34,9 @@ SESSION_COOKIE = "mmi_session"
 PUBLIC = frozenset({"*"})
 READERS = frozenset({"steward", "auditor", "admin"})
 STEWARDS = frozenset({"steward"})
+PLANNERS = frozenset({"planner", "admin"})  # the indicator pages: aggregates only
+WORKLIST_READERS = frozenset({"admin", "subscriber"})  # worklists name persons; mmi.indicators.service admits only health subscribers
+SIGNED_IN = READERS | PLANNERS | WORKLIST_READERS  # every role that has a page
 _STATUS = {NotFound: 404, NotAllowed: 403, InvalidDecision: 422, StateConflict: 409}
 
 
@@ -80,6 +84,8 @@ class PageRoute(APIRoute):
             except (NotFound, NotAllowed, InvalidDecision, StateConflict) as error:
                 status = next(code for kind, code in _STATUS.items() if isinstance(error, kind))
                 return render_error(request, status, f"error.{status}", str(error))
+            except IndicatorError as error:
+                return render_error(request, status_of(error), f"error.{status_of(error)}", str(error))
             except ValidationError as error:  # a filter or form value the service's models refuse
                 return render_error(request, 422, "error.422", _validation_message(error))
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from mmi.indicators import service
 from mmi.principal import Principal
+from tests.mmi.exchange.test_failpoints import write_config
 from tests.mmi.indicators.served import BACKENDS, SNAPSHOT_DAY, A, IndicatorSite, indicator_site
+from tests.mmi.test_cli_exchange import mmi
 from tests.mmi.web.server import csrf_of
 
 
@@ -103,3 +106,18 @@ def test_a_bad_date_or_area_is_a_422_page(site: IndicatorSite) -> None:
         assert browser.get("/ui/indicators/?as_of=2026-02-30").status_code == 422
         assert browser.get("/ui/indicators/?area=zz").status_code == 422
         assert browser.get(f"/ui/indicators/worklist/no_such?area=4101&as_of={A}").status_code == 404
+
+
+def test_mmi_login_signs_a_planner_and_a_health_subscriber_in(site: IndicatorSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path, site.served.settings.store_url)
+    with site.served.client() as browser:
+        for role, subject, landing in (
+            ("planner", "wang.planner", "/ui/indicators/"),
+            ("subscriber", "zhengzhou-health", "/ui/indicators/worklist"),
+        ):
+            made = mmi("login", "--config", str(config), "--role", role, "--subject", subject, "--url", site.served.base_url)
+            assert made.returncode == 0, made.stderr
+            arrived = browser.get(made.stdout.strip().splitlines()[-1])
+            assert arrived.status_code == 303 and arrived.headers["location"] == landing
+    refused = mmi("login", "--config", str(config), "--role", "subscriber", "--subject", "guangdong-police")
+    assert refused.returncode == 2 and "health" in refused.stderr

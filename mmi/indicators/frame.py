@@ -214,7 +214,9 @@ def _batches(source: Engine | Connection, query: Select[Any]) -> Iterator[pa.Tab
             yield from _batches(connection, query)
         return
     sql = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))  # only literals of our own
-    cursor = source.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = source.connection.driver_connection
+    # PostgreSQL: a server-side cursor, so a large store arrives batch by batch instead of all at once
+    cursor = driver.cursor(name="mmi_indicator_frame") if source.dialect.name == "postgresql" else driver.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql)
         while chunk := cursor.fetchmany(BATCH_ROWS):

@@ -49,7 +49,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
 
 def _application() -> FastAPI:
-    from mmi.api import provenance, review  # they build on this module's dependencies
+    from mmi.api import indicators, provenance, review  # they build on this module's dependencies
+    from mmi.indicators.errors import IndicatorError
     from mmi.review import ReviewError
 
     app = FastAPI(
@@ -63,6 +64,8 @@ def _application() -> FastAPI:
     app.add_exception_handler(ReviewError, review.review_error)
     app.include_router(audit_log.router)
     app.include_router(provenance.router)
+    app.include_router(indicators.router)
+    app.add_exception_handler(IndicatorError, indicators.indicator_error)
     return app
 
 
@@ -97,7 +100,7 @@ def _subscriber(request: Request, principal: Principal, asked: str | None, ackno
         if principal.subject not in subscriptions:
             raise HTTPException(403, f"{principal.subject} is not a configured subscription")
         return principal.subject
-    if principal.role == "steward" or (acknowledging and principal.role != "admin"):
+    if principal.role not in ("auditor", "admin") or (acknowledging and principal.role != "admin"):
         raise HTTPException(403, f"role {principal.role} may not do this")
     if asked is None:
         raise HTTPException(400, "name the subscription: ?subscriber=NAME")

@@ -61,11 +61,11 @@ class Served:
             client.close()
 
 
-def web_config(tmp_path: Path, store_url: str, **web: Any) -> Settings:
+def web_config(tmp_path: Path, store_url: str, subscribers: dict[str, Any] | None = None, **web: Any) -> Settings:
     raw = {
         "store": {"url": store_url},
         "exchange": {"out_dir": "changesets"},
-        "subscribers": SUBSCRIBERS,
+        "subscribers": SUBSCRIBERS if subscribers is None else subscribers,
         "api": {"issuer": "mmi-test", "audience": "web-test", "jwks": "keys/jwks.json", "signing_key": "keys/signing.pem"},
         "web": web,
     }
@@ -73,13 +73,20 @@ def web_config(tmp_path: Path, store_url: str, **web: Any) -> Settings:
 
 
 @contextlib.contextmanager
-def serve(tmp_path: Path, store_url: str, engine: Engine, exchange: ExchangeSettings | None = None, **web: Any) -> Iterator[Served]:
+def serve(
+    tmp_path: Path,
+    store_url: str,
+    engine: Engine,
+    subscribers: dict[str, Any] | None = None,
+    exchange: ExchangeSettings | None = None,
+    **web: Any,
+) -> Iterator[Served]:
     """Serve the store; with `exchange`, an index's own subscriptions and change-set folder instead of the tests'."""
-    settings = web_config(tmp_path, store_url, **web)
+    settings = web_config(tmp_path, store_url, subscribers, **web)
     api = api_settings(settings)
     ensure_keys(api)
     port = free_port()
-    settings = web_config(tmp_path, store_url, public_url=f"http://127.0.0.1:{port}", **web)
+    settings = web_config(tmp_path, store_url, subscribers, public_url=f"http://127.0.0.1:{port}", **web)
     if exchange is not None:
         settings = dataclasses.replace(settings, exchange=exchange)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"))

@@ -36,13 +36,13 @@ def feeds(small_feeds: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def write_config(feeds: Path, store_url: str, **store: float) -> Path:
-    """The feeds' config, without the health API, with `store_url` and these [store] settings."""
+def write_config(feeds: Path, store_url: str, name: str = "faults.toml", **store: float) -> Path:
+    """The feeds' config (as `name`, beside it), without the health API, with `store_url` and these [store] settings."""
     text = (feeds / "mmi.toml").read_text(encoding="utf-8")
     text = re.sub(r"\[sources\.health\]\n(?:[^\[\n][^\n]*\n)*", "", text)
     settings = "".join(f"{key} = {value}\n" for key, value in store.items())
     text = re.sub(r"\[store\]\nurl = [^\n]*\n", f"[store]\nurl = {json.dumps(store_url)}\n{settings}", text)
-    config = feeds / "faults.toml"
+    config = feeds / name
     config.write_text(text, encoding="utf-8")
     return config
 

@@ -42,7 +42,7 @@ def test_two_ingests_of_one_department_at_once_both_succeed_and_store_it_once(fe
     raced = landed(open_store(store_url))
 
     alone = open_store(f"sqlite:///{tmp_path / 'alone.db'}")
-    ingest(load_settings(write_config(feeds, str(alone.url))), alone, only="public_security")
+    ingest(load_settings(write_config(feeds, str(alone.url), "alone.toml")), alone, only="public_security")
     clean = landed(alone)
     # The second run waited for the first, then found nothing new: the same store a single run makes.
     assert {key: raced[key] for key in ("versions", "keys", "current", "quarantined")} == {

@@ -60,4 +60,3 @@ def test_no_id_number_token_or_password_in_any_output(feeds: Path, postgres_sche
     assert not [token for token in tokens if token in printed]
     leaked = sorted(number for number in id_numbers if number in printed)
     assert not leaked, f"{len(leaked)} ID numbers of the feed printed"
-

@@ -31,7 +31,7 @@ def _nothing_recorded(engine: Engine, out_dir: Path) -> None:
 def _each_event_once(engine: Engine, out_dir: Path, rows: list[dict[str, Any]]) -> None:
     for name, table in SUBSCRIBERS.items():
         ids = [str(event["event_id"]) for _, content in published(engine, out_dir, name) for event in read_fastavro(content)[1]]
-        assert len(ids) == len(set(ids)) and set(ids) == expected_ids(rows, table["jurisdiction"]), name
+        assert len(ids) == len(set(ids)) and set(ids) == expected_ids(rows, list(table["jurisdiction"])), name
 
 
 @pytest.mark.parametrize(

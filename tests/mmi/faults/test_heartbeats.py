@@ -12,7 +12,7 @@ from mmi.config import load_settings
 from mmi.ingest import ingest
 from mmi.store.heartbeat import Heartbeat
 from mmi.store.tables import ingest_batch
-from tests.mmi.faults.conftest import feeds, write_config  # noqa: F401 - fixture
+from tests.mmi.faults.conftest import write_config
 
 
 def _running(engine: Engine, department: str, heartbeat: dt.datetime | None, host: str | None, pid: int | None) -> int:

@@ -18,7 +18,7 @@ from mmi.config import load_settings
 from mmi.ingest import ingest
 from mmi.store.database import open_store
 from mmi.store.locks import StepLocked, step_lock
-from tests.mmi.faults.conftest import ROOT, feeds, finished, landed, mmi, write_config  # noqa: F401 - fixture
+from tests.mmi.faults.conftest import ROOT, finished, landed, mmi, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -106,6 +106,11 @@ from mmi.store.database import open_store
 
 def test_steps_and_stores_do_not_exclude_each_other(store: Engine, store_url: str, tmp_path: Path) -> None:
     other = open_store(f"sqlite:///{tmp_path / 'other' / 'mmi.db'}")
-    with step_lock(store, "ingest:health", 0), step_lock(store, "ingest:statistics", 0), step_lock(other, "ingest:health", 0):
-        with pytest.raises(StepLocked, match="ingest:health"), step_lock(store, "ingest:health", 0):
-            pass
+    with (
+        step_lock(store, "ingest:health", 0),
+        step_lock(store, "ingest:statistics", 0),  # another step
+        step_lock(other, "ingest:health", 0),  # another store
+        pytest.raises(StepLocked, match="ingest:health"),
+        step_lock(store, "ingest:health", 0),
+    ):
+        pass

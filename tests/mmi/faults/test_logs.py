@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from mmi.store.tables import source_record
-from tests.mmi.faults.conftest import feeds, finished, mmi, write_config  # noqa: F401 - fixture
+from tests.mmi.faults.conftest import finished, mmi, write_config
 
 PASSWORD = "secret"  # trust auth accepts any password: only its appearance is tested
 

@@ -27,13 +27,13 @@ from mmi.store.tables import ingest_batch
 from mmi.tasks import run_ingest
 from schemas.errors import StoreError, TransientError
 from tests.conftest import POSTGRES_URL
-from tests.mmi.faults.conftest import feeds, landed, write_config  # noqa: F401 - fixture
+from tests.mmi.faults.conftest import landed, write_config
 
 DEPARTMENT = "human_resources"  # a drop folder: one checkpoint per file, so a run stores in many transactions
 COUNTED = ("versions", "keys", "current", "quarantined")
 
 
-def _fault_after_checkpoints(monkeypatch: pytest.MonkeyPatch, count: int, fault: Callable[[], None]) -> None:
+def _fault_after_checkpoints(monkeypatch: pytest.MonkeyPatch, count: int, fault: Callable[[], object]) -> None:
     """Make the connector deliver `count` checkpoints, then run `fault` (once), then go on; store every checkpoint."""
     original = HumanResourcesConnector.deliveries
 
@@ -47,7 +47,9 @@ def _fault_after_checkpoints(monkeypatch: pytest.MonkeyPatch, count: int, fault:
                     fault()
 
     monkeypatch.setattr(HumanResourcesConnector, "deliveries", deliveries)
-    monkeypatch.setitem(mmi.ingest.ingest_department.__kwdefaults__, "flush_rows", 1)
+    defaults = mmi.ingest.ingest_department.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "flush_rows", 1)
 
 
 def _clean_counts(feeds: Path, tmp_path: Path) -> dict[str, int]:

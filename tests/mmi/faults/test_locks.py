@@ -79,10 +79,7 @@ def test_a_lock_whose_holder_was_killed_is_free_at_once(store: Engine, store_url
             "-c",
             textwrap.dedent(f"""
                 import time
-                from mmi.cli import main
-from mmi.config import load_settings
-from mmi.ingest import ingest
-from mmi.store.database import open_store
+                from mmi.store.database import open_store
                 from mmi.store.locks import step_lock
                 with step_lock(open_store({store_url!r}), "link", 0):
                     print("held", flush=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from connectors.registry import DEPARTMENTS
 from mmi.indicators.cli import add_indicator_commands
-from schemas.errors import ConfigError, MMIError
+from schemas.errors import ConfigError, TransientError
 
 EXIT_OK, EXIT_RETRY, EXIT_FIX = 0, 1, 2
 
@@ -27,9 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.run(args) or EXIT_OK)
-    except MMIError as error:
-        print(f"mmi: {error}", file=sys.stderr)
-        return EXIT_FIX
+    except Exception as error:
+        from mmi.store.faults import store_fault
+
+        fault = store_fault(error)  # an MMIError as it is; a database's failure told apart, without its values
+        if fault is None:
+            raise
+        print(f"mmi: {fault}", file=sys.stderr)
+        return EXIT_RETRY if isinstance(fault, TransientError) else EXIT_FIX
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,7 +164,7 @@ def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from mmi.store.database import open_store
 
     settings = load_settings(args.config)
-    return settings, open_store(settings.store_url)
+    return settings, open_store(settings.store_url, lock_wait_seconds=settings.store.lock_wait_seconds)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -265,7 +270,9 @@ def _token(args: argparse.Namespace) -> None:
     from mmi.audit.tokens import log_token
     from mmi.store.database import open_store
 
-    log_token(open_store(settings.store_url), token, args.role, args.subject)  # every token issued is in the audit log
+    log_token(
+        open_store(settings.store_url, lock_wait_seconds=settings.store.lock_wait_seconds), token, args.role, args.subject
+    )  # every token issued is in the audit log
     print(token)
 
 

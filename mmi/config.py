@@ -38,6 +38,13 @@ TABLES = ("store", "sources", "linkage", "exchange", "subscribers", "api", "web"
 @dataclass(frozen=True)
 class StoreSettings:
     url: str = setting(env="MMI_STORE_URL", kind="url")  # any SQLAlchemy URL: SQLite (embedded) or PostgreSQL
+    # A step (migration, a department's ingest, link, publish) another run holds is waited for this long, then
+    # the run exits 1 naming the holder (mmi.store.locks).
+    lock_wait_seconds: float = 60.0
+    # A running ingest batch or link run records a heartbeat this often; one whose heartbeat is older than
+    # stale_after_seconds, found by the next run of its step, is marked failed (its process died).
+    heartbeat_seconds: float = 10.0
+    stale_after_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class LinkageSettings:
 class Settings:
     config_path: Path | None
     store_url: str
+    store: StoreSettings = field(default_factory=lambda: StoreSettings(url=""))
     sources: dict[str, Any] = field(default_factory=dict)  # department → its settings (connectors.registry), if configured
     linkage: LinkageSettings = field(default_factory=LinkageSettings)
     exchange: ExchangeSettings | None = None
@@ -95,10 +103,12 @@ def settings_from_dict(raw: dict[str, Any], config_path: Path | None = None) -> 
     base = config_path.parent if config_path else Path.cwd()
     if unknown := sorted(set(raw) - set(TABLES)):
         raise ConfigError(f"the config has unknown tables {unknown}: it takes {list(TABLES)} (see README, 'Configuration')")
-    store_url = read_section(StoreSettings, raw.get("store"), "store", base).url
+    store = read_section(StoreSettings, raw.get("store"), "store", base)
+    store_url = store.url
     return Settings(
         config_path=config_path,
         store_url=store_url,
+        store=store,
         sources=_sources(raw.get("sources"), base),
         linkage=_linkage(raw.get("linkage"), store_url, base),
         exchange=read_exchange(raw.get("exchange"), raw.get("subscribers"), base),

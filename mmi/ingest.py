@@ -26,7 +26,10 @@ from mmi.audit.checkpoints import AuditSettings, audit_settings, make_checkpoint
 from mmi.config import Settings
 from mmi.standardising import PARALLEL_AFTER, Item, Standardised, Standardiser
 from mmi.store.database import open_store
+from mmi.store.faults import describe, store_fault
+from mmi.store.heartbeat import fail_dead_runs
 from mmi.store.landing import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
+from mmi.store.locks import step_lock
 from mmi.store.tables import ingest_batch
 from schemas.errors import MMIError, TransientError
 
@@ -62,11 +65,8 @@ def ingest(settings: Settings, engine: Engine, only: str | None = None, *, paral
     """
     connectors = connectors_for(settings.sources, only)
     workers = min(os.cpu_count() or 1, len(connectors))
-    audit = audit_settings(settings)
     if not parallel or workers < 2:
-        return [
-            _checkpointed(engine, audit, _guarded(connector.department, ingest_department, engine, connector)) for connector in connectors
-        ]
+        return [_guarded(connector.department, _ingest_locked, engine, settings, connector) for connector in connectors]
     names = [connector.department for connector in connectors]
     # Largest feeds first, so no core is left with the biggest one at the end; before any run, each source's
     # typical share decides (health has two streams, public security registers nearly everyone, statistics samples).
@@ -77,23 +77,44 @@ def ingest(settings: Settings, engine: Engine, only: str | None = None, *, paral
 
 
 def _guarded(department: str, run: Callable[..., IngestReport], *args: Any, **kwargs: Any) -> IngestReport:
-    """A department's report, also when its ingest failed in a way nobody foresaw (a bug): logged, reported, and
-    the other departments go on."""
+    """A department's report, also when its ingest failed outside its feed: the store (a lost connection is
+    transient: retry), another run holding its lock (transient), or a bug (logged). The other departments go on.
+    The message is mmi.store.faults': a database's error never brings the rows' values along."""
     try:
         return run(*args, **kwargs)
-    except Exception as failure:  # isolate one department's unforeseen failure from the others (logged)
-        log.exception("%s: ingest failed unexpectedly", department)
-        return IngestReport(department, None, 0, 0, 0, 0, 0, error=f"unexpected failure ({type(failure).__name__}: {failure}); see the log")
+    except Exception as failure:
+        fault = store_fault(failure)
+        if fault is None:  # a bug: logged with its traceback
+            log.exception("%s: ingest failed unexpectedly", department)
+            message = f"unexpected failure ({type(failure).__name__}: {failure}); see the log"
+        else:
+            log.warning("%s: %s", department, fault)
+            message = str(fault)
+        return IngestReport(department, None, 0, 0, 0, 0, 0, error=message, transient=isinstance(fault, TransientError))
+
+
+def _ingest_locked(engine: Engine, settings: Settings, connector: Connector, parallel_after: int | None = PARALLEL_AFTER) -> IngestReport:
+    """One department under its lock (two runs of one department never overlap); a batch whose process died is
+    marked failed first."""
+    store = settings.store
+    department = connector.department
+    with step_lock(engine, f"ingest:{department}", store.lock_wait_seconds):
+        fail_dead_runs(engine, ingest_batch, store.stale_after_seconds, where=ingest_batch.c.department == department)
+        report = ingest_department(engine, connector, parallel_after=parallel_after, heartbeat_seconds=store.heartbeat_seconds)
+    return _checkpointed(engine, audit_settings(settings), report)
 
 
 def _ingest_in_child(settings: Settings, department: str) -> IngestReport:
-    engine = open_store(settings.store_url)
-    try:
-        [connector] = connectors_for(settings.sources, department)
-        # The cores are taken by the departments: no extra standardising process on top.
-        return _checkpointed(engine, audit_settings(settings), ingest_department(engine, connector, parallel_after=None))
-    finally:
-        engine.dispose()
+    def run() -> IngestReport:
+        engine = open_store(settings.store_url, lock_wait_seconds=settings.store.lock_wait_seconds)
+        try:
+            [connector] = connectors_for(settings.sources, department)
+            # The cores are taken by the departments: no extra standardising process on top.
+            return _ingest_locked(engine, settings, connector, parallel_after=None)
+        finally:
+            engine.dispose()
+
+    return _guarded(department, run)  # here, so that only a plain report crosses back to the parent
 
 
 def _checkpointed(engine: Engine, audit: AuditSettings, report: IngestReport) -> IngestReport:
@@ -111,25 +132,34 @@ def _last_delivered(engine: Engine, department: str) -> int:
 
 
 def ingest_department(
-    engine: Engine, connector: Connector, *, flush_rows: int = FLUSH_ROWS, parallel_after: int | None = PARALLEL_AFTER
+    engine: Engine,
+    connector: Connector,
+    *,
+    flush_rows: int = FLUSH_ROWS,
+    parallel_after: int | None = PARALLEL_AFTER,
+    heartbeat_seconds: float | None = None,
 ) -> IngestReport:
     """One department: read, standardise (in a worker process once the run is large) and store, in feed order."""
-    writer = BatchWriter(engine, connector.department)
+    writer = BatchWriter(engine, connector.department, heartbeat_seconds=heartbeat_seconds)
     state = StoredSourceState(engine, connector.department)
     error: MMIError | None = None
     in_flight: deque[tuple[list[Delivery], Future[list[Standardised | str]]]] = deque()
-    with Standardiser(parallel_after) as standardiser:
-        try:
-            for segment in _segments(connector.deliveries(state)):
-                in_flight.append((segment, standardiser.submit(_items(connector, segment))))
-                if len(in_flight) > LOOK_AHEAD:
-                    _store(writer, *in_flight.popleft(), flush_rows)
-        except MMIError as failure:
-            error = failure
-            log.warning("%s: %s", connector.department, failure)
-        while in_flight:  # rows read before a failure are complete and stored like any others
-            _store(writer, *in_flight.popleft(), flush_rows)
-    writer.finish(str(error) if error else None)
+    try:
+        with Standardiser(parallel_after) as standardiser:
+            try:
+                for segment in _segments(connector.deliveries(state)):
+                    in_flight.append((segment, standardiser.submit(_items(connector, segment))))
+                    if len(in_flight) > LOOK_AHEAD:
+                        _store(writer, *in_flight.popleft(), flush_rows)
+            except MMIError as failure:
+                error = failure
+                log.warning("%s: %s", connector.department, failure)
+            while in_flight:  # rows read before a failure are complete and stored like any others
+                _store(writer, *in_flight.popleft(), flush_rows)
+        writer.finish(str(error) if error else None)
+    except BaseException as failure:  # the store failed (or a bug): stop the heartbeat, mark the batch failed
+        writer.abandon(describe(failure))
+        raise
     return IngestReport(
         connector.department,
         writer.batch_id,

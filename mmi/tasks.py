@@ -85,10 +85,16 @@ def run_indicators(config: str | Path | None = None, *, as_of: dt.date | None = 
 
 def _with_store(settings: Settings, step: Callable[[Engine], Any]) -> Any:
     from mmi.store.database import open_store
+    from mmi.store.faults import store_fault
 
-    engine = open_store(settings.store_url)
+    engine = open_store(settings.store_url, lock_wait_seconds=settings.store.lock_wait_seconds)
     try:
         return step(engine)
+    except Exception as error:
+        fault = store_fault(error)  # a lost connection becomes a TransientError, which the DAGs retry
+        if fault is None or fault is error:
+            raise
+        raise fault from None  # not chained: the driver's message carries the rows' values
     finally:
         engine.dispose()
 

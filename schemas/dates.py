@@ -66,7 +66,12 @@ def parse_timestamp(raw: object) -> dt.datetime | None:
             if day is None:
                 return None
             stamp = dt.datetime(day.year, day.month, day.day)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=CHINA_TZ)
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=CHINA_TZ)
+    try:
+        stamp.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01 in China: before the first instant a datetime holds in UTC
+        return None
+    return stamp
 
 
 def swapped_day_month(day: dt.date) -> dt.date | None:

@@ -86,7 +86,16 @@ class HumanResourcesConnector:
                 else (f"bytes at offset {error.start} of this row are not valid GB18030; ask the department to correct the row")
             )
             return Unreadable(STREAM, location, reason, line, source_key=_key_of(line))
-        fields = next(csv.reader([text]), [])
+        try:
+            fields = next(csv.reader([text]), [])
+        except csv.Error as error:  # a stray carriage return or NUL inside a field
+            return Unreadable(
+                STREAM,
+                location,
+                f"the row is not a CSV line ({error}); ask the department to correct the row",
+                line,
+                source_key=_key_of(line),
+            )
         if len(fields) != len(header):
             reason = (
                 CUT_SHORT

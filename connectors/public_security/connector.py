@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, String, Table, create_engine, literal, select
+from sqlalchemy import Engine, MetaData, String, Table, create_engine, literal, select, type_coerce
 from sqlalchemy.exc import NoSuchTableError, OperationalError
 
 from connectors.base import Checkpoint, Delivery, Row, SourceState, Unreadable, payload_json
@@ -84,23 +84,34 @@ class PublicSecurityConnector:
             engine.dispose()
 
     def _rows_since(self, connection: Any, table: Table, columns: dict[str, Any], since: GxsjCursor | None) -> Iterator[Delivery]:
-        query = select(*columns.values()).where(columns[CURSOR].is_not(None)).order_by(columns[CURSOR], columns[KEY])
+        query = select(*_as_read(columns)).where(columns[CURSOR].is_not(None)).order_by(columns[CURSOR], columns[KEY])
         if since is not None:
             start = since.read_from(self.settings.lookback_seconds)
             query = query.where(columns[CURSOR] >= _bound(start, connection.dialect.name))
         newest = since.gxsj if since else None
         for count, values in enumerate(connection.execute(query), start=1):
             payload = dict(zip(columns, values, strict=True))
-            stamp = _as_datetime(payload[CURSOR])
+            raw = payload[CURSOR]
+            stamp = payload[CURSOR] = _as_datetime(raw)
+            location = f"{table.name} GXSJ={raw if stamp is None else stamp} JZDJBH={payload[KEY]}"
+            if stamp is None:  # the row cannot be placed in the stream; kept aside (once: quarantine is deduplicated)
+                yield Unreadable(
+                    STREAM,
+                    location,
+                    f"GXSJ (last update time) {raw!r} is not a time: the row cannot be pulled incrementally; ask the department to fix it",
+                    payload_json(payload | {CURSOR: raw}).encode("utf-8"),
+                    source_key=str(payload[KEY]) if payload[KEY] is not None else None,
+                )
+                continue
             newest = max(newest, stamp) if newest else stamp
-            yield self._delivery(payload, f"{table.name} GXSJ={payload[CURSOR]} JZDJBH={payload[KEY]}")
+            yield self._delivery(payload, location)
             if count % CHECKPOINT_ROWS == 0:
                 yield Checkpoint(STREAM, GxsjCursor(newest).as_json())
         if newest is not None:
             yield Checkpoint(STREAM, GxsjCursor(newest).as_json())
 
     def _rows_without_gxsj(self, connection: Any, table: Table, columns: dict[str, Any]) -> Iterator[Delivery]:
-        query = select(*columns.values()).where(columns[CURSOR].is_(None)).order_by(columns[KEY])
+        query = select(*_as_read(columns)).where(columns[CURSOR].is_(None)).order_by(columns[KEY])
         for values in connection.execute(query):
             payload = dict(zip(columns, values, strict=True))
             yield Unreadable(
@@ -155,11 +166,21 @@ class PublicSecurityConnector:
         )
 
 
-def _as_datetime(value: Any) -> dt.datetime:
-    """GXSJ as a naive datetime in the source's own clock (it is only ever compared with itself)."""
+def _as_read(columns: dict[str, Any]) -> list[Any]:
+    """The columns to select, GXSJ as the database gives it: SQLite keeps a TIMESTAMP as any text, and
+    SQLAlchemy's own conversion would fail the whole read on one row's bad value; `_as_datetime` converts it."""
+    return [type_coerce(column, String).label(name) if name == CURSOR else column for name, column in columns.items()]
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    """GXSJ as a naive datetime in the source's own clock (it is only ever compared with itself); None if it is
+    not a time (a text column holding anything)."""
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
-    return dt.datetime.fromisoformat(str(value))
+    try:
+        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
+    except ValueError:
+        return None
 
 
 def _bound(start: dt.datetime, dialect: str) -> Any:

@@ -63,6 +63,7 @@ EXCLUDED: dict[str, tuple[str, ...]] = {
     "service_event": ("id", "is_current", "payload"),
     "master_event": ("seq",),
     "link_constraint": ("id", "applied_run_id"),
+    "linkage_run": ("heartbeat_at",),  # moves while the run is alive (mmi.store.heartbeat)
 }
 # The key a row is found again by, where it is not the primary key.
 KEYS: dict[str, tuple[str, ...]] = {

@@ -5,7 +5,7 @@
 
 Internals: `subscriptions` (config), `routing` (who gets an event, and what of it), `projection` (the same,
 fused with the encoding into one generated function per subscription: what the publisher runs), `changesets` (Avro files),
-`gaps` (late-committed events), `publisher` (the transaction per batch), `failpoints` (crash tests),
+`gaps` (late-committed events), `publisher` (the transaction per batch; where crash tests kill it: mmi.failpoints),
 `deliveries` (what the API reads and records).
 """
 

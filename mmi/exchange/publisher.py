@@ -37,15 +37,17 @@ from mmi.audit.exchange import log_changesets
 from mmi.config import Settings
 from mmi.exchange import worklists
 from mmi.exchange.changesets import ChangesetFile, Encoded, build_changeset, write_atomically
-from mmi.exchange.failpoints import failpoint
 from mmi.exchange.gaps import Gap, gaps_after
 from mmi.exchange.outbox import reaching, read_events, read_routes
 from mmi.exchange.subscriptions import ExchangeSettings, Subscription, exchange_settings
 from mmi.exchange.workers import PARALLEL_MIN_EVENTS, EncodingPool, project_and_encode
+from mmi.failpoints import failpoint
 from mmi.indicators.changes import WorklistChange
 from mmi.indicators.definitions import load_definitions
 from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch, exchange_cursor, exchange_gap
 from mmi.store.landing import bulk_insert
+from mmi.store.locks import step_lock
+from schemas.errors import TransientError
 
 log = logging.getLogger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -69,6 +71,11 @@ class PublishReport:
 def publish(settings: Settings, engine: Engine, *, worklists_as_of: dt.date | None = None) -> PublishReport:
     """Build every pending change set from the outbox, then the worklist files of the subscribers that list
     worklists (as of `worklists_as_of`, default: today in China); safe to run again at any time, and after any crash."""
+    with step_lock(engine, "publish", settings.store.lock_wait_seconds):
+        return _publish_locked(settings, engine, worklists_as_of)
+
+
+def _publish_locked(settings: Settings, engine: Engine, worklists_as_of: dt.date | None) -> PublishReport:
     exchange = exchange_settings(settings)
     report = PublishReport()
     _ensure_cursor(engine)
@@ -209,7 +216,13 @@ def _make_changesets(
 
 def _write(out_dir: Path, subscription: Subscription, seq: int, records: list[Encoded], note: str | None) -> ChangesetFile:
     made = build_changeset(subscription, seq, records, checkpoint=note)
-    write_atomically(out_dir / made.file_name, made.content)
+    try:
+        write_atomically(out_dir / made.file_name, made.content)
+    except OSError as error:  # a full disk, a read-only folder: the batch's transaction rolls back, nothing recorded
+        raise TransientError(
+            f"cannot write change set {made.file_name} into {out_dir} ({error.strerror or error}): nothing was recorded as"
+            " delivered; free space or make the folder writable ([exchange] out_dir), then publish again"
+        ) from None
     failpoint("after_file_written")
     return made
 

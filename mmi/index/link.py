@@ -20,6 +20,7 @@ incremental and full runs agree, and a full run over unchanged records changes n
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections import Counter
@@ -34,6 +35,7 @@ from linkage.master_ids import MasterEvent, assign_master_ids
 from linkage.scoring import score_between, score_within
 from mmi.audit.checkpoints import audit_settings, make_checkpoint
 from mmi.config import LinkageSettings, Settings
+from mmi.failpoints import failpoint
 from mmi.index.conflicts import check_identity_invariant, conflict_rows, identities_of
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
 from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_changes
@@ -41,7 +43,10 @@ from mmi.index.inputs import load_person_records
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
 from mmi.index.workspace import Workspace
 from mmi.index.writes import write_changes
+from mmi.store.faults import describe
+from mmi.store.heartbeat import Heartbeat, fail_dead_runs, running_columns
 from mmi.store.index_tables import linkage_run, master_record
+from mmi.store.locks import step_lock
 
 
 @dataclass
@@ -62,6 +67,13 @@ class LinkReport:
 
 def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: dt.datetime | None = None) -> LinkReport:
     """Link the store's current person records into the master index; see the module's docstring."""
+    store = settings.store
+    with step_lock(engine, "link", store.lock_wait_seconds):  # across machines: the workspace only locks its own file
+        fail_dead_runs(engine, linkage_run, store.stale_after_seconds)
+        return _link_locked(settings, engine, full=full, now=now)
+
+
+def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.datetime | None) -> LinkReport:
     started = time.monotonic()
     version = current_model(engine) or train_and_store(engine, trained_by="mmi link (the store had no model yet)")
     config = settings.linkage
@@ -70,19 +82,25 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
         mode = "incremental" if in_step and not full else "full"
         report = LinkReport(_start_run(engine, version.id, mode, config), mode, version.id)
         try:
-            workspace.mark_out_of_step()
-            if mode == "incremental":
-                _score_incremental(engine, workspace, version, config, report)
-            else:
-                _score_full(engine, workspace, version, config, report, reload_index=not in_step)
-            changes = _recluster(engine, workspace, config, report, full=mode == "full")
-            run = {"id": report.run_id, "model_version_id": version.id, **report.as_dict()}
-            write_changes(engine, workspace.duck, run, changes, now or dt.datetime.now(dt.UTC))
-            _advance_workspace(workspace, changes)
-            workspace.mark_in_step(report.run_id, version.id)
+            with Heartbeat(engine, linkage_run, report.run_id, settings.store.heartbeat_seconds):
+                failpoint("link_after_start")
+                workspace.mark_out_of_step()
+                if mode == "incremental":
+                    _score_incremental(engine, workspace, version, config, report)
+                else:
+                    _score_full(engine, workspace, version, config, report, reload_index=not in_step)
+                failpoint("link_after_score")
+                changes = _recluster(engine, workspace, config, report, full=mode == "full")
+                failpoint("link_after_recluster")
+                run = {"id": report.run_id, "model_version_id": version.id, **report.as_dict()}
+                write_changes(engine, workspace.duck, run, changes, now or dt.datetime.now(dt.UTC))
+                failpoint("link_after_commit")
+                _advance_workspace(workspace, changes)
+                workspace.mark_in_step(report.run_id, version.id)
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
+    failpoint("link_after_workspace")
     from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
 
     # The stewards' queue follows the index: resolved items leave, new ones arrive (after an incremental run, only
@@ -252,6 +270,7 @@ def _start_run(engine: Engine, model_version_id: int, mode: str, config: Linkage
                     started_at=dt.datetime.now(dt.UTC),
                     match_threshold=config.match_threshold,
                     review_threshold=config.review_threshold,
+                    **running_columns(),
                 )
                 .returning(linkage_run.c.id)
             ).scalar_one()
@@ -259,9 +278,11 @@ def _start_run(engine: Engine, model_version_id: int, mode: str, config: Linkage
 
 
 def _fail_run(engine: Engine, run_id: int, error: BaseException) -> None:
-    with engine.begin() as connection:
+    """The run failed: say so, without the values a database's error carries. If the store is the failure and
+    does not answer, the row stays running, and its stopped heartbeat lets the next run mark it."""
+    with contextlib.suppress(Exception), engine.begin() as connection:
         connection.execute(
             update(linkage_run)
             .where(linkage_run.c.id == run_id)
-            .values(status="failed", finished_at=dt.datetime.now(dt.UTC), error=f"{type(error).__name__}: {error}")
+            .values(status="failed", finished_at=dt.datetime.now(dt.UTC), error=describe(error))
         )

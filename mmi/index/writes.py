@@ -14,6 +14,7 @@ import duckdb
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
 
 from mmi.audit.log import append_entries, row_entry
+from mmi.failpoints import failpoint
 from mmi.index.conflicts import write_conflicts
 from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges
 from mmi.index.golden import GOLDEN_FIELDS
@@ -42,6 +43,7 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
             .values(status="done", finished_at=dt.datetime.now(dt.UTC), events=len(changes.events), **counts)
         )
         log_run(connection, run_id, events)
+        failpoint("link_before_commit")
 
 
 def log_run(connection: Connection, run_id: int, events: list[dict[str, Any]]) -> None:

@@ -11,9 +11,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from mmi.store.faults import describe
+from mmi.store.locks import StepLocked, step_lock
 from schemas.errors import StoreError
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+DEFAULT_LOCK_WAIT = 60.0  # seconds; [store] lock_wait_seconds where the settings are at hand
 
 
 def create_store_engine(url: str) -> Engine:
@@ -26,7 +29,8 @@ def create_store_engine(url: str) -> Engine:
         # psycopg prepares a statement server-side after 5 runs, and PostgreSQL may then keep a generic plan made
         # while a table was nearly empty (a sequential scan) as it grows: ingest slowed 2x on key look-ups.
         options["connect_args"] = {"prepare_threshold": None}
-    engine = create_engine(url, future=True, **options)
+    # hide_parameters: an error's message would otherwise render the statement's values (rows of personal data).
+    engine = create_engine(url, future=True, hide_parameters=True, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -52,10 +56,14 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the store's schema to the newest migration (idempotent)."""
-    if not is_current(engine):
-        command.upgrade(alembic_config(engine), "head")
+def migrate(engine: Engine, lock_wait_seconds: float = DEFAULT_LOCK_WAIT) -> None:
+    """Bring the store's schema to the newest migration (idempotent). One process migrates at a time: the others
+    wait for its lock, then find the schema current (two first runs on an empty store both succeed)."""
+    if is_current(engine):
+        return
+    with step_lock(engine, "migrate", lock_wait_seconds):
+        if not is_current(engine):
+            command.upgrade(alembic_config(engine), "head")
 
 
 def is_current(engine: Engine) -> bool:
@@ -64,11 +72,13 @@ def is_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
-def open_store(url: str) -> Engine:
+def open_store(url: str, *, lock_wait_seconds: float = DEFAULT_LOCK_WAIT) -> Engine:
     """The engine for a store that is ready to use; migrates it first."""
     engine = create_store_engine(url)
     try:
-        migrate(engine)
-    except Exception as error:  # any driver error means the same thing to the user here
-        raise StoreError(f"cannot open the store at {engine.url!r}: {error}. Check [store] url in the config.") from error
+        migrate(engine, lock_wait_seconds)
+    except StepLocked:
+        raise
+    except Exception as error:  # noqa: BLE001 - a store that cannot be opened: its address, or the server (the DAGs retry)
+        raise StoreError(f"cannot open the store at {engine.url!r}: {describe(error)}. Check [store] url in the config.") from None
     return engine

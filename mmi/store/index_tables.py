@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from mmi.store.tables import Id, UTCDateTime, metadata
+from mmi.store.tables import Id, UTCDateTime, metadata, running_columns
 
 MASTER_ID = String(16)
 RECORD_KEY = String(100)  # "department|source_key", as linkage names a record
@@ -52,6 +52,7 @@ linkage_run = Table(
     Column("pairs_scored", Integer, nullable=False, default=0),
     Column("events", Integer, nullable=False, default=0),
     Column("error", Text),
+    *running_columns(),
 )
 
 master_record = Table(

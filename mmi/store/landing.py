@@ -9,6 +9,7 @@ store exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, Engine, String, Table, and_, any_, bindparam,
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from connectors.base import TakenFile, sha256_hex
+from mmi.store.heartbeat import Heartbeat, running_columns
 from mmi.store.tables import VERSIONED_TABLES, UTCDateTime, ingest_batch, ingest_cursor, ingested_file, quarantine, to_naive_utc
 
 _IN_CHUNK = 500  # keys per IN (...) list: well under every driver's bound-parameter limit
@@ -57,8 +59,10 @@ class BatchCounts:
 class BatchWriter:
     """Collects a department's deliveries and writes them at each checkpoint."""
 
-    def __init__(self, engine: Engine, department: str, *, now: Any = None) -> None:
+    def __init__(self, engine: Engine, department: str, *, now: Any = None, heartbeat_seconds: float | None = None) -> None:
         self.engine = engine
+        self.heartbeat_seconds = heartbeat_seconds
+        self.heartbeat: Heartbeat | None = None
         self.department = department
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.batch_id: int | None = None
@@ -106,11 +110,15 @@ class BatchWriter:
             self._write_files(connection)
             append_entries(connection, logged)  # the tamper-evident log's leaves, last: its lock is held until commit
         self.versions, self.quarantined, self.cursors, self.files = [], [], {}, []
+        if self.batch_id is not None and self.heartbeat is None and self.heartbeat_seconds:
+            self.heartbeat = Heartbeat(self.engine, ingest_batch, self.batch_id, self.heartbeat_seconds).start()
 
     def finish(self, error: str | None = None) -> None:
         """Close the batch (if one was opened) with its counts; pending rows are dropped on error, read again next run."""
         if error is None:
             self.flush()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self.batch_id is None:
             return
         with self.engine.begin() as connection:
@@ -125,6 +133,14 @@ class BatchWriter:
                 )
             )
 
+    def abandon(self, reason: str) -> None:
+        """The run failed outside its feed (the store, a bug): mark the batch failed if the store still answers;
+        if it does not, the stopped heartbeat lets the next run find it (mmi.store.heartbeat)."""
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        with contextlib.suppress(Exception):
+            self.finish(reason)
+
     def _batch(self, connection: Connection) -> int:
         if self.batch_id is None:
             result = connection.execute(
@@ -136,6 +152,7 @@ class BatchWriter:
                     new_versions=0,
                     unchanged=0,
                     quarantined=0,
+                    **running_columns(),
                 )
             )
             primary_key = result.inserted_primary_key

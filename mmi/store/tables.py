@@ -86,6 +86,11 @@ def _provenance_columns() -> list[Column[Any]]:
     ]
 
 
+def running_columns() -> tuple[Column[Any], ...]:
+    """Who runs a batch or run, and its last heartbeat (mmi.store.heartbeat)."""
+    return (Column("host", String(255)), Column("pid", Integer), Column("heartbeat_at", UTCDateTime))
+
+
 ingest_batch = Table(
     "ingest_batch",
     metadata,
@@ -99,6 +104,7 @@ ingest_batch = Table(
     Column("unchanged", Integer, nullable=False, default=0),
     Column("quarantined", Integer, nullable=False, default=0),
     Column("error", Text),
+    *running_columns(),
 )
 
 source_record = Table(

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from mmi.exchange.failpoints import FAILPOINTS
+from mmi.failpoints import PUBLISH_FAILPOINTS as FAILPOINTS
 from mmi.store.exchange_tables import changeset
 from tests.mmi.exchange.outbox import SUBSCRIBERS, Outbox, golden
 from tests.mmi.exchange.readers import published, read_fastavro

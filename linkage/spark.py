@@ -41,7 +41,7 @@ def spark_session(master: str, conf: Mapping[str, str], work_dir: Path) -> Spark
     if reason := java_missing():
         raise LinkageError(reason)
     from pyspark.sql import SparkSession
-    from splink.internals.spark.jar_location import similarity_jar_location
+    from splink.internals.spark.jar_location import get_scala_udfs, similarity_jar_location
 
     running = SparkSession.getActiveSession()
     if running is not None:
@@ -64,4 +64,6 @@ def spark_session(master: str, conf: Mapping[str, str], work_dir: Path) -> Spark
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    for name, java_class, returns in get_scala_udfs():  # what Splink's SparkAPI registers too: usable without it
+        session.udf.registerJavaFunction(name, java_class, returns)
     return session

@@ -35,6 +35,9 @@ LOCAL_DEFAULTS = {
     "spark.driver.memory": "2g",
 }
 CLUSTER_DEFAULTS = {"spark.sql.shuffle.partitions": "64"}
+# How Splink cuts a long query plan between its steps: "persist" keeps each step's table in the executors (memory,
+# spilling to disk), "parquet" writes it under the checkpoint folder. bench/spark.py measures both.
+BREAK_LINEAGE = "persist"
 
 
 def java_missing() -> str | None:
@@ -86,8 +89,8 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, spark: SparkSession, exchange_dir: Path) -> None:
-        self.spark, self.exchange_dir = spark, exchange_dir
+    def __init__(self, spark: SparkSession, exchange_dir: Path, *, break_lineage: str = BREAK_LINEAGE) -> None:
+        self.spark, self.exchange_dir, self.break_lineage = spark, exchange_dir, break_lineage
 
     def train(self, duck: duckdb.DuckDBPyConnection, table: str) -> TrainedModel:
         with self._exchange() as folder:
@@ -117,7 +120,8 @@ class SparkEngine:
             return self._bring_back(duck, predictions, folder, into)
 
     def _api(self) -> SparkAPI:
-        return SparkAPI(spark_session=self.spark, register_udfs_automatically=False)  # spark_session registered them
+        # The UDFs are registered by spark_session already.
+        return SparkAPI(spark_session=self.spark, break_lineage_method=self.break_lineage, register_udfs_automatically=False)
 
     def _scoring_linker(self, table: str, model: TrainedModel, folder: Path) -> tuple[SparkAPI, Linker]:
         db_api = self._api()

@@ -61,10 +61,13 @@ class LinkReport:
         return {**self.__dict__, "events": dict(sorted(self.events.items()))}
 
 
-def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: dt.datetime | None = None) -> LinkReport:
-    """Link the store's current person records into the master index; see the module's docstring."""
+def link_index(
+    settings: Settings, engine: Engine, *, full: bool = False, now: dt.datetime | None = None, on: LinkageEngine | None = None
+) -> LinkReport:
+    """Link the store's current person records into the master index; see the module's docstring. Splink runs `on`
+    the engine given, else the one `[linkage] backend` names."""
     started = time.monotonic()
-    splink = linkage_engine(settings)
+    splink = on or linkage_engine(settings)
     version = current_model(engine) or train_and_store(engine, trained_by="mmi link (the store had no model yet)", on=splink)
     config = settings.linkage
     with Workspace.open(config.workspace) as workspace:

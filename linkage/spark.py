@@ -36,7 +36,7 @@ LOCAL_DEFAULTS = {
 }
 CLUSTER_DEFAULTS = {"spark.sql.shuffle.partitions": "64"}
 # How Splink cuts a long query plan between its steps: "persist" keeps each step's table in the executors (memory,
-# spilling to disk), "parquet" writes it under the checkpoint folder. bench/spark.py measures both.
+# spilling to disk), "parquet" writes it under the checkpoint folder (`bench.spark --lineage persist parquet`).
 BREAK_LINEAGE = "persist"
 
 

@@ -1,6 +1,9 @@
 # The mmi image: the project installed with the exact versions of uv.lock, Airflow included (a dependency), and the
 # DAGs. Its entry point is `mmi`; docker-compose.yml runs Airflow's services from the same image as `airflow ...`.
-FROM python:3.11-slim
+# Java 17 for Spark's driver: with `[linkage] backend = "spark"`, the link task drives Splink on the compose file's
+# Spark cluster (bookworm: the Debian release that packages Java 17).
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir uv
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./

@@ -6,6 +6,8 @@ Each function returns a Splink comparison whose levels are DuckDB SQL over the c
 - DuckDB's `levenshtein`/`jaro` count UTF-8 bytes (张伟/张玮 are 3 apart), while `length`, `substr` and
   `string_split` count characters. Chinese names are therefore compared as characters and as pinyin (ASCII), never
   with byte edit distances.
+- Each level is written once, as a function of the dialect's fragments (linkage.dialects): Splink asks a level for
+  its SQL in the linker's dialect, so the same comparisons run on DuckDB and on Spark.
 - GB 11643's MOD 11-2 check catches every single wrong digit and almost every adjacent transposition, so two
   numbers one typo or one swap apart cannot both be valid: such a pair is one person's number mistyped, not two
   people (twins differ in the sequence *and* the check character).
@@ -14,18 +16,38 @@ Each function returns a Splink comparison whose levels are DuckDB SQL over the c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import splink.comparison_library as cl
 from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
+
+from linkage.dialects import Sql
+
+Condition = str | Callable[[Sql], str]  # the same SQL in every dialect, or made from the dialect's fragments
 
 
-def _level(sql: str, label: str, **options: Any) -> dict[str, Any]:
-    return {"sql_condition": sql, "label_for_charts": label, **options}
+class _Level(ComparisonLevelCreator):
+    """A level whose SQL Splink asks for in the linker's dialect."""
+
+    def __init__(self, condition: Condition, label: str) -> None:
+        self.condition, self.label = condition, label
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        return self.condition if isinstance(self.condition, str) else self.condition(Sql(sql_dialect.sql_dialect_str))  # type: ignore[arg-type]
+
+    def create_label_for_charts(self) -> str:
+        return self.label
 
 
-def _null(sql: str) -> dict[str, Any]:
-    return _level(sql, "null", is_null_level=True)
+def _level(condition: Condition, label: str, **options: Any) -> ComparisonLevelCreator:
+    return _Level(condition, label).configure(**options) if options else _Level(condition, label)
+
+
+def _null(condition: Condition) -> ComparisonLevelCreator:
+    return _level(condition, "null", is_null_level=True)
 
 
 _ELSE = _level("ELSE", "all other")
@@ -38,7 +60,7 @@ def _guarded(guard: str, costly: str) -> str:
 
 
 def _comparison(
-    column: str, description: str, null_when: str, *levels: dict[str, Any], otherwise: dict[str, Any] = _ELSE
+    column: str, description: str, null_when: str, *levels: ComparisonLevelCreator, otherwise: ComparisonLevelCreator = _ELSE
 ) -> ComparisonCreator:
     """A comparison: its null level (`null_when` holds: no evidence either way), its levels, and "all other"."""
     return cl.CustomComparison(
@@ -52,7 +74,14 @@ def _comparison(
 # needs real columns, and Splink recognises an exact level by `col_l = col_r`.
 _SURNAME = "surname_{s}"
 _GIVEN = "given_name_{s}"
-_GIVEN_PINYIN = "substr(name_pinyin_{s}, strpos(name_pinyin_{s}, ' ') + 1)"
+
+
+_SPACE = "' '"
+
+
+def _given_pinyin(sql: Sql, side: str) -> str:
+    column = f"name_pinyin_{side}"
+    return f"substr({column}, {sql.position(column, _SPACE)} + 1)"
 
 
 def surname_comparison() -> ComparisonCreator:
@@ -71,28 +100,32 @@ def given_name_comparison() -> ComparisonCreator:
     """The given name (after the first character) as written, term-frequency adjusted apart from the surname (秀红 is
     common, 翠花 is not), as sounded, by characters. Twins differ here; namesakes do not."""
     left, right = _GIVEN.format(s="l"), _GIVEN.format(s="r")
+
     # Cheap necessary conditions guard the costly list work (`_guarded`): most pairs scored, and all of those sampled
     # for u, are strangers. One character apart (or dropped) in a given name leaves its first or last one equal.
-    one_char_differs = _guarded(
-        f"length({left}) = length({right}) AND length({left}) >= 2 AND "
-        f"(substr({left}, 1, 1) = substr({right}, 1, 1) OR right({left}, 1) = right({right}, 1))",
-        f"len(list_filter(range(1, length({left}) + 1), lambda i: substr({left}, i, 1) <> substr({right}, i, 1))) = 1",
-    )
-    chars_l, chars_r = f"string_split({left}, '')", f"string_split({right}, '')"
-    one_char_dropped = _guarded(
-        f"abs(length({left}) - length({right})) = 1 AND "
-        f"(substr({left}, 1, 1) = substr({right}, 1, 1) OR right({left}, 1) = right({right}, 1))",
-        f"list_has_all({chars_l}, {chars_r}) OR list_has_all({chars_r}, {chars_l})",
-    )
+    def one_char_differs(sql: Sql) -> str:
+        return _guarded(
+            f"length({left}) = length({right}) AND length({left}) >= 2 AND "
+            f"(substr({left}, 1, 1) = substr({right}, 1, 1) OR right({left}, 1) = right({right}, 1))",
+            f"{sql.differing_characters(left, right)} = 1",
+        )
+
+    def one_char_dropped(sql: Sql) -> str:
+        return _guarded(
+            f"abs(length({left}) - length({right})) = 1 AND "
+            f"(substr({left}, 1, 1) = substr({right}, 1, 1) OR right({left}, 1) = right({right}, 1))",
+            f"{sql.has_all_characters(left, right)} OR {sql.has_all_characters(right, left)}",
+        )
+
     return _comparison(
         "given_name",
         "given name: exact, same pinyin, one character different or dropped, similar pinyin",
         "coalesce(given_name_l, '') = '' OR coalesce(given_name_r, '') = ''",
         _level(f"{left} = {right}", "exact", tf_adjustment_column="given_name", tf_adjustment_weight=1.0),
-        _level(f"{_GIVEN_PINYIN.format(s='l')} = {_GIVEN_PINYIN.format(s='r')}", "same pinyin (homophone or variant form)"),
-        _level(f"({one_char_differs})", "one character different"),
-        _level(f"({one_char_dropped})", "one character dropped"),
-        _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.9", "pinyin similar"),
+        _level(lambda sql: f"{_given_pinyin(sql, 'l')} = {_given_pinyin(sql, 'r')}", "same pinyin (homophone or variant form)"),
+        _level(lambda sql: f"({one_char_differs(sql)})", "one character different"),
+        _level(lambda sql: f"({one_char_dropped(sql)})", "one character dropped"),
+        _level(lambda sql: f"{sql.jaro_winkler('name_pinyin_l', 'name_pinyin_r')} >= 0.9", "pinyin similar"),
     )
 
 
@@ -106,9 +139,12 @@ def id_number_comparison() -> ComparisonCreator:
         "ID number: exact, one mistyped character, one adjacent transposition, two different valid numbers",
         "id_number_l IS NULL OR id_number_r IS NULL",
         _level("id_number_l = id_number_r", "exact"),
-        _level(_guarded(_TWO_ID_PARTS_AGREE, "hamming(id_number_l, id_number_r) = 1"), "one character mistyped"),
+        _level(lambda sql: _guarded(f"({_id_parts_agreeing(sql)}) >= 2", f"{_id_hamming(sql)} = 1"), "one character mistyped"),
         _level(
-            _guarded(_ONE_ID_PART_AGREES, "hamming(id_number_l, id_number_r) = 2 AND damerau_levenshtein(id_number_l, id_number_r) = 1"),
+            lambda sql: _guarded(
+                f"({_id_parts_agreeing(sql)}) >= 1",
+                f"{_id_hamming(sql)} = 2 AND {sql.damerau_levenshtein('id_number_l', 'id_number_r')} = 1",
+            ),
             "two adjacent characters swapped",
         ),
         _level("coalesce(id_valid_l AND id_valid_r, false)", "two different valid numbers", m_probability=1e-5, fix_m_probability=True),
@@ -122,13 +158,15 @@ def id_number_comparison() -> ComparisonCreator:
 
 # Necessary conditions, cheaper than the distances they guard: one mistyped character leaves two of the ID's
 # three parts (region, birth date, sequence and check) intact; a swap, even across two parts, leaves one.
-_ID_PARTS_AGREEING = (
-    "(substr(id_number_l, 1, 6) = substr(id_number_r, 1, 6))::INT + "
-    "(substr(id_number_l, 7, 8) = substr(id_number_r, 7, 8))::INT + "
-    "(substr(id_number_l, 15, 4) = substr(id_number_r, 15, 4))::INT"
-)
-_TWO_ID_PARTS_AGREE = f"({_ID_PARTS_AGREEING}) >= 2"
-_ONE_ID_PART_AGREES = f"({_ID_PARTS_AGREEING}) >= 1"
+def _id_parts_agreeing(sql: Sql) -> str:
+    return " + ".join(sql.as_int(f"substr(id_number_l, {start}, {n}) = substr(id_number_r, {start}, {n})") for start, n in _ID_PARTS)
+
+
+_ID_PARTS = ((1, 6), (7, 8), (15, 4))
+
+
+def _id_hamming(sql: Sql) -> str:
+    return sql.hamming("id_number_l", "id_number_r")
 
 
 def masked_id_comparison() -> ComparisonCreator:
@@ -153,7 +191,6 @@ def masked_id_comparison() -> ComparisonCreator:
 
 def birth_date_comparison() -> ComparisonCreator:
     """Birth dates, with day and month swapped, one digit off, and year-month only (statistics)."""
-    compact = "strftime(birth_date_{s}, '%Y%m%d')"
     return _comparison(
         "birth_date",
         "birth date: exact, day/month swapped, same year-month, one digit off",
@@ -170,10 +207,9 @@ def birth_date_comparison() -> ComparisonCreator:
         ),
         # One digit off leaves two of year, month and day equal: checked first, it spares most pairs the strings.
         _level(
-            _guarded(
-                "(year(birth_date_l) = year(birth_date_r))::INT + (month(birth_date_l) = month(birth_date_r))::INT "
-                "+ (day(birth_date_l) = day(birth_date_r))::INT >= 2",
-                f"levenshtein({compact.format(s='l')}, {compact.format(s='r')}) = 1",
+            lambda sql: _guarded(
+                " + ".join(sql.as_int(f"{part}(birth_date_l) = {part}(birth_date_r)") for part in ("year", "month", "day")) + " >= 2",
+                f"levenshtein({sql.compact_date('birth_date_l')}, {sql.compact_date('birth_date_r')}) = 1",
             ),
             "one digit off",
         ),

@@ -16,17 +16,21 @@ Model versions, scoring with frozen term frequencies and incremental runs are in
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
-from splink import DuckDBAPI, Linker, SettingsCreator
+from splink import Linker, SettingsCreator
 from splink.blocking_rule_library import CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.database_api import DatabaseAPI
 
 from linkage.blocking import BLOCKING_RULES
 from linkage.comparisons import all_comparisons
+from linkage.dialects import Dialect
 from linkage.inputs import RECORDS
+from schemas.errors import LinkageError
 
 EM_BLOCKS = (
     "l.id_number = r.id_number",
@@ -53,7 +57,7 @@ def settings() -> SettingsCreator:
     )
 
 
-def trained_linker(db_api: DuckDBAPI, table: str = RECORDS, *, seed: int = 1) -> Linker:
+def trained_linker(db_api: DatabaseAPI[Any], table: str = RECORDS, *, seed: int = 1) -> Linker:
     """A linker over `table` (registered with `db_api`), trained as described above."""
     linker = Linker(db_api.register(table), settings())
     logging.getLogger("splink").setLevel(logging.WARNING)  # after the Linker: it sets its own level
@@ -78,3 +82,24 @@ def bound_m_probabilities(model: dict[str, Any], floor: float = M_FLOOR) -> dict
         for level in learned:
             level["m_probability"] = float(level["m_probability"]) * (1 - fixed) / total
     return model
+
+
+def model_in_dialect(model: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
+    """`model` (Splink's model JSON, trained on either engine) with every level's SQL in `dialect`'s: the same
+    levels, m and u, term-frequency settings; the conditions as our comparisons write them for that engine. A
+    model whose levels are not ours (another version of the comparisons) is refused, not guessed at."""
+    converted = copy.deepcopy(model)
+    built = settings().create_settings_dict(dialect)
+    ours = [(c["output_column_name"], [lvl["label_for_charts"] for lvl in c["comparison_levels"]]) for c in built["comparisons"]]
+    theirs = [(c["output_column_name"], [lvl["label_for_charts"] for lvl in c["comparison_levels"]]) for c in model["comparisons"]]
+    if ours != theirs:
+        raise LinkageError("the model's comparison levels are not those of linkage.comparisons: retrain it (`mmi train`)")
+    for comparison, fresh in zip(converted["comparisons"], built["comparisons"], strict=True):
+        for level, fresh_level in zip(comparison["comparison_levels"], fresh["comparison_levels"], strict=True):
+            level["sql_condition"] = fresh_level["sql_condition"]
+    for rule in converted["blocking_rules_to_generate_predictions"]:  # the rules' SQL is the same on both engines
+        if isinstance(rule, dict) and "sql_dialect" in rule:
+            rule["sql_dialect"] = dialect
+    if "sql_dialect" in converted:  # Splink's saved models name it; our settings leave it to the linker
+        converted["sql_dialect"] = dialect
+    return converted

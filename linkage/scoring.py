@@ -7,6 +7,10 @@ records against the index gives every pair exactly the score a full run would.
 
 Pairs come out as a DuckDB table `(left_key, right_key, match_probability, match_weight)` with
 left_key < right_key, each pair once, at or above a minimum probability.
+
+Splink runs on an engine (`LinkageEngine`): DuckDB in the caller's own connection (`DUCKDB_ENGINE`, the functions
+below), or Spark (linkage.spark.SparkEngine), which reads the DuckDB tables it is given as Parquet and writes
+the pairs back the same way. Either way the caller's DuckDB tables go in and a DuckDB table of pairs comes out.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import duckdb
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from linkage.model import bound_m_probabilities, trained_linker
+from linkage.dialects import DUCKDB
+from linkage.model import bound_m_probabilities, model_in_dialect, trained_linker
 
 TF_COLUMNS = ("surname", "given_name")
 # Levels EM never sees (a sibling's guardian level is fixed by design, rare levels at small sizes) keep Splink's
@@ -44,14 +50,19 @@ class TrainedModel:
 
 def train_model(duck: duckdb.DuckDBPyConnection, table: str) -> TrainedModel:
     """Train on `table` (linkage.model's recipe) and keep what scoring needs."""
-    db_api = DuckDBAPI(connection=duck)
-    linker = trained_linker(db_api, table)
+    return trained_model(trained_linker(DuckDBAPI(connection=duck), table), lambda sql: duck.execute(sql).fetchall())
+
+
+def trained_model(linker: Linker, fetch: Callable[[str], Iterable[Sequence[Any]]]) -> TrainedModel:
+    """What scoring needs of a trained `linker`: its model, its levels in DuckDB's SQL whichever engine trained it
+    (one model, whatever runs it: linkage.model.model_in_dialect), and its term frequencies (`fetch` runs a query
+    on the linker's engine)."""
     frequencies = {}
     for column in TF_COLUMNS:
         tf_table = linker.table_management.compute_tf_table(column)
-        rows = duck.execute(f"SELECT {column}, tf_{column} FROM {tf_table.physical_name}").fetchall()
+        rows = fetch(f"SELECT {column}, tf_{column} FROM {tf_table.physical_name}")
         frequencies[column] = {value: float(frequency) for value, frequency in rows if value is not None}
-    return TrainedModel(bound_m_probabilities(linker.misc.save_model_to_json()), frequencies)
+    return TrainedModel(bound_m_probabilities(model_in_dialect(linker.misc.save_model_to_json(), DUCKDB)), frequencies)
 
 
 def scoring_linker(duck: duckdb.DuckDBPyConnection, table: str, model: TrainedModel) -> tuple[DuckDBAPI, Linker]:
@@ -94,16 +105,56 @@ def score_between(
 
 
 def _keep_pairs(duck: duckdb.DuckDBPyConnection, predictions: SplinkDataFrame, into: str) -> int:
+    count = keep_pairs(duck, predictions.physical_name, into)
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return count
+
+
+def keep_pairs(duck: duckdb.DuckDBPyConnection, predictions: str, into: str) -> int:
+    """Splink's predictions (a table or table expression of `duck`) as our pairs, into table `into`."""
     # Between a changed table and everyone, a pair of two changed records comes out twice and each record meets
     # itself: order each pair and keep it once.
     duck.execute(f"""
         CREATE OR REPLACE TABLE {into} AS
         SELECT least(unique_id_l, unique_id_r) AS left_key, greatest(unique_id_l, unique_id_r) AS right_key,
                any_value(match_probability) AS match_probability, any_value(match_weight) AS match_weight
-        FROM {predictions.physical_name}
+        FROM {predictions}
         WHERE unique_id_l <> unique_id_r
         GROUP BY ALL
     """)
-    predictions.drop_table_from_database_and_remove_from_cache()
     [(count,)] = duck.execute(f"SELECT count(*) FROM {into}").fetchall()
     return int(count)
+
+
+class LinkageEngine(Protocol):
+    """Where Splink trains and scores; the tables named are the caller's DuckDB tables."""
+
+    name: str
+
+    def train(self, duck: duckdb.DuckDBPyConnection, table: str) -> TrainedModel: ...
+
+    def score_within(self, duck: duckdb.DuckDBPyConnection, table: str, model: TrainedModel, min_probability: float, into: str) -> int: ...
+
+    def score_between(
+        self, duck: duckdb.DuckDBPyConnection, changed: str, everyone: str, model: TrainedModel, min_probability: float, into: str
+    ) -> int: ...
+
+
+class DuckDBEngine:
+    """Splink on DuckDB, in the caller's connection: the embedded engine."""
+
+    name = "duckdb"
+
+    def train(self, duck: duckdb.DuckDBPyConnection, table: str) -> TrainedModel:
+        return train_model(duck, table)
+
+    def score_within(self, duck: duckdb.DuckDBPyConnection, table: str, model: TrainedModel, min_probability: float, into: str) -> int:
+        return score_within(duck, table, model, min_probability, into)
+
+    def score_between(
+        self, duck: duckdb.DuckDBPyConnection, changed: str, everyone: str, model: TrainedModel, min_probability: float, into: str
+    ) -> int:
+        return score_between(duck, changed, everyone, model, min_probability, into)
+
+
+DUCKDB_ENGINE: LinkageEngine = DuckDBEngine()

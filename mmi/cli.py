@@ -124,9 +124,10 @@ def _linkage_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 def _train(args: argparse.Namespace) -> None:
     from mmi.index import train_and_store
+    from mmi.index.engines import linkage_engine
 
-    _settings, engine = _engine(args)
-    version = train_and_store(engine, trained_by=getpass.getuser())
+    settings, engine = _engine(args)
+    version = train_and_store(engine, trained_by=getpass.getuser(), on=linkage_engine(settings))
     print(json.dumps({"model_version_id": version.id, "sha256": version.sha256, "trained_by": version.trained_by}))
 
 

@@ -5,7 +5,7 @@ the file's own folder, so a config travels with the data it names. Secrets may c
 instead of the file: `MMI_HEALTH_TOKEN`, `MMI_STORE_URL`, `MMI_PUBLIC_SECURITY_URL`.
 
 Every table is read by `mmi.sections.read_section` into its dataclass: `[store]`, `[sources.<department>]` (the
-settings each connector folder declares, connectors.registry), `[linkage]`, `[exchange]` with
+settings each connector folder declares, connectors.registry), `[linkage]`, `[spark]`, `[exchange]` with
 `[subscribers.<name>]` (mmi.exchange.subscriptions), `[api]` (mmi.api.settings), `[web]` (mmi.web.settings),
 `[audit]` (mmi.audit.checkpoints). A key, table or department the
 project does not know is refused, naming it and what is accepted. Entry points take their section.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from mmi.exchange.subscriptions import ExchangeSettings
     from mmi.web.settings import WebSettings
 
-TABLES = ("store", "sources", "linkage", "exchange", "subscribers", "api", "web", "audit")
+TABLES = ("store", "sources", "linkage", "spark", "exchange", "subscribers", "api", "web", "audit")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,18 @@ class LinkageSettings:
     # A DuckDB file holding the records, scored pairs and clusters of the last run, so an incremental run scores
     # only what changed. A cache: if it is missing or out of step with the store, the next run is a full one.
     workspace: Path = Path("var/linkage.duckdb")
+    # Where Splink trains and scores: "duckdb" (embedded, in the workspace) or "spark" (the [spark] master, reading
+    # and writing Parquet beside the workspace). The run's bookkeeping stays in the workspace either way.
+    backend: str = "duckdb"
+
+
+BACKENDS = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str = "local[2]"  # or a cluster's URL, spark://host:7077
+    conf: dict[str, str] = field(default_factory=dict)  # Spark settings (spark.executor.memory = "4g", ...) over ours
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ class Settings:
     store: StoreSettings = field(default_factory=lambda: StoreSettings(url=""))
     sources: dict[str, Any] = field(default_factory=dict)  # department → its settings (connectors.registry), if configured
     linkage: LinkageSettings = field(default_factory=LinkageSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
     exchange: ExchangeSettings | None = None
     api: ApiSettings | None = None
     web: WebSettings | None = None
@@ -111,6 +124,7 @@ def settings_from_dict(raw: dict[str, Any], config_path: Path | None = None) -> 
         store=store,
         sources=_sources(raw.get("sources"), base),
         linkage=_linkage(raw.get("linkage"), store_url, base),
+        spark=_spark(raw.get("spark"), base),
         exchange=read_exchange(raw.get("exchange"), raw.get("subscribers"), base),
         api=read_api(raw.get("api"), base),
         web=read_web(raw.get("web"), base),
@@ -139,4 +153,20 @@ def _linkage(table: Any, store_url: str, base: Path) -> LinkageSettings:
     match, review = linkage.match_threshold, linkage.review_threshold
     if not 0 < review <= match < 1:
         raise ConfigError(f"linkage: need 0 < review_threshold ({review}) <= match_threshold ({match}) < 1")
+    if linkage.backend not in BACKENDS:
+        raise ConfigError(f"[linkage] backend = {linkage.backend!r}: give one of {list(BACKENDS)}", location="[linkage] backend")
     return linkage
+
+
+def _spark(table: Any, base: Path) -> SparkSettings:
+    spark = read_section(SparkSettings, table, "spark", base)
+    if not isinstance(spark.conf, dict):
+        raise ConfigError('[spark] conf must be a table of Spark settings, e.g. conf = { "spark.executor.memory" = "4g" }')
+    conf = {}
+    for key, value in spark.conf.items():
+        if not key.startswith("spark.") or isinstance(value, dict | list):
+            raise ConfigError(
+                f"[spark] conf: {key!r} is not a Spark setting (a 'spark.' key with a plain value)", location=f"[spark] conf.{key}"
+            )
+        conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return dataclasses.replace(spark, conf=conf)

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -89,3 +90,23 @@ def store(store_url: str) -> Iterator[Engine]:
     engine = open_store(store_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def spark_work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spark")
+
+
+@pytest.fixture(scope="session")
+def spark(spark_work_dir: Path) -> Iterator[Any]:
+    """The test session's one Spark session on local[2], with Splink's similarity JAR. Skipped where Java is
+    missing, except under CI, where the Spark tests are required."""
+    from linkage.spark import java_missing, spark_session
+
+    if reason := java_missing():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the Spark tests are required under CI: {reason}")
+        pytest.skip(reason)
+    session = spark_session("local[2]", {}, spark_work_dir)
+    yield session
+    session.stop()

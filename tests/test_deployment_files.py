@@ -191,3 +191,31 @@ def test_the_image_installs_every_package_the_wheel_ships() -> None:
     ]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert all(f"COPY {package} {package}" in dockerfile for package in packages)
+
+
+def test_the_link_task_drives_splink_on_the_compose_files_spark_cluster(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmi.config import load_settings
+
+    services = compose["services"]
+    master, worker, driver = services["spark-master"], services["spark-worker"], services["airflow-worker"]
+    # The official image, of the Spark version the driver's pyspark is (uv.lock): a mismatch fails at the first job.
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    [pyspark] = [package["version"] for package in lock["package"] if package["name"] == "pyspark"]
+    for service in (master, worker):
+        image, _, tag = service["image"].partition(":")
+        assert image == "apache/spark" and tag.split("-")[0] == pyspark and "java17" in tag, service["image"]
+    assert master["command"][-4:] == ["--host", "spark-master", "--port", "7077"]
+    assert worker["command"][1:] == ["org.apache.spark.deploy.worker.Worker", "spark://spark-master:7077"]
+    assert worker["depends_on"]["spark-master"]["condition"] == "service_healthy"
+    assert driver["depends_on"]["spark-master"]["condition"] == "service_healthy"
+    assert set(driver["depends_on"]) > {"redis", "airflow-init", "mmi-init"}  # the shared dependencies kept
+    # The config the link task reads sends Splink to that master, and executors back to the driver by its hostname.
+    for name in ("MMI_STORE_URL", "MMI_PUBLIC_SECURITY_URL", "MMI_HEALTH_TOKEN"):
+        monkeypatch.setenv(name, "postgresql+psycopg://u@h/d" if name.endswith("URL") else "token")
+    settings = load_settings(ROOT / "deploy" / "mmi.toml")
+    assert settings.linkage.backend == "spark" and settings.spark.master == worker["command"][-1]
+    assert settings.spark.conf["spark.driver.host"] == driver["hostname"]
+    # Executors read and write the Parquet beside the workspace: the same volume at the same path as the driver.
+    assert "mmi-var:/var/lib/mmi" in worker["volumes"] and "mmi-var:/var/lib/mmi" in driver["volumes"]
+    assert settings.linkage.workspace.with_suffix(".spark").is_relative_to("/var/lib/mmi")
+    assert "openjdk-17-jre-headless" in (ROOT / "Dockerfile").read_text(encoding="utf-8")  # the driver's Java

@@ -32,12 +32,13 @@ from sqlalchemy import Engine, desc, func, insert, select, update
 
 from linkage.clustering import cluster_records
 from linkage.master_ids import MasterEvent, assign_master_ids
-from linkage.scoring import score_between, score_within
+from linkage.scoring import LinkageEngine
 from mmi.audit.checkpoints import audit_settings, make_checkpoint
 from mmi.config import LinkageSettings, Settings
 from mmi.failpoints import failpoint
 from mmi.index.conflicts import check_identity_invariant, conflict_rows, identities_of
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
+from mmi.index.engines import linkage_engine
 from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_changes
 from mmi.index.inputs import load_person_records
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
@@ -65,17 +66,21 @@ class LinkReport:
         return {**self.__dict__, "events": dict(sorted(self.events.items()))}
 
 
-def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: dt.datetime | None = None) -> LinkReport:
-    """Link the store's current person records into the master index; see the module's docstring."""
+def link_index(
+    settings: Settings, engine: Engine, *, full: bool = False, now: dt.datetime | None = None, on: LinkageEngine | None = None
+) -> LinkReport:
+    """Link the store's current person records into the master index; see the module's docstring. Splink runs `on`
+    the engine given, else the one `[linkage] backend` names."""
     store = settings.store
     with step_lock(engine, "link", store.lock_wait_seconds):  # across machines: the workspace only locks its own file
         fail_dead_runs(engine, linkage_run, store.stale_after_seconds)
-        return _link_locked(settings, engine, full=full, now=now)
+        return _link_locked(settings, engine, full=full, now=now, on=on)
 
 
-def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.datetime | None) -> LinkReport:
+def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.datetime | None, on: LinkageEngine | None) -> LinkReport:
     started = time.monotonic()
-    version = current_model(engine) or train_and_store(engine, trained_by="mmi link (the store had no model yet)")
+    splink = on or linkage_engine(settings)
+    version = current_model(engine) or train_and_store(engine, trained_by="mmi link (the store had no model yet)", on=splink)
     config = settings.linkage
     with Workspace.open(config.workspace) as workspace:
         in_step = workspace.in_step_with(_last_done_run(engine), version.id)
@@ -86,9 +91,9 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
                 failpoint("link_after_start")
                 workspace.mark_out_of_step()
                 if mode == "incremental":
-                    _score_incremental(engine, workspace, version, config, report)
+                    _score_incremental(engine, workspace, splink, version, config, report)
                 else:
-                    _score_full(engine, workspace, version, config, report, reload_index=not in_step)
+                    _score_full(engine, workspace, splink, version, config, report, reload_index=not in_step)
                 failpoint("link_after_score")
                 changes = _recluster(engine, workspace, config, report, full=mode == "full")
                 failpoint("link_after_recluster")
@@ -112,26 +117,35 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
 
 
 def _score_full(
-    engine: Engine, workspace: Workspace, version: ModelVersion, config: LinkageSettings, report: LinkReport, *, reload_index: bool
+    engine: Engine,
+    workspace: Workspace,
+    splink: LinkageEngine,
+    version: ModelVersion,
+    config: LinkageSettings,
+    report: LinkReport,
+    *,
+    reload_index: bool,
 ) -> None:
     duck = workspace.duck
     if reload_index:  # the previous state, to diff against; an in-step workspace already holds it
         workspace.load_index_from_store(engine)
     report.records_changed = load_person_records(engine, duck, "records", golden_inputs="golden_inputs")
-    report.pairs_scored = score_within(duck, "records", version.model, config.review_threshold, "pairs_next")
+    report.pairs_scored = splink.score_within(duck, "records", version.model, config.review_threshold, "pairs_next")
     _stage_pair_changes(workspace, touched="pairs")  # in a full run, every stored pair may change
     duck.execute("CREATE OR REPLACE TABLE pairs AS SELECT * FROM pairs_next")
     duck.execute("CREATE OR REPLACE TABLE affected AS SELECT unique_id FROM records UNION SELECT unique_id FROM master_of")
 
 
-def _score_incremental(engine: Engine, workspace: Workspace, version: ModelVersion, config: LinkageSettings, report: LinkReport) -> None:
+def _score_incremental(
+    engine: Engine, workspace: Workspace, splink: LinkageEngine, version: ModelVersion, config: LinkageSettings, report: LinkReport
+) -> None:
     duck = workspace.duck
     report.records_changed = load_person_records(engine, duck, "changed", golden_inputs="changed_golden", changed_only=True)
     for table, rows in (("records", "changed"), ("golden_inputs", "changed_golden")):
         duck.execute(f"DELETE FROM {table} WHERE unique_id IN (SELECT unique_id FROM {rows})")
         duck.execute(f"INSERT INTO {table} SELECT * FROM {rows}")
     if report.records_changed:
-        report.pairs_scored = score_between(duck, "changed", "records", version.model, config.review_threshold, "pairs_next")
+        report.pairs_scored = splink.score_between(duck, "changed", "records", version.model, config.review_threshold, "pairs_next")
     else:
         duck.execute("CREATE OR REPLACE TABLE pairs_next AS SELECT * FROM pairs LIMIT 0")
     duck.execute("""CREATE OR REPLACE TABLE touched AS SELECT * FROM pairs

@@ -17,7 +17,7 @@ import duckdb
 from sqlalchemy import Engine, func, insert, select, update
 
 from linkage.inputs import RECORDS
-from linkage.scoring import TrainedModel, train_model
+from linkage.scoring import DUCKDB_ENGINE, LinkageEngine, TrainedModel
 from mmi.index.inputs import load_person_records
 from mmi.store.index_tables import model_version
 from mmi.store.tables import source_record
@@ -32,16 +32,18 @@ class ModelVersion:
     trained_at: dt.datetime
 
 
-def train_and_store(engine: Engine, trained_by: str, *, now: dt.datetime | None = None) -> ModelVersion:
-    """Train on the store's current person records and make the result the current model version."""
+def train_and_store(engine: Engine, trained_by: str, *, now: dt.datetime | None = None, on: LinkageEngine = DUCKDB_ENGINE) -> ModelVersion:
+    """Train on the store's current person records (with Splink `on` an engine) and make the result the current
+    model version. Either engine stores the model with its levels in DuckDB's SQL (linkage.scoring.trained_model):
+    the same model, whichever trained it."""
     duck = duckdb.connect()
     records = load_person_records(engine, duck, RECORDS)
     per_department = dict(duck.execute(f"SELECT department, count(*) FROM {RECORDS} GROUP BY ALL ORDER BY 1").fetchall())
-    model = train_model(duck, RECORDS)
+    model = on.train(duck, RECORDS)
     duck.close()
     with engine.connect() as connection:
         newest_version = connection.execute(select(func.max(source_record.c.id))).scalar_one()
-    trained_on = {"records": records, "per_department": per_department, "newest_source_record_id": newest_version}
+    trained_on = {"records": records, "per_department": per_department, "newest_source_record_id": newest_version, "engine": on.name}
     return save_model_version(engine, model, trained_by, trained_on, now=now)
 
 

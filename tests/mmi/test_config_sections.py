@@ -27,7 +27,8 @@ def full_config() -> dict[str, Any]:
     return {
         "store": {"url": "sqlite:///var/mmi.db"},
         "sources": {name: dict(table) for name, table in SOURCES.items()},
-        "linkage": {"match_threshold": 0.99},
+        "linkage": {"match_threshold": 0.99, "backend": "spark"},
+        "spark": {"master": "spark://spark-master:7077", "conf": {"spark.executor.memory": "4g"}},
         "exchange": {"out_dir": "out"},
         "subscribers": {"zz-health": dict(SUBSCRIBER)},
         "api": {"issuer": "mmi"},
@@ -47,6 +48,7 @@ SECTIONS = [
     "store",
     *(f"sources.{name}" for name in DEPARTMENTS),
     "linkage",
+    "spark",
     "exchange",
     "subscribers.zz-health",
     "api",
@@ -64,6 +66,40 @@ def test_the_sections_cover_every_table_and_every_registered_department(monkeypa
     assert settings.configured_sources == list(DEPARTMENTS)
     assert settings.exchange and settings.exchange.subscriptions["zz-health"].fields == ("name",)
     assert settings.api and settings.api.jwks == Path("/data/keys/jwks.json")
+    assert settings.linkage.backend == "spark" and settings.spark.master == "spark://spark-master:7077"
+    assert settings.spark.conf == {"spark.executor.memory": "4g"}
+
+
+def test_linkage_runs_on_duckdb_unless_told_and_spark_on_two_local_cores() -> None:
+    config = full_config()
+    del config["spark"], config["linkage"]["backend"]
+    settings = settings_from_dict(config, Path("/data/mmi.toml"))
+    assert (settings.linkage.backend, settings.spark.master, settings.spark.conf) == ("duckdb", "local[2]", {})
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"linkage": {"backend": "flink"}}, "[linkage] backend = 'flink': give one of ['duckdb', 'spark']"),
+        ({"spark": {"conf": {"executor.memory": "4g"}}}, "'executor.memory' is not a Spark setting"),
+        ({"spark": {"conf": {"spark.executor": {"memory": "4g"}}}}, "'spark.executor' is not a Spark setting"),
+        ({"spark": {"conf": "spark.executor.memory=4g"}}, "[spark] conf must be a table"),
+    ],
+)
+def test_an_unknown_backend_or_a_spark_setting_that_is_not_one_is_refused(change: dict[str, Any], complaint: str) -> None:
+    config = full_config()
+    for table, values in change.items():
+        config[table] = {**config[table], **values}
+    with pytest.raises(ConfigError) as raised:
+        settings_from_dict(config, Path("/data/mmi.toml"))
+    assert complaint in str(raised.value)
+
+
+def test_spark_settings_given_as_numbers_or_booleans_reach_spark_as_its_strings() -> None:
+    config = full_config()
+    config["spark"]["conf"] = {"spark.sql.shuffle.partitions": 8, "spark.sql.adaptive.enabled": True}
+    settings = settings_from_dict(config, Path("/data/mmi.toml"))
+    assert settings.spark.conf == {"spark.sql.shuffle.partitions": "8", "spark.sql.adaptive.enabled": "true"}
 
 
 @pytest.mark.parametrize("section", SECTIONS)

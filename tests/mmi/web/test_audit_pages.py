@@ -28,8 +28,9 @@ from mmi.principal import Principal
 from mmi.store.index_tables import master_record
 from tests.mmi.api.audited import Audited, audited_index
 from tests.mmi.api.tokens import claims, signed
+from tests.mmi.web.chromium import ARGS, CHROMIUM, need_chromium
 from tests.mmi.web.server import csrf_of
-from tests.mmi.web.test_browser import ARGS, CHROMIUM, DOCS_SCREENSHOTS, _need_chromium
+from tests.mmi.web.test_browser import DOCS_SCREENSHOTS
 
 AUDITOR = ("auditor", "audit.wang")
 
@@ -143,7 +144,7 @@ def test_the_log_page_shows_the_last_verification(audited: Audited, monkeypatch:
 
 
 def test_an_auditor_reads_provenance_in_a_real_browser(audited: Audited, tmp_path: Path) -> None:
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     shots = DOCS_SCREENSHOTS if os.environ.get("MMI_SCREENSHOTS") == "1" else tmp_path  # as test_browser.py does

@@ -118,9 +118,13 @@ def test_stewards_and_subscribers_are_refused_and_page_reads_are_recorded(audite
         assert 'href="/ui/audit"' not in browser.get("/ui/queue").text
     with audited.served.client() as browser:
         assert browser.get("/ui/audit/log").status_code == 303  # to the sign-in page
-        token = signed(audited.served.api, claims(audited.served.api, role="subscriber", subject="zhengzhou-health"))
+        # A subscriber has pages only as a health department's (its worklists): others cannot sign in at all.
+        token = signed(audited.served.api, claims(audited.served.api, role="subscriber", subject="guangdong-public-security"))
         form = browser.get("/ui/signin").text
         assert browser.post("/ui/signin", data={"token": token, "csrf_token": csrf_of(form)}).status_code == 403
+    with audited.served.browsing("subscriber", "zhengzhou-health") as browser:
+        for path in _pages(audited):
+            assert browser.get(path).status_code == 403, path
     with audited.served.browsing("admin", "admin.chen") as browser:
         assert browser.get(f"/ui/audit/masters/{audited.survivor}").status_code == 200
     reads = provenance.reads(audited.served.engine, Principal("x", "auditor"), limit=5).items

@@ -126,8 +126,8 @@ def summarise(settings: Settings, engine: Engine, out: Path, feeds: Path) -> dic
 
 
 def serve_api(settings: Settings, engine: Engine, port: int) -> None:
-    from mmi.api.app import serve
     from mmi.api.keys import ensure_keys, issue_token
+    from mmi.api.serving import serve
     from mmi.api.settings import api_settings
 
     api = api_settings(settings)

@@ -81,9 +81,17 @@ def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub = command("serve", _serve, "serve the change-set API (OpenAPI at /docs)")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8700)
-    sub = command("token", _token, "print a signed bearer token for the API (the last line of the output)")
-    sub.add_argument("--role", required=True, choices=("subscriber", "steward", "auditor", "admin"))
-    sub.add_argument("--subject", required=True, help="for a subscriber: the subscription's name")
+    sub.add_argument("--workers", type=int, default=1, help="server processes (each keeps its own rate-limit budgets)")
+    sub.add_argument("--tls-cert", type=Path, help="serve HTTPS: the certificate chain (PEM); with --tls-key")
+    sub.add_argument("--tls-key", type=Path, help="serve HTTPS: the certificate's private key (PEM)")
+    sub.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"), help="info: log every request")
+    sub = command(
+        "token", _token, "print a signed bearer token for the API (the last line of the output); `mmi token revoke TOKEN` revokes one"
+    )
+    sub.add_argument("revoke", nargs="*", metavar="revoke TOKEN|JTI", help="revoke a token before it expires (the token or its jti)")
+    sub.add_argument("--role", choices=("subscriber", "steward", "auditor", "admin"), help="the new token's role (required to issue)")
+    sub.add_argument("--subject", help="the new token's subject (required to issue); for a subscriber: the subscription's name")
+    sub.add_argument("--by", default=getpass.getuser(), help="revoke: who revokes (default: the current user)")
     sub.add_argument("--ttl", type=int, help="seconds the token is valid (default: [api] token_ttl_seconds)")
     sub.add_argument("--jurisdiction", help="district code prefixes the token reaches, e.g. 4101,4102 (default: everywhere)")
     sub = command("login", _login, "print a one-time link that signs a browser in to the pages (/ui/); it works once, for minutes")
@@ -239,10 +247,13 @@ def _serve(args: argparse.Namespace) -> None:
 
     settings, engine = _engine(args)
     print(
-        f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs); stewards' pages on /ui/ (sign in: mmi login)",
+        f"change-set API on {'https' if args.tls_cert else 'http'}://{args.host}:{args.port}/v1/changesets (OpenAPI: /openapi.json); "
+        "stewards' pages on /ui/ (sign in: mmi login)",
         flush=True,
     )
-    serve(settings, engine, args.host, args.port)
+    serve(
+        settings, engine, args.host, args.port, workers=args.workers, tls_cert=args.tls_cert, tls_key=args.tls_key, log_level=args.log_level
+    )
 
 
 def _token(args: argparse.Namespace) -> None:
@@ -251,6 +262,11 @@ def _token(args: argparse.Namespace) -> None:
     from mmi.config import load_settings
     from mmi.exchange import exchange_settings
 
+    if args.revoke:
+        _revoke(args)
+        return
+    if not args.role or not args.subject:
+        raise ConfigError("mmi token: give --role and --subject to issue a token, or `revoke TOKEN|JTI`")
     settings = load_settings(args.config)
     api = api_settings(settings)
     if args.role == "subscriber" and args.subject not in exchange_settings(settings).subscriptions:
@@ -267,6 +283,17 @@ def _token(args: argparse.Namespace) -> None:
 
     log_token(open_store(settings.store_url), token, args.role, args.subject)  # every token issued is in the audit log
     print(token)
+
+
+def _revoke(args: argparse.Namespace) -> None:
+    from mmi.api.revocation import revoke
+
+    if args.revoke[0] != "revoke" or len(args.revoke) != 2:
+        raise ConfigError(f"mmi token {' '.join(args.revoke)}: did you mean `mmi token revoke TOKEN|JTI`?")
+    _settings, engine = _engine(args)
+    revoked = revoke(engine, args.revoke[1], args.by)
+    state = "was revoked already" if revoked.already else "is revoked: every server refuses it within [api] revocation_cache_seconds"
+    print(f"token {revoked.jti} ({revoked.subject or 'subject unknown'}) {state}")
 
 
 def _login(args: argparse.Namespace) -> None:

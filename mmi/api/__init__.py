@@ -11,14 +11,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mmi.api.app import create_app, serve
+    from mmi.api.app import create_app
     from mmi.api.keys import create_keys, ensure_keys, issue_token
+    from mmi.api.serving import serve
     from mmi.api.settings import ApiSettings, api_settings
 
 __all__ = ["ApiSettings", "api_settings", "create_app", "create_keys", "ensure_keys", "issue_token", "serve"]
 _HOMES = {
     "create_app": "app",
-    "serve": "app",
+    "serve": "serving",
     "create_keys": "keys",
     "ensure_keys": "keys",
     "issue_token": "keys",

@@ -16,7 +16,8 @@ columns, minus the ones that legitimately change later or are hashed on their ow
 | `download` | changeset_download | id | |
 | `acknowledgement` | subscriber_position | subscriber | |
 | `decision` | link_constraint (applied_run_id excluded), or the review service's table: its primary key | | |
-| `token` | none | | `token_sha256`, `role`, `subject_sha256`, `issued_at`, `expires_at` |
+| `token` | none | | `token_sha256`, `jti`, `role`, `subject_sha256`, `issued_at`, `expires_at` |
+| `revocation` | token_revocation | jti | (`mmi token revoke`) |
 | `redaction` | the version's table | its key | `payload_sha256` erased, `reason` |
 
 Steward decisions and approvals (the review service) call, in the transaction that stores the decision:
@@ -43,7 +44,18 @@ from mmi.audit.merkle import Frontier, leaf_hash
 from mmi.store.audit_tables import audit_head, audit_leaf
 from mmi.store.landing import bulk_insert
 
-KINDS = ("source_version", "linkage_run", "master_event", "changeset", "download", "acknowledgement", "decision", "token", "redaction")
+KINDS = (
+    "source_version",
+    "linkage_run",
+    "master_event",
+    "changeset",
+    "download",
+    "acknowledgement",
+    "decision",
+    "token",
+    "revocation",
+    "redaction",
+)
 # Columns outside a row's digest: they change after the row is logged (or, for a payload, are checked on their own).
 EXCLUDED: dict[str, tuple[str, ...]] = {
     "source_record": ("id", "is_current", "payload"),

@@ -7,9 +7,11 @@ routes); everything else an item carries is additional and optional for a client
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
+
+from mmi.bounds import MAX_NAME, BodyId, RecordKey
 
 ItemKind = Literal["pair", "conflict", "cluster", "invalidated"]
 DecisionKind = Literal["match", "not_match", "split"]
@@ -20,7 +22,7 @@ ScoreBand = Literal["low", "middle", "high"]  # thirds of the review band; confl
 class QueueFilters(BaseModel):
     kind: ItemKind | None = None
     district: str | None = Field(default=None, pattern=r"^[0-9]{1,6}$", description="district code prefix")
-    department: str | None = None
+    department: str | None = Field(default=None, max_length=MAX_NAME)
     band: ScoreBand | None = None
 
 
@@ -122,8 +124,10 @@ class Preview(BaseModel):
 class DecisionRequest(BaseModel):
     decision: DecisionKind
     reason: str = Field(min_length=1, max_length=2000)
-    groups: list[list[str]] | None = Field(default=None, description="split: the records in groups (every record of the cluster once)")
-    record: str | None = Field(default=None, description="split: take this one record out of the cluster (instead of groups)")
+    groups: list[Annotated[list[RecordKey], Field(max_length=1000)]] | None = Field(
+        default=None, max_length=1000, description="split: the records in groups (every record of the cluster once)"
+    )
+    record: RecordKey | None = Field(default=None, description="split: take this one record out of the cluster (instead of groups)")
 
     @model_validator(mode="after")
     def _split_needs_groups(self) -> DecisionRequest:
@@ -135,7 +139,7 @@ class DecisionRequest(BaseModel):
 
 
 class BatchDecisionRequest(DecisionRequest):
-    items: list[int] = Field(min_length=1, max_length=500, description="the items decided together, with one reason")
+    items: list[BodyId] = Field(min_length=1, max_length=500, description="the items decided together, with one reason")
 
 
 class DecisionCreated(BaseModel):

@@ -1,0 +1,19 @@
+"""The largest values the store holds: what every parameter and body field is bounded by before it reaches it.
+
+The store's integer columns are 64-bit (BIGINT on PostgreSQL, INTEGER on SQLite), its names String(128): a value
+beyond them overflows in the database driver (an error of the server) instead of being refused as bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+MAX_ID = 2**63 - 1  # the largest signed 64-bit integer
+MAX_NAME = 128  # subscribers' names, subjects, departments, record keys' parts
+MAX_RECORD_KEY = 2 * MAX_NAME + 1  # department|source_key
+
+# An integer key inside a request body (a list of item IDs), and a record's key.
+BodyId = Annotated[int, Field(ge=0, le=MAX_ID)]
+RecordKey = Annotated[str, Field(min_length=1, max_length=MAX_RECORD_KEY)]

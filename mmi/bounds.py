@@ -10,7 +10,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-MAX_ID = 2**63 - 1  # the largest signed 64-bit integer
+# Within signed 64 bits with room to spare, and a power of two, so that it is exact as a JSON number read as a
+# double (2**63 - 1 is not: a client reading the document as doubles would take it for 2**63 and send that).
+MAX_ID = 2**62
 MAX_NAME = 128  # subscribers' names, subjects, departments, record keys' parts
 MAX_RECORD_KEY = 2 * MAX_NAME + 1  # department|source_key
 

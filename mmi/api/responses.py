@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.routing import Match, Route
 
 from mmi.api.dependencies import caller
 
@@ -103,3 +105,16 @@ def install_error_responses(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_exception_handler(405, method_not_allowed)
+
+
+async def method_not_allowed(request: Request, error: Exception) -> Response:
+    """405 naming every method the path takes in `Allow`: Starlette names only those of the first route that
+    matched the path, though several routes may share it (GET and POST /v1/review/decisions)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _child = route.matches(request.scope)
+        if match is not Match.NONE and isinstance(route, APIRoute | Route) and route.methods:
+            methods |= route.methods
+    allowed = ", ".join(sorted(methods))
+    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": allowed} if allowed else None)

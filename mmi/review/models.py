@@ -17,6 +17,9 @@ ItemKind = Literal["pair", "conflict", "cluster", "invalidated"]
 DecisionKind = Literal["match", "not_match", "split"]
 DecisionStatus = Literal["proposed", "accepted", "rejected", "superseded"]
 ScoreBand = Literal["low", "middle", "high"]  # thirds of the review band; conflicts are all "high"
+# (must_link|cannot_link, left_key, right_key). A list of three rather than a tuple: a tuple becomes `prefixItems`
+# in the OpenAPI document, which schemathesis 4 cannot read in a response.
+Constraint = Annotated[list[str], Field(min_length=3, max_length=3)]
 
 
 class QueueFilters(BaseModel):
@@ -111,7 +114,7 @@ class Preview(BaseModel):
     """What a decision would do, before it is made."""
 
     decision: DecisionKind
-    constraints: list[tuple[str, str, str]] = Field(description="(must_link|cannot_link, left_key, right_key) it would add")
+    constraints: list[Constraint] = Field(description="(must_link|cannot_link, left_key, right_key) it would add")
     kept: list[str] = Field(description="master IDs that stay (perhaps with fewer or more records)")
     created: list[str] = Field(description="new masters, named by the records they would hold (IDs are minted at the run)")
     retired: list[str]
@@ -158,7 +161,7 @@ class DecisionView(BaseModel):
     groups: list[list[str]]
     records: list[str]
     masters: list[str]
-    constraints: list[tuple[str, str, str]]
+    constraints: list[Constraint]
     decided_by: str
     decided_at: dt.datetime
     model_version: int | None

@@ -290,8 +290,11 @@ def _revoke(args: argparse.Namespace) -> None:
 
     if args.revoke[0] != "revoke" or len(args.revoke) != 2:
         raise ConfigError(f"mmi token {' '.join(args.revoke)}: did you mean `mmi token revoke TOKEN|JTI`?")
-    _settings, engine = _engine(args)
+    from mmi.audit.checkpoints import audit_settings, make_checkpoint
+
+    settings, engine = _engine(args)
     revoked = revoke(engine, args.revoke[1], args.by)
+    make_checkpoint(engine, audit_settings(settings), "token revoke")  # signs the revocation's leaf
     state = "was revoked already" if revoked.already else "is revoked: every server refuses it within [api] revocation_cache_seconds"
     print(f"token {revoked.jti} ({revoked.subject or 'subject unknown'}) {state}")
 

@@ -21,7 +21,7 @@ from mmi.api.auth import Principal
 from mmi.api.dependencies import Caller, caller, context_of, make_context
 from mmi.api.headers import install_security_headers
 from mmi.api.models import Acknowledgement, ChangesetItem, ChangesetList, Health, Position
-from mmi.api.parameters import MAX_NAME, OptionalPosition, PageSize, RowId
+from mmi.api.parameters import MAX_NAME, ChangesetSeq, OptionalSeq, PageSize
 from mmi.api.responses import install_error_responses
 from mmi.api.settings import api_settings
 from mmi.config import Settings
@@ -113,7 +113,7 @@ def list_changesets(
     request: Request,
     principal: Caller,
     subscriber: SubscriberParameter = None,
-    after: Annotated[OptionalPosition, Query(description="default: the acknowledged position")] = None,
+    after: Annotated[OptionalSeq, Query(description="default: the acknowledged position")] = None,
     limit: PageSize = 100,
 ) -> ChangesetList:
     name = _subscriber(request, principal, subscriber)
@@ -126,7 +126,7 @@ def list_changesets(
 
 
 @router.get("/v1/changesets/{seq}", response_class=Response, responses={200: {"content": {AVRO: {}}, "description": "The Avro file"}})
-def get_changeset(request: Request, seq: RowId, principal: Caller, subscriber: SubscriberParameter = None) -> Response:
+def get_changeset(request: Request, seq: ChangesetSeq, principal: Caller, subscriber: SubscriberParameter = None) -> Response:
     name = _subscriber(request, principal, subscriber)
     context = _context(request)
     try:
@@ -147,7 +147,7 @@ def get_changeset(request: Request, seq: RowId, principal: Caller, subscriber: S
 
 
 @router.post("/v1/changesets/{seq}/ack", response_model=Acknowledgement)
-def acknowledge(request: Request, seq: RowId, principal: Caller, subscriber: SubscriberParameter = None) -> Acknowledgement:
+def acknowledge(request: Request, seq: ChangesetSeq, principal: Caller, subscriber: SubscriberParameter = None) -> Acknowledgement:
     name = _subscriber(request, principal, subscriber, acknowledging=True)
     try:
         position = deliveries.acknowledge(_context(request).engine, name, seq, principal.subject)

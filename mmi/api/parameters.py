@@ -12,13 +12,29 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from mmi.bounds import MAX_ID, MAX_NAME
+from mmi.bounds import MAX_ID, MAX_NAME, MAX_SEQ
 
-__all__ = ["MAX_ID", "MAX_NAME", "DistrictPrefix", "Name", "OptionalPosition", "PageSize", "Position", "ReviewPageSize", "RowId"]
+__all__ = [
+    "MAX_ID",
+    "MAX_NAME",
+    "MAX_SEQ",
+    "ChangesetSeq",
+    "OptionalSeq",
+    "DistrictPrefix",
+    "Name",
+    "OptionalPosition",
+    "PageSize",
+    "Position",
+    "ReviewPageSize",
+    "RowId",
+]
 MAX_PAGE = 1000
 
 # A path parameter naming a stored row by its integer key (a change set's seq, an item's or a decision's ID).
 RowId = Annotated[int, Path(ge=0, le=MAX_ID, description=f"an integer key, 0 to {MAX_ID}")]
+# A change set's number for its subscriber, in the path and as `after`.
+ChangesetSeq = Annotated[int, Path(ge=0, le=MAX_SEQ, description=f"a change set's number, 0 to {MAX_SEQ}")]
+OptionalSeq = Annotated[int | None, Query(ge=0, le=MAX_SEQ)]
 # A position in a sequence (a change-set number, an offset into a list).
 Position = Annotated[int, Query(ge=0, le=MAX_ID)]
 OptionalPosition = Annotated[int | None, Query(ge=0, le=MAX_ID)]

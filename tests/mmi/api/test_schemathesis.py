@@ -79,8 +79,8 @@ def run_schemathesis(served: Served, role: str, examples: int, report: Path) -> 
         str(examples),
         "--seed",
         "14",
-        "--workers",
-        "2",
+        "--workers",  # one: under Python 3.11, hypothesis' ast.parse in two threads at once can raise SystemError
+        "1",
         "--report",
         "junit",
         "--report-junit-path",
@@ -89,13 +89,14 @@ def run_schemathesis(served: Served, role: str, examples: int, report: Path) -> 
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
-# Every role on SQLite; on PostgreSQL (where a 64-bit overflow was the driver's 500) the admin, who reaches every route.
+# Every role on SQLite. On PostgreSQL (where an overflow is the driver's 500, and change-set numbers are 32-bit) the
+# admin, who reaches every route, and a subscriber, whose requests reach the store without naming a subscription.
 @pytest.mark.parametrize("role", list(ROLES))
 def test_schemathesis_finds_nothing_on_any_route(served: Served, role: str, tmp_path: Path) -> None:
-    if served.backend == "postgresql" and role != "admin":
-        pytest.skip("PostgreSQL: the admin's run covers every route; the other roles run on SQLite")
+    if served.backend == "postgresql" and role not in ("admin", "subscriber"):
+        pytest.skip("PostgreSQL: the admin's and the subscriber's runs cover every route; the other roles run on SQLite")
     report = tmp_path / "junit.xml"
-    result = run_schemathesis(served, role, 10 if role == "admin" else 4, report)
+    result = run_schemathesis(served, role, 8 if role == "admin" else 3, report)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     tested = output[output.index("API Operations:") :].split("Tested:")[1].split()[0]

@@ -245,3 +245,34 @@ def test_mmi_serve_over_tls_with_a_self_signed_certificate_sends_hsts(tmp_path: 
     for answer in (response, page):
         assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_twenty_first_acknowledgements_at_once_all_succeed_and_move_the_position_once(server: Server) -> None:
+    """Concurrent first acknowledgements once made PostgreSQL answer 500 (both inserted the position row)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mmi.exchange import publish
+    from tests.mmi.exchange.outbox import Outbox, golden
+
+    engine = open_store(server.store_url)
+    try:
+        outbox = Outbox(engine)
+        for number in range(2):
+            outbox.add("create", f"ACK{number}", after=golden(name=f"人{number}", current_district="440305"))
+        publish(load_settings(server.config), engine)
+        tokens = [server.token("subscriber", "guangdong-police") for _ in range(20)]
+
+        def acknowledge(token: str) -> int:
+            with server.client(token) as client:
+                return client.post("/v1/changesets/1/ack").status_code
+
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(pool.map(acknowledge, tokens))
+        assert statuses == [200] * 20
+        with engine.connect() as connection:
+            leaves = connection.execute(
+                select(audit_leaf.c.kind).where(audit_leaf.c.kind == "acknowledgement", audit_leaf.c.row_key == '["guangdong-police"]')
+            ).all()
+        assert len(leaves) == 1  # the position moved once, and was logged once
+    finally:
+        engine.dispose()

@@ -17,7 +17,8 @@ request (a closed loop): the rates are what the server sustains for that many cl
 
 Then the flood (`--flood-seconds`): one token asks as fast as 16 connections can, another token at 2 requests/s;
 the flooder should get 429 with `Retry-After` (per worker: each worker has its own bucket, so up to N times the
-budget gets through), the other token 200 throughout. Figures are printed and appended to
+budget gets through), the other token 200 throughout. The flood runs against a second server whose budget
+(`--flood-rate`, `--flood-burst`) is below what a loaded two-core machine serves, else nothing could exceed it. Figures are printed and appended to
 bench/results/load.jsonl with the machine's load.
 """
 
@@ -61,13 +62,15 @@ class Tally:
     errors: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
     statuses: dict[str, dict[int, int]] = dataclasses.field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     retry_after: list[int] = dataclasses.field(default_factory=list)
+    failures: dict[str, dict[str, int]] = dataclasses.field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
     async def request(self, client: httpx.AsyncClient, kind: str, method: str, url: str) -> httpx.Response | None:
         started = time.perf_counter()
         try:
             response = await client.request(method, url)
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             self.errors[kind] += 1
+            self.failures[kind][type(error).__name__] += 1
             return None
         self.latencies[kind].append((time.perf_counter() - started) * 1000)
         self.statuses[kind][response.status_code] += 1
@@ -87,7 +90,7 @@ class Tally:
                 "p50_ms": round(statistics.median(ordered), 1),
                 "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
                 "errors": self.errors.get(kind, 0),
-                "statuses": dict(sorted(self.statuses[kind].items())),
+                "statuses": dict(sorted(self.statuses[kind].items())) | dict(self.failures.get(kind, {})),
             }
         return result
 
@@ -180,6 +183,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--flood-seconds", type=float, default=10)
+    parser.add_argument("--flood-rate", type=float, default=5.0, help="the flood phase's [api] rate_limit_per_second")
+    parser.add_argument("--flood-burst", type=int, default=10, help="the flood phase's [api] rate_limit_burst")
     args = parser.parse_args()
     schema = None
     with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
@@ -196,8 +201,11 @@ def main() -> None:
             with mmi_serve(config, "--workers", str(args.workers)) as serving:
                 print(f"serving on {serving.base_url} with {args.workers} workers; {args.seconds:.0f} s of load ...", flush=True)
                 load = asyncio.run(run_load(args, serving.base_url, settings))
+            # The flood against a budget below what this machine serves, or the flooder could never exceed it.
+            flood_config = serve_config(built, rate_limit_per_second=args.flood_rate, rate_limit_burst=args.flood_burst)
+            with mmi_serve(flood_config, "--workers", str(args.workers)) as serving:
                 flooder, polite = _tokens(settings, 2)
-                print(f"flood: {args.flood_seconds:.0f} s ...", flush=True)
+                print(f"flood: {args.flood_seconds:.0f} s at a budget of {args.flood_rate}/s, burst {args.flood_burst} ...", flush=True)
                 flooding = asyncio.run(flood(serving.base_url, flooder, polite, args.flood_seconds))
         finally:
             if schema:
@@ -212,6 +220,7 @@ def main() -> None:
         "clients": {"subscribers": args.subscribers, "stewards": args.stewards, "auditors": args.auditors},
         "seconds": args.seconds,
         "rate_limit": {"per_second": api.rate_limit_per_second, "burst": api.rate_limit_burst},
+        "flood_rate_limit": {"per_second": args.flood_rate, "burst": args.flood_burst},
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
         **load,

@@ -143,7 +143,7 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
     step(f"serving the exchange API and the stewards' workbench at {base} (Ctrl-C to stop)")
     print(
         f"""
-  OpenAPI          {base}/docs
+  OpenAPI          {base}/openapi.json
   tokens (1 hour)  subscriber {subscriber}: {tokens["subscriber"]}
                    steward:    {tokens["steward"]}
                    auditor:    {tokens["auditor"]}

@@ -72,6 +72,8 @@ def serve_config(settings: Settings, **api: object) -> Path:
     if "[subscribers.everywhere]" not in text:
         everywhere = f"department = {json.dumps(EVERYWHERE.department)}\njurisdiction = {json.dumps(list(EVERYWHERE.jurisdiction))}\n"
         text += f"\n[subscribers.everywhere]\n{everywhere}fields = {json.dumps(list(EVERYWHERE.fields))}\n"
+    for key in api:  # a key set by an earlier call gives way
+        text = re.sub(rf"^{re.escape(key)} = .*\n", "", text, flags=re.MULTILINE)
     extra = "".join(f"{key} = {json.dumps(value)}\n" for key, value in api.items())
     text = re.sub(r"^\[api\]\n", lambda _match: "[api]\n" + extra, text, count=1, flags=re.MULTILINE)
     path.write_text(text, encoding="utf-8")

@@ -78,7 +78,7 @@ def _audit(args: argparse.Namespace) -> int:
 def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     command("publish", _publish, "build every pending change set for the subscribers, from the master index's outbox")
     command("run", _run, "ingest, link, publish: the whole flow once")
-    sub = command("serve", _serve, "serve the change-set API (OpenAPI at /docs)")
+    sub = command("serve", _serve, "serve the change-set API (OpenAPI at /openapi.json)")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8700)
     sub.add_argument("--workers", type=int, default=1, help="server processes (each keeps its own rate-limit budgets)")

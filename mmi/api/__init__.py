@@ -1,6 +1,6 @@
 """The HTTP API: change-set delivery to subscribers, JWT bearer tokens checked against a JWKS file.
 
-create_app(settings, engine) -> FastAPI     the application (OpenAPI at /openapi.json, docs at /docs)
+create_app(settings, engine) -> FastAPI     the application (OpenAPI at /openapi.json; Swagger UI is off: mmi.api.headers)
 serve(settings, engine, host, port)         run it with uvicorn
 issue_token(api, role, subject) / create_keys(api)   the token side (`mmi token`, `mmi keys`)
 """

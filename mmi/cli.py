@@ -88,10 +88,16 @@ def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub = command(
         "token", _token, "print a signed bearer token for the API (the last line of the output); `mmi token revoke TOKEN` revokes one"
     )
-    sub.add_argument("revoke", nargs="*", metavar="revoke TOKEN|JTI", help="revoke a token before it expires (the token or its jti)")
     sub.add_argument("--role", choices=("subscriber", "steward", "auditor", "admin"), help="the new token's role (required to issue)")
     sub.add_argument("--subject", help="the new token's subject (required to issue); for a subscriber: the subscription's name")
-    sub.add_argument("--by", default=getpass.getuser(), help="revoke: who revokes (default: the current user)")
+    revoking = sub.add_subparsers(dest="token_action", required=False, metavar="revoke")
+    what = "revoke a token before it expires: every server refuses it within [api] revocation_cache_seconds"
+    revoke = revoking.add_parser("revoke", help=what, description=what)
+    # SUPPRESS: a --config given before `revoke` (to `mmi token`) is not replaced by this parser's absent one
+    revoke.add_argument("--config", default=argparse.SUPPRESS, help="the TOML config file (default: $MMI_CONFIG)")
+    revoke.add_argument("token_or_jti", metavar="TOKEN|JTI", help="the token, or its jti")
+    revoke.add_argument("--by", default=getpass.getuser(), help="who revokes (default: the current user)")
+    revoke.set_defaults(run=_revoke)
     sub.add_argument("--ttl", type=int, help="seconds the token is valid (default: [api] token_ttl_seconds)")
     sub.add_argument("--jurisdiction", help="district code prefixes the token reaches, e.g. 4101,4102 (default: everywhere)")
     sub = command("login", _login, "print a one-time link that signs a browser in to the pages (/ui/); it works once, for minutes")
@@ -262,11 +268,8 @@ def _token(args: argparse.Namespace) -> None:
     from mmi.config import load_settings
     from mmi.exchange import exchange_settings
 
-    if args.revoke:
-        _revoke(args)
-        return
     if not args.role or not args.subject:
-        raise ConfigError("mmi token: give --role and --subject to issue a token, or `revoke TOKEN|JTI`")
+        raise ConfigError("mmi token: give --role and --subject to issue a token (or `mmi token revoke TOKEN|JTI`)")
     settings = load_settings(args.config)
     api = api_settings(settings)
     if args.role == "subscriber" and args.subject not in exchange_settings(settings).subscriptions:
@@ -287,13 +290,10 @@ def _token(args: argparse.Namespace) -> None:
 
 def _revoke(args: argparse.Namespace) -> None:
     from mmi.api.revocation import revoke
-
-    if args.revoke[0] != "revoke" or len(args.revoke) != 2:
-        raise ConfigError(f"mmi token {' '.join(args.revoke)}: did you mean `mmi token revoke TOKEN|JTI`?")
     from mmi.audit.checkpoints import audit_settings, make_checkpoint
 
     settings, engine = _engine(args)
-    revoked = revoke(engine, args.revoke[1], args.by)
+    revoked = revoke(engine, args.token_or_jti, args.by)
     make_checkpoint(engine, audit_settings(settings), "token revoke")  # signs the revocation's leaf
     state = "was revoked already" if revoked.already else "is revoked: every server refuses it within [api] revocation_cache_seconds"
     print(f"token {revoked.jti} ({revoked.subject or 'subject unknown'}) {state}")

@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import ipaddress
 import json
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -237,7 +238,7 @@ def test_mmi_serve_over_tls_with_a_self_signed_certificate_sends_hsts(tmp_path: 
     assert mmi(config, "keys").returncode == 0
     with mmi_serve(config, "--tls-cert", str(cert), "--tls-key", str(key), https=True) as serving:
         token = Server(config, serving, "").token()
-        with httpx.Client(base_url=serving.base_url, verify=str(cert), timeout=30) as client:
+        with httpx.Client(base_url=serving.base_url, verify=ssl.create_default_context(cafile=str(cert)), timeout=30) as client:
             response = client.get(f"/v1/changesets?subscriber={SUBSCRIBER}", headers={"Authorization": f"Bearer {token}"})
             page = client.get("/ui/signin")
         with pytest.raises(httpx.HTTPError):  # and plain HTTP on that port is not served

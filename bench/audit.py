@@ -1,12 +1,13 @@
 """Audit-log benchmark: what the tamper-evident log costs `mmi ingest`, `mmi link` and `mmi publish`, and how long
 `mmi audit verify` takes over a log of a million entries; SQLite and PostgreSQL.
 
-    .venv/bin/python -m bench.audit cost [--people 20000] [--stores sqlite postgresql]
+    .venv/bin/python -m bench.audit cost [--people 20000] [--repeat 3] [--stores sqlite postgresql]
     .venv/bin/python -m bench.audit verify [--entries 1000000] [--stores sqlite postgresql]
 
-`cost` runs the three commands as child processes on the same generated feeds into a fresh store twice: with the
-code of `main` (no log: `git archive main`, put first on PYTHONPATH) and with this tree's, and reports the wall
-seconds of each and the ratio. `verify` writes source versions through the ingest writer (mmi.store.landing, which
+`cost` runs the three commands as child processes on the same generated feeds into a fresh store, with the log
+(`mmi`) and without it (`python -m bench.audit_off`: the same code with the log's writer and checkpoints made
+no-ops), alternating the two `--repeat` times so that the machine's load falls on both alike, and reports the
+median and the fastest wall seconds of each step and their ratios. `verify` writes source versions through the ingest writer (mmi.store.landing, which
 appends a leaf per version in the same transaction), copies of generated rows under new keys, until the log holds
 `--entries` leaves, then times `mmi audit verify` (every leaf rehashed, the tree rebuilt, every row's digest and
 payload checksum recomputed, checkpoints checked). Results go to bench/results/audit.jsonl.
@@ -18,7 +19,9 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -29,7 +32,6 @@ from sqlalchemy import create_engine, select, text
 from bench.feeds import MMI, RESULTS, ROOT, config_for_port, generated_feeds, health_api
 
 POSTGRES = os.environ.get("MMI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BASELINE = RESULTS / "audit-baseline-src"
 
 
 def main() -> None:
@@ -37,12 +39,13 @@ def main() -> None:
     parser.add_argument("what", choices=("cost", "verify"))
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stores", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     feeds = generated_feeds(args.people)
     for store in args.stores:
-        result = cost(feeds, store) if args.what == "cost" else verify_million(feeds, store, args.entries)
+        result = cost(feeds, store, args.repeat) if args.what == "cost" else verify_million(feeds, store, args.entries)
         result = {"bench": args.what, "people": args.people, "store": store, **result}
         print(json.dumps(result), flush=True)
         with (RESULTS / "audit.jsonl").open("a") as handle:
@@ -58,27 +61,43 @@ def store_url(store: str, feeds: Path) -> str:
     return f"{POSTGRES}?options=-csearch_path%3D{schema}"
 
 
-def baseline_source() -> Path:
-    """main's code (without the log), once."""
-    if not (BASELINE / "mmi").exists():
-        BASELINE.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", "main"], cwd=ROOT, check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(BASELINE)], input=archive, check=True)
-    return BASELINE
+def drop_store(url: str) -> None:
+    """The store `store_url` made, gone (a SQLite file, a PostgreSQL schema): each run leaves nothing behind."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    schema = url.rpartition("search_path%3D")[2]
+    with create_engine(POSTGRES, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
-def cost(feeds: Path, store: str) -> dict[str, Any]:
-    timings: dict[str, dict[str, float]] = {}
+VARIANTS = {"without_log": [sys.executable, "-m", "bench.audit_off"], "with_log": MMI}
+
+
+def cost(feeds: Path, store: str, repeat: int) -> dict[str, Any]:
+    runs: dict[str, dict[str, list[float]]] = {variant: {"ingest": [], "link": [], "publish": []} for variant in VARIANTS}
     with health_api(feeds) as port:
         config = config_for_port(feeds, port, "audit-bench.toml")
-        for variant, path in (("without_log", str(baseline_source())), ("with_log", str(ROOT))):
-            shutil.rmtree(feeds / "var" / "changesets", ignore_errors=True)
-            env = {**os.environ, "MMI_STORE_URL": store_url(store, feeds), "PYTHONPATH": path}
-            # `python -m` puts the working folder first on sys.path: run each variant from its own tree.
-            timings[variant] = {
-                step: _timed([*MMI, step, "--config", str(config)], env, Path(path)) for step in ("ingest", "link", "publish")
-            }
-    return {**timings, "ratio": {step: round(timings["with_log"][step] / timings["without_log"][step], 3) for step in timings["with_log"]}}
+        for _ in range(repeat):
+            for variant, command in VARIANTS.items():
+                shutil.rmtree(feeds / "var" / "changesets", ignore_errors=True)
+                url = store_url(store, feeds)
+                env = {**os.environ, "MMI_STORE_URL": url}
+                for step in ("ingest", "link", "publish"):
+                    runs[variant][step].append(_timed([*command, step, "--config", str(config)], env))
+                drop_store(url)
+    medians = {variant: {step: statistics.median(times) for step, times in steps.items()} for variant, steps in runs.items()}
+    fastest = {variant: {step: min(times) for step, times in steps.items()} for variant, steps in runs.items()}
+    return {
+        "repeat": repeat,
+        "median_seconds": medians,
+        "min_seconds": fastest,
+        "runs": runs,
+        "ratio": {step: round(medians["with_log"][step] / medians["without_log"][step], 3) for step in medians["with_log"]},
+        # on a loaded machine the fastest run is the one least disturbed: the ratio of the minima is the steadier figure
+        "ratio_of_minima": {step: round(fastest["with_log"][step] / fastest["without_log"][step], 3) for step in fastest["with_log"]},
+        "load": os.getloadavg(),
+    }
 
 
 def _timed(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> float:
@@ -135,6 +154,7 @@ def verify_million(feeds: Path, store: str, entries: int) -> dict[str, Any]:
     started = time.monotonic()
     done = subprocess.run([*MMI, "audit", "verify", "--config", str(config)], cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - started
+    drop_store(url)
     return {
         "entries": leaves,
         "write_seconds": round(written, 1),

@@ -88,7 +88,9 @@ def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub = command(
         "token", _token, "print a signed bearer token for the API (the last line of the output); `mmi token revoke TOKEN` revokes one"
     )
-    sub.add_argument("--role", choices=("subscriber", "steward", "auditor", "admin"), help="the new token's role (required to issue)")
+    sub.add_argument(
+        "--role", choices=("subscriber", "steward", "auditor", "admin", "planner"), help="the new token's role (required to issue)"
+    )
     sub.add_argument("--subject", help="the new token's subject (required to issue); for a subscriber: the subscription's name")
     revoking = sub.add_subparsers(dest="token_action", required=False, metavar="revoke")
     what = "revoke a token before it expires: every server refuses it within [api] revocation_cache_seconds"
@@ -101,8 +103,8 @@ def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sub.add_argument("--ttl", type=int, help="seconds the token is valid (default: [api] token_ttl_seconds)")
     sub.add_argument("--jurisdiction", help="district code prefixes the token reaches, e.g. 4101,4102 (default: everywhere)")
     sub = command("login", _login, "print a one-time link that signs a browser in to the pages (/ui/); it works once, for minutes")
-    sub.add_argument("--role", required=True, choices=("steward", "auditor", "admin"))
-    sub.add_argument("--subject", required=True, help="who signs in (a steward's name)")
+    sub.add_argument("--role", required=True, choices=("steward", "auditor", "admin", "planner", "subscriber"))
+    sub.add_argument("--subject", required=True, help="who signs in (a steward's name; for a subscriber: a health subscription's name)")
     sub.add_argument("--jurisdiction", help="district code prefixes the session reaches, e.g. 4101,4102 (default: everywhere)")
     sub.add_argument("--url", help="where browsers reach mmi serve (default: [web] public_url)")
     sub = command("keys", _keys, "create the API's signing key and JWKS, or rotate them")
@@ -303,11 +305,16 @@ def _login(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
     from mmi.api.auth import parse_jurisdiction
+    from mmi.exchange import exchange_settings
     from mmi.principal import Principal
     from mmi.web.sessions import create_login_code, login_link
     from mmi.web.settings import web_settings
 
     settings, engine = _engine(args)
+    if args.role == "subscriber":  # only a health subscription has pages: its worklists (mmi.indicators.service)
+        subscription = exchange_settings(settings).subscriptions.get(args.subject)
+        if subscription is None or subscription.department != "health":
+            raise ConfigError(f"--subject {args.subject}: a subscriber signs in as a [subscribers.NAME] of department health")
     web = web_settings(settings)
     if args.url:
         web = replace(web, public_url=args.url.rstrip("/"))

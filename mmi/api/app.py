@@ -45,7 +45,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
 
 def _application() -> FastAPI:
-    from mmi.api import review  # it builds on this module's dependencies
+    from mmi.api import indicators, provenance, review  # they build on this module's dependencies
+    from mmi.indicators.errors import IndicatorError
     from mmi.review import ReviewError
 
     app = FastAPI(
@@ -62,6 +63,9 @@ def _application() -> FastAPI:
     app.include_router(review.router)
     app.add_exception_handler(ReviewError, review.review_error)
     app.include_router(audit_log.router)
+    app.include_router(provenance.router)
+    app.include_router(indicators.router)
+    app.add_exception_handler(IndicatorError, indicators.indicator_error)
     install_error_responses(app)
     install_security_headers(app)
     return app
@@ -81,7 +85,7 @@ def _subscriber(request: Request, principal: Principal, asked: str | None, ackno
         if principal.subject not in subscriptions:
             raise HTTPException(403, f"{principal.subject} is not a configured subscription")
         return principal.subject
-    if principal.role == "steward" or (acknowledging and principal.role != "admin"):
+    if principal.role not in ("auditor", "admin") or (acknowledging and principal.role != "admin"):
         raise HTTPException(403, f"role {principal.role} may not do this")
     if asked is None:
         raise HTTPException(400, "name the subscription: ?subscriber=NAME")

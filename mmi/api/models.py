@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 
 class ChangesetItem(BaseModel):
     seq: int = Field(description="The change set's number for this subscriber: 1, 2, 3... without gaps")
+    kind: Literal["changes", "worklist"] = Field(
+        default="changes",
+        description="changes: master-index events (schemas/changeset/); worklist: who entered and left the subscription's "
+        "worklists (schemas/worklist/), numbered in the same sequence and acknowledged the same way",
+    )
     events: int = Field(description="Events in the file")
     sha256: str = Field(description="SHA-256 of the file's bytes, recorded when it was published")
     size: int = Field(description="The file's size in bytes")
-    schema_version: int = Field(description="Version of the change-set schema (schemas/changeset/vN.avsc) it was written with")
+    schema_version: int = Field(description="Version of its kind's schema (schemas/changeset/vN.avsc or schemas/worklist/vN.avsc)")
     schema_fingerprint: str = Field(description="SHA-256 of that schema's Parsing Canonical Form")
-    first_outbox_seq: int = Field(description="Lowest outbox number among its events")
-    last_outbox_seq: int = Field(description="Highest outbox number among its events")
+    first_outbox_seq: int = Field(description="Lowest outbox number among its events (worklist: the outbox floor it was computed at)")
+    last_outbox_seq: int = Field(description="Highest outbox number among its events (worklist: the same floor)")
     created_at: dt.datetime
     href: str = Field(description="Where to fetch the file (application/avro)")
 

@@ -28,7 +28,8 @@ from schemas.errors import ConfigError
 if TYPE_CHECKING:
     from mmi.config import Settings
 
-ROLES = ("subscriber", "steward", "auditor", "admin")
+# planner: reads the indicators (aggregates only, never a name) inside its jurisdiction (mmi.indicators.service)
+ROLES = ("subscriber", "steward", "auditor", "admin", "planner")
 
 
 @dataclass(frozen=True)

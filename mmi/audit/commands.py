@@ -7,8 +7,14 @@ import argparse
 import getpass
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from schemas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mmi.audit.verify import Report
 
 EXIT_OK, EXIT_DIFFERS, EXIT_CANNOT = 0, 1, 2
 
@@ -53,6 +59,7 @@ def _verify(args: argparse.Namespace, settings, engine, verifier: str) -> int:  
     except Exception as error:  # noqa: BLE001 - the store could not be read at all: say so, exit 2
         print(f"mmi audit verify: cannot run: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_CANNOT
+    _record_result(engine, report)
     for line in report.redacted:
         print(f"redacted: {line}")
     summary = {
@@ -70,3 +77,31 @@ def _verify(args: argparse.Namespace, settings, engine, verifier: str) -> int:  
         print(f"  also: {problem}", file=sys.stderr)
     print(f"differs: {json.dumps(summary)}")
     return EXIT_DIFFERS
+
+
+def _record_result(engine: Engine, report: Report) -> None:
+    """Keep the run's result for the auditors' page (`audit_verification`, outside the log it describes). A store
+    that cannot take the row (read-only, or before migration 0010) still gets its verdict: the row is only a note."""
+    import datetime as dt
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mmi.store.audit_tables import audit_verification
+
+    values = {
+        "ran_at": dt.datetime.now(dt.UTC),
+        "ran_by": getpass.getuser(),
+        "intact": report.intact,
+        "leaves": report.leaves,
+        "checkpoints": report.checkpoints,
+        "rows_checked": report.rows_checked,
+        "redacted": len(report.redacted),
+        "problems": len(report.problems),
+        "first_problem": report.problems[0][:2000] if report.problems else None,
+    }
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(audit_verification).values(**values))
+    except SQLAlchemyError as error:
+        print(f"mmi audit verify: the result was not recorded in the store ({type(error).__name__})", file=sys.stderr)

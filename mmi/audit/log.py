@@ -19,6 +19,7 @@ columns, minus the ones that legitimately change later or are hashed on their ow
 | `token` | none | | `token_sha256`, `jti`, `role`, `subject_sha256`, `issued_at`, `expires_at` |
 | `revocation` | token_revocation | jti | (`mmi token revoke`) |
 | `redaction` | the version's table | its key | `payload_sha256` erased, `reason` |
+| `audit_read` | audit_read | id | (an auditor's read of the provenance service: who, what, when; mmi.provenance.reads) |
 
 Steward decisions and approvals (the review service) call, in the transaction that stores the decision:
 `append(connection, "decision", table=<its Table>, row=<the stored row as a mapping>)`; columns that change after
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -55,6 +57,7 @@ KINDS = (
     "token",
     "revocation",
     "redaction",
+    "audit_read",
 )
 # Columns outside a row's digest: they change after the row is logged (or, for a payload, are checked on their own).
 EXCLUDED: dict[str, tuple[str, ...]] = {
@@ -77,8 +80,13 @@ def canonical(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+_AS_IS = frozenset({type(None), bool, int, str})
+
+
 def plain(value: Any) -> Any:
     """A column value as the same JSON value whichever database it was read back from."""
+    if type(value) in _AS_IS:  # the common case first: verify calls this for every column of every logged row
+        return value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, dt.datetime):
@@ -100,11 +108,17 @@ def key_columns(table: Table) -> tuple[str, ...]:
     return KEYS.get(table.name) or tuple(column.name for column in table.primary_key.columns)
 
 
+@functools.cache
+def _digested(table: Table) -> tuple[str, ...]:
+    """The columns of `table` a row's digest covers (all but `EXCLUDED`)."""
+    excluded = EXCLUDED.get(table.name, ())
+    return tuple(column.name for column in table.columns if column.name not in excluded)
+
+
 def row_digest(table: Table, row: Mapping[Any, Any]) -> str:
     """SHA-256 (hex) of the row's columns as canonical JSON, minus `EXCLUDED`; a column absent from `row` is null."""
-    excluded = EXCLUDED.get(table.name, ())
-    values = {column.name: plain(row.get(column.name)) for column in table.columns if column.name not in excluded}
-    return hashlib.sha256(canonical(values)).hexdigest()
+    get = (row if isinstance(row, dict) else dict(row)).get  # a plain dict's get: a database row's is much slower
+    return hashlib.sha256(canonical({name: plain(get(name)) for name in _digested(table)})).hexdigest()
 
 
 def row_entry(kind: str, table: Table, row: Mapping[Any, Any], **extra: Any) -> dict[str, Any]:

@@ -48,6 +48,7 @@ _FULLY_LOGGED = (
     "subscriber_position",
     "link_constraint",
     "token_revocation",
+    "audit_read",
 )
 
 

@@ -7,11 +7,12 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mmi.audit.exchange import log_acknowledgement, log_download
 from mmi.store.exchange_tables import changeset, changeset_download, subscriber_position
+from mmi.store.indicator_tables import worklist_file
 from schemas.errors import MMIError
 
 
@@ -24,8 +25,16 @@ class ChangesetCorrupt(MMIError):
 
 
 def list_changesets(engine: Engine, subscriber: str, after: int, limit: int) -> list[dict[str, Any]]:
-    """The subscriber's change sets numbered above `after`, oldest first, at most `limit`."""
-    query = select(changeset).where(changeset.c.subscriber == subscriber, changeset.c.seq > after).order_by(changeset.c.seq).limit(limit)
+    """The subscriber's change sets numbered above `after`, oldest first, at most `limit`, each with its `kind`:
+    `changes` (master-index events, schemas/changeset/) or `worklist` (schemas/worklist/)."""
+    is_worklist = worklist_file.c.seq.is_not(None)
+    query = (
+        select(changeset, case((is_worklist, "worklist"), else_="changes").label("kind"))
+        .outerjoin(worklist_file, (worklist_file.c.subscriber == changeset.c.subscriber) & (worklist_file.c.seq == changeset.c.seq))
+        .where(changeset.c.subscriber == subscriber, changeset.c.seq > after)
+        .order_by(changeset.c.seq)
+        .limit(limit)
+    )
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
 

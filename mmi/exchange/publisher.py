@@ -8,6 +8,9 @@ Each batch, in one transaction of the store:
    and write the files (each complete or absent);
 4. record the change sets, which event went where (a repeat breaks the key), the new floor and gaps; commit.
 
+After the outbox, the worklist files of the health subscribers that list worklists (mmi.exchange.worklists), in
+the same sequence, each recorded with the state it moves the subscriber's worklists on to.
+
 A crash before the commit leaves files nobody recorded: the next run makes the same change sets again (the same
 numbers, and the same bytes if no event arrived in between) and removes files that lost their number. A crash
 after it leaves nothing to redo. So every event reaches each of its subscribers exactly once, in a change set
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,16 +35,20 @@ from sqlalchemy.exc import IntegrityError
 from mmi.audit.checkpoints import AuditSettings, audit_settings, checkpoint, make_checkpoint
 from mmi.audit.exchange import log_changesets
 from mmi.config import Settings
+from mmi.exchange import worklists
 from mmi.exchange.changesets import ChangesetFile, Encoded, build_changeset, write_atomically
 from mmi.exchange.failpoints import failpoint
 from mmi.exchange.gaps import Gap, gaps_after
 from mmi.exchange.outbox import reaching, read_events, read_routes
 from mmi.exchange.subscriptions import ExchangeSettings, Subscription, exchange_settings
 from mmi.exchange.workers import PARALLEL_MIN_EVENTS, EncodingPool, project_and_encode
+from mmi.indicators.changes import WorklistChange
+from mmi.indicators.definitions import load_definitions
 from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch, exchange_cursor, exchange_gap
 from mmi.store.landing import bulk_insert
 
 log = logging.getLogger(__name__)
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -52,13 +60,15 @@ class PublishReport:
     floor: int = 0  # every outbox number at or below it was read, except the open gaps
     open_gaps: int = 0  # numbers below the floor still missing
     stale_files_removed: int = 0
+    worklist_files: int = 0  # of the change sets made, those that are worklist files (mmi.exchange.worklists)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-def publish(settings: Settings, engine: Engine) -> PublishReport:
-    """Build every pending change set from the outbox; safe to run again at any time, and after any crash."""
+def publish(settings: Settings, engine: Engine, *, worklists_as_of: dt.date | None = None) -> PublishReport:
+    """Build every pending change set from the outbox, then the worklist files of the subscribers that list
+    worklists (as of `worklists_as_of`, default: today in China); safe to run again at any time, and after any crash."""
     exchange = exchange_settings(settings)
     report = PublishReport()
     _ensure_cursor(engine)
@@ -71,6 +81,8 @@ def publish(settings: Settings, engine: Engine) -> PublishReport:
     finally:
         if pool is not None:
             pool.close()
+    if any(subscription.worklists for subscription in exchange.subscriptions.values()):  # nobody else pays for them
+        _publish_worklists(engine, exchange, report, worklists_as_of or dt.datetime.now(CHINA).date())
     report.stale_files_removed += remove_stale_files(engine, exchange.out_dir)
     make_checkpoint(engine, audit, "publish")  # covers the change sets' leaves
     failpoint("after_cleanup")
@@ -126,6 +138,40 @@ def _publish_batch(
     return True
 
 
+def _publish_worklists(engine: Engine, exchange: ExchangeSettings, report: PublishReport, as_of: dt.date) -> None:
+    """Each worklist subscriber's next worklist file, numbered after its last change set, when anything changed.
+
+    The worklists are computed before the lock (reading only); under the lock each subscriber's delivered state is
+    read again, and one that another publisher moved on meanwhile is left to the next run, so a change is never
+    delivered twice."""
+    definitions = load_definitions()
+    pending = {
+        subscription.name: (subscription, *worklists.pending_changes(engine, subscription, as_of, definitions))
+        for subscription in exchange.subscriptions.values()
+        if subscription.worklists
+    }
+    with engine.begin() as connection:
+        floor = _lock_cursor(connection)
+        last_seq = dict(
+            connection.execute(select(changeset.c.subscriber, func.max(changeset.c.seq)).group_by(changeset.c.subscriber)).all()
+        )
+        made: list[tuple[ChangesetFile, list[WorklistChange]]] = []
+        for name, (subscription, previous, changes) in pending.items():
+            if not changes or worklists.delivered_state(connection, name) != previous:
+                continue
+            built = worklists.build_worklist_file(subscription, (last_seq.get(name) or 0) + 1, changes, as_of, definitions, floor)
+            write_atomically(exchange.out_dir / built.file_name, built.content)
+            made.append((built, changes))
+        if not made:
+            return
+        _record_files(connection, [built for built, _ in made], [], floor, floor, 0, _now())
+        for built, changes in made:
+            worklists.record_worklist_file(connection, built, changes, as_of, definitions.version)
+    for built, _changes in made:
+        report.changesets.setdefault(built.subscriber, []).append(built.seq)
+        report.worklist_files += 1
+
+
 def _ensure_cursor(engine: Engine) -> None:
     with engine.connect() as connection:
         if connection.execute(select(exchange_cursor.c.id)).first():
@@ -178,6 +224,25 @@ def _record(
     events_read: int,
 ) -> None:
     now = _now()
+    _record_files(connection, files, deliveries, floor, new_floor, events_read, now)
+    connection.execute(delete(exchange_gap))
+    if gaps:
+        connection.execute(
+            insert(exchange_gap), [{"low_seq": gap.low, "high_seq": gap.high, "found_at": gap.found_at or now} for gap in gaps]
+        )
+    connection.execute(update(exchange_cursor).where(exchange_cursor.c.id == 1).values(floor_seq=new_floor, updated_at=now))
+
+
+def _record_files(
+    connection: Connection,
+    files: list[ChangesetFile],
+    deliveries: list[dict[str, Any]],
+    floor: int,
+    new_floor: int,
+    events_read: int,
+    now: dt.datetime,
+) -> None:
+    """The batch, its numbered files, which event went where, and their leaves in the audit log."""
     batch_id = connection.execute(
         insert(exchange_batch).values(
             published_at=now,
@@ -212,12 +277,6 @@ def _record(
     if deliveries:
         bulk_insert(connection, changeset_event, deliveries)  # COPY on PostgreSQL
     log_changesets(connection, files, deliveries)
-    connection.execute(delete(exchange_gap))
-    if gaps:
-        connection.execute(
-            insert(exchange_gap), [{"low_seq": gap.low, "high_seq": gap.high, "found_at": gap.found_at or now} for gap in gaps]
-        )
-    connection.execute(update(exchange_cursor).where(exchange_cursor.c.id == 1).values(floor_seq=new_floor, updated_at=now))
 
 
 def remove_stale_files(engine: Engine, out_dir: Path) -> int:

@@ -11,6 +11,7 @@ workers = 1                    # processes that project and encode large batches
 department = "health"          # the subscriber's own department: its record keys are shared back with it
 jurisdiction = ["4101"]        # district code prefixes of the migrants it may see
 fields = ["name", "id_number", "birth_date", "sex", "current_district", "residence_start"]
+worklists = ["child_vaccination"]  # health only: each publish also delivers who entered and left these worklists
 ```
 """
 
@@ -51,6 +52,7 @@ class _SubscriberTable:
     department: Any = None
     jurisdiction: Any = None
     fields: Any = None
+    worklists: Any = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Subscription:
     department: str
     jurisdiction: tuple[str, ...]  # district code prefixes
     fields: tuple[str, ...]  # golden fields it may see, in the schema's order
+    worklists: tuple[str, ...] = ()  # indicators whose worklist changes it receives (mmi.exchange.worklists)
 
     def covers(self, district: str | None) -> bool:
         """Whether a person living in `district` is in this subscriber's jurisdiction."""
@@ -106,7 +109,13 @@ def parse_subscription(name: str, table: Any, base: Path = Path()) -> Subscripti
     read = read_section(_SubscriberTable, table, where, base)
     if read.department not in DEPARTMENTS:
         raise ConfigError(f"[{where}] department = {read.department!r}: use one of {list(DEPARTMENTS)}")
-    return Subscription(name, read.department, _jurisdiction(read.jurisdiction, f"[{where}]"), _fields(read.fields, f"[{where}]"))
+    return Subscription(
+        name,
+        read.department,
+        _jurisdiction(read.jurisdiction, f"[{where}]"),
+        _fields(read.fields, f"[{where}]"),
+        _worklists(read.worklists, read.department, f"[{where}]"),
+    )
 
 
 def _jurisdiction(value: Any, where: str) -> tuple[str, ...]:
@@ -126,6 +135,23 @@ def _fields(value: Any, where: str) -> tuple[str, ...]:
     if unknown:
         raise ConfigError(f"{where} fields: unknown golden fields {unknown}; the fields are {list(known)}")
     return tuple(field for field in known if field in value)
+
+
+def _worklists(value: Any, department: str, where: str) -> tuple[str, ...]:
+    """The worklists a health subscriber receives: indicators of the current definitions that count persons."""
+    if value is None:
+        return ()
+    from mmi.indicators.definitions import load_definitions  # the definitions are data read once, not an exchange concern
+
+    persons = [indicator.id for indicator in load_definitions().indicators if indicator.unit == "person"]
+    if department != "health":
+        raise ConfigError(f"{where} worklists: only a health department's subscription receives worklists, not {department}")
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f'{where} worklists = [indicator ids], e.g. ["child_vaccination"], from {persons}')
+    unknown = [item for item in value if item not in persons]
+    if unknown:
+        raise ConfigError(f"{where} worklists: {unknown} are not indicators with a worklist; use some of {persons}")
+    return tuple(dict.fromkeys(value))
 
 
 def _positive(value: Any, key: str) -> int:

@@ -85,7 +85,9 @@ def link_index(settings: Settings, engine: Engine, *, full: bool = False, now: d
             raise
     from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
 
-    refresh_queue(engine)  # the stewards' queue follows the index: resolved items leave, new ones arrive
+    # The stewards' queue follows the index: resolved items leave, new ones arrive (after an incremental run, only
+    # about the records it reclustered).
+    refresh_queue(engine, scope=changes.conflict_scope)
     make_checkpoint(engine, audit_settings(settings), "link")  # signs the run's leaves (mmi.audit)
     report.seconds = round(time.monotonic() - started, 2)
     return report

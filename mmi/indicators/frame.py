@@ -121,18 +121,16 @@ def build_groupings(
     """Create each grouping's schema: `member` (record → person), `owner` (person → master), persons, services."""
     for grouping in groupings:
         duck.execute(f"CREATE SCHEMA IF NOT EXISTS {grouping}")
-        members, owners = _GROUPERS[grouping](duck, match_threshold, review_threshold, certain_threshold)
-        _table(duck, f"{grouping}.member", ("record_key", "pid"), members)
-        _table(duck, f"{grouping}.owner", ("pid", "master_id"), owners)
+        if grouping == "index":  # each master is one person: nothing to compute outside DuckDB
+            duck.execute("CREATE OR REPLACE TABLE index.member AS SELECT record_key, master_id AS pid FROM xref")
+            duck.execute("CREATE OR REPLACE TABLE index.owner AS SELECT DISTINCT master_id AS pid, master_id FROM xref")
+        else:
+            members, owners = _GROUPERS[grouping](duck, match_threshold, review_threshold, certain_threshold)
+            _table(duck, f"{grouping}.member", ("record_key", "pid"), members)
+            _table(duck, f"{grouping}.owner", ("pid", "master_id"), owners)
         has = ",\n    ".join(f"bool_or(r.department = '{d}') AS has_{d}" for d in DEPARTMENTS)
         duck.execute(_PERSONS_SQL.format(g=grouping, has_department=has))
         duck.execute(_SERVICES_SQL.format(g=grouping))
-
-
-def _index(duck: duckdb.DuckDBPyConnection, *_: float) -> tuple[Any, Any]:
-    members = duck.execute("SELECT record_key, master_id FROM xref").fetchall()
-    owners = duck.execute("SELECT DISTINCT master_id, master_id FROM xref").fetchall()
-    return members, owners
 
 
 def _review(duck: duckdb.DuckDBPyConnection, match: float, review: float, _certain: float) -> tuple[Any, Any]:
@@ -171,7 +169,7 @@ def _certain(duck: duckdb.DuckDBPyConnection, _match: float, _review: float, cer
 
 
 Grouper = Callable[[duckdb.DuckDBPyConnection, float, float, float], tuple[Any, Any]]
-_GROUPERS: dict[str, Grouper] = {"index": _index, "review": _review, "certain": _certain}
+_GROUPERS: dict[str, Grouper] = {"review": _review, "certain": _certain}  # `index` is plain SQL (build_groupings)
 
 
 def _components(links: list[tuple[str, str]]) -> dict[str, str]:
@@ -206,12 +204,31 @@ def copy_query(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, que
 
 
 def _batches(source: Engine | Connection, query: Select[Any]) -> Iterator[pa.Table]:
+    """The query's rows in Arrow batches, fetched by the driver's own cursor: SQLAlchemy's row objects and result
+    processing cost as much as the fetch itself here. Where the driver's values are not yet of the column's type
+    (SQLite gives dates as text and booleans as integers) the batch keeps them as they came, and DuckDB's insert
+    into the typed table converts them."""
     schema = arrow_schema(query)
     if isinstance(source, Engine):
         with source.connect() as connection:
             yield from _batches(connection, query)
         return
-    result = source.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(query)
-    for chunk in result.partitions(BATCH_ROWS):
-        arrays = [pa.array(column, type) for column, type in zip(zip(*chunk, strict=True), schema.types, strict=True)]
-        yield pa.Table.from_arrays(arrays, schema=schema)
+    sql = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))  # only literals of our own
+    driver = source.connection.driver_connection
+    # PostgreSQL: a server-side cursor, so a large store arrives batch by batch instead of all at once
+    cursor = driver.cursor(name="mmi_indicator_frame") if source.dialect.name == "postgresql" else driver.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(BATCH_ROWS):
+            yield pa.Table.from_arrays(
+                [_array(column, kind) for column, kind in zip(zip(*chunk, strict=True), schema.types, strict=True)], names=schema.names
+            )
+    finally:
+        cursor.close()
+
+
+def _array(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(values)

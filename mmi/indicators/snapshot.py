@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Select, delete, func, insert, select
 
 from mmi.indicators.compute import IndicatorRow, compute_indicators
 from mmi.store.index_tables import linkage_run
@@ -46,14 +46,31 @@ def snapshot_indicators(engine: Engine, *, as_of: dt.date, match_threshold: floa
 
 def read_snapshot(engine: Engine, *, as_of: dt.date | None = None, level: str | None = None, area_prefix: str = "") -> list[IndicatorRow]:
     """Stored rows (all dates, or one), optionally of one level and areas under a prefix, oldest date first."""
-    names = [field.name for field in dataclasses.fields(IndicatorRow)]
-    query = select(*(indicator_snapshot.c[name] for name in names)).order_by(indicator_snapshot.c.as_of, indicator_snapshot.c.id)
+    query = _stored_rows().order_by(indicator_snapshot.c.as_of, indicator_snapshot.c.id)
     if as_of is not None:
         query = query.where(indicator_snapshot.c.as_of == as_of)
     if level is not None:
         query = query.where(indicator_snapshot.c.level == level)
     if area_prefix:
         query = query.where(indicator_snapshot.c.area.startswith(area_prefix))
+    return _read(engine, query)
+
+
+def read_series(engine: Engine, *, indicator: str, area: str, dates: Sequence[dt.date]) -> list[IndicatorRow]:
+    """One indicator's stored rows for one area at the given dates (those that have a snapshot), oldest first."""
+    query = (
+        _stored_rows()
+        .where(indicator_snapshot.c.indicator == indicator, indicator_snapshot.c.area == area, indicator_snapshot.c.as_of.in_(list(dates)))
+        .order_by(indicator_snapshot.c.as_of)
+    )
+    return _read(engine, query)
+
+
+def _stored_rows() -> Select[Any]:
+    return select(*(indicator_snapshot.c[field.name] for field in dataclasses.fields(IndicatorRow)))
+
+
+def _read(engine: Engine, query: Select[Any]) -> list[IndicatorRow]:
     with engine.connect() as connection:
         return [IndicatorRow(**row._mapping) for row in connection.execute(query)]
 

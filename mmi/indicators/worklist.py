@@ -115,10 +115,23 @@ def compute_worklist(
         raise ConfigError(f"--area {area_prefix!r}: give a district (6 digits), city (4) or province (2) code, or 'all'")
     duck = open_frame(source, groupings=("index",), area_prefix=area_prefix or None)
     try:
-        rows = _worklist(duck, definitions, indicator_id, as_of, area_prefix)
-        children = dict(duck.execute(_CHILDREN_SQL).fetchall())
+        return worklist_in_frame(duck, source, definitions, indicator_id, as_of, area_prefix)
     finally:
         duck.close()
+
+
+def worklist_in_frame(
+    duck: duckdb.DuckDBPyConnection,
+    source: Engine | Connection,
+    definitions: Definitions,
+    indicator_id: str,
+    as_of: dt.date,
+    area_prefix: str,
+) -> list[WorklistRow]:
+    """The worklist from a frame already open (mmi.indicators.compute.open_frame), so that several worklists and
+    areas can share one; the guardians' contacts are read from the store."""
+    rows = _worklist(duck, definitions, indicator_id, as_of, area_prefix)
+    children = dict(duck.execute(_CHILDREN_SQL).fetchall())
     guardians = guardian_contacts(source, children)
     return [
         dataclasses.replace(row, guardian_name=guardians[row.master_id][0], guardian_phone=guardians[row.master_id][1])

@@ -9,18 +9,24 @@
 
 A pair a steward has decided (a constraint exists) is not raised again; nor is a master that must-links hold
 together. Harm and uncertainty are worked out in mmi.review.priority.
+
+After an incremental run only the records it reclustered can raise anything new or stop raising it, so the
+view and the candidates can be limited to a `scope` of record keys: the view then holds those records, the
+records they are scored against, the masters of all of them and those masters' members (what priorities read).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 from collections import defaultdict
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ColumnElement, Connection, Row, Table, select
 
 from linkage.clustering import Pair
 from mmi.store.index_tables import link_conflict, link_constraint, linkage_run, master_xref, match_pair
@@ -29,6 +35,7 @@ from mmi.store.tables import source_record
 
 WEAK_MARGIN_BITS = 4.0  # a bottleneck link within this many bits of the threshold's weight is "near the threshold"
 SPARSE_DENSITY, SPARSE_SIZE = 0.5, 4  # masters of at least 4 records with under half their pairs linked
+CHUNK = 500  # keys per IN (…) list
 
 
 @dataclass
@@ -60,32 +67,42 @@ class IndexView:
     records: dict[str, dict[str, Any]]  # key → id_number, id_valid, version, district, department, birth_date
     constrained: set[Pair]
     must_link: list[Pair]
+    scope: set[str] | None = None  # the record keys candidates are limited to; None: the whole index
 
 
-def read_index(connection: Connection) -> IndexView | None:
-    """The index as the last successful run left it; None before the first run."""
-    run = connection.execute(select(linkage_run).where(linkage_run.c.status == "done").order_by(linkage_run.c.id.desc()).limit(1)).first()
-    if run is None:
+_RECORD_COLUMNS = (
+    source_record.c.department,
+    source_record.c.source_key,
+    source_record.c.version,
+    source_record.c.id_number,
+    source_record.c.id_valid,
+    source_record.c.current_district,
+    source_record.c.birth_date,
+)
+
+
+def read_index(connection: Connection, scope: Collection[str] | None = None) -> IndexView | None:
+    """The index as the last successful run left it, whole or around the record keys of `scope`; None before the
+    first run. A run with other thresholds than the run before it changes every pair's standing: read it whole."""
+    runs = connection.execute(select(linkage_run).where(linkage_run.c.status == "done").order_by(linkage_run.c.id.desc()).limit(2)).all()
+    if not runs:
         return None
-    master_of = {
-        f"{d}|{k}": m for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id))
-    }
+    run = runs[0]
+    if len(runs) < 2 or (runs[1].match_threshold, runs[1].review_threshold) != (run.match_threshold, run.review_threshold):
+        scope = None
+    if scope is None:
+        xref = select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)
+        master_of = {f"{d}|{k}": m for d, k, m in connection.execute(xref)}
+        current = select(*_RECORD_COLUMNS).where(source_record.c.is_current.is_(True))
+        records = {f"{row.department}|{row.source_key}": row._asdict() for row in connection.execute(current)}
+    else:
+        scope = set(scope)
+        around = scope | _partners(connection, scope) | _decided_with(connection, scope)
+        master_of = _members_of(connection, set(_masters_of(connection, around).values()))
+        records = _current_records(connection, around | set(master_of))
     members: dict[str, list[str]] = defaultdict(list)
     for key, master in master_of.items():
         members[master].append(key)
-    columns = (
-        source_record.c.department,
-        source_record.c.source_key,
-        source_record.c.version,
-        source_record.c.id_number,
-        source_record.c.id_valid,
-        source_record.c.current_district,
-        source_record.c.birth_date,
-    )
-    records = {
-        f"{row.department}|{row.source_key}": row._asdict()
-        for row in connection.execute(select(*columns).where(source_record.c.is_current.is_(True)))
-    }
     constraints = connection.execute(select(link_constraint.c.kind, link_constraint.c.left_key, link_constraint.c.right_key)).all()
     return IndexView(
         int(run.id),
@@ -96,13 +113,95 @@ def read_index(connection: Connection) -> IndexView | None:
         records,
         {(left, right) for _kind, left, right in constraints},
         [(left, right) for kind, left, right in constraints if kind == "must_link"],
+        scope,
     )
 
 
+def _chunks(keys: Collection[str]) -> Iterator[list[str]]:
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def _by_department(keys: Collection[str]) -> dict[str, list[str]]:
+    """Record keys (`department|source_key`) as each department's source keys, for the tables keyed by both."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        department, _, source_key = key.partition("|")
+        grouped[department].append(source_key)
+    return grouped
+
+
+def rows_touching(connection: Connection, table: Table, keys: Collection[str], *where: ColumnElement[bool]) -> list[Row[Any]]:
+    """The rows of a pair table (left_key, right_key) with either key in `keys`, each once."""
+    found: dict[tuple[str, str], Row[Any]] = {}
+    for chunk in _chunks(keys):
+        for side in (table.c.left_key, table.c.right_key):
+            for row in connection.execute(select(table).where(side.in_(chunk), *where)):
+                found[(row.left_key, row.right_key)] = row
+    return [found[pair] for pair in sorted(found)]
+
+
+def _partners(connection: Connection, scope: set[str]) -> set[str]:
+    """The records scope's records are scored against or were refused a link with."""
+    rows = [*rows_touching(connection, match_pair, scope), *rows_touching(connection, link_conflict, scope)]
+    return {key for row in rows for key in (row.left_key, row.right_key)}
+
+
+def _decided_with(connection: Connection, scope: set[str]) -> set[str]:
+    """The records of decisions in force that involve a record of the scope (their other records too)."""
+    decided = connection.execute(select(review_decision.c.record_versions).where(review_decision.c.status.in_(("accepted", "proposed"))))
+    keys: set[str] = set()
+    for (versions,) in decided:
+        records = set(json.loads(versions))
+        if records & scope:
+            keys |= records
+    return keys
+
+
+def _masters_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for department, source_keys in _by_department(keys).items():
+        for chunk in _chunks(source_keys):
+            query = select(master_xref.c.source_key, master_xref.c.master_id).where(
+                master_xref.c.department == department, master_xref.c.source_key.in_(chunk)
+            )
+            found |= {f"{department}|{source_key}": master for source_key, master in connection.execute(query)}
+    return found
+
+
+def _members_of(connection: Connection, masters: Collection[str]) -> dict[str, str]:
+    """Record key → master, for every record of `masters`."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(masters):
+        query = select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(
+            master_xref.c.master_id.in_(chunk)
+        )
+        found |= {f"{d}|{k}": m for d, k, m in connection.execute(query)}
+    return found
+
+
+def _current_records(connection: Connection, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for department, source_keys in _by_department(keys).items():
+        for chunk in _chunks(source_keys):
+            query = select(*_RECORD_COLUMNS).where(
+                source_record.c.department == department, source_record.c.source_key.in_(chunk), source_record.c.is_current.is_(True)
+            )
+            found |= {f"{row.department}|{row.source_key}": row._asdict() for row in connection.execute(query)}
+    return found
+
+
+def _pair_rows(connection: Connection, view: IndexView, table: Table, *where: ColumnElement[bool]) -> list[Row[Any]]:
+    """A pair table's rows, all of them or those touching the view's scope."""
+    if view.scope is None:
+        return list(connection.execute(select(table).where(*where)))
+    return rows_touching(connection, table, view.scope, *where)
+
+
 def pair_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
-    query = select(match_pair).where(match_pair.c.match_probability < view.match_threshold)
     candidates = []
-    for row in connection.execute(query):
+    for row in _pair_rows(connection, view, match_pair, match_pair.c.match_probability < view.match_threshold):
         if (row.left_key, row.right_key) in view.constrained:
             continue
         masters = sorted({view.master_of[key] for key in (row.left_key, row.right_key) if key in view.master_of})
@@ -135,7 +234,7 @@ def _scored_pair_candidate(kind: str, row: Row[Any], masters: list[str], reason:
 
 def conflict_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
     candidates = []
-    for row in connection.execute(select(link_conflict)):
+    for row in _pair_rows(connection, view, link_conflict):
         if (row.left_key, row.right_key) in view.constrained:
             continue
         masters = sorted(
@@ -147,21 +246,21 @@ def conflict_candidates(connection: Connection, view: IndexView) -> list[Candida
 
 
 def cluster_candidates(connection: Connection, view: IndexView) -> list[Candidate]:
+    masters = set(view.members) if view.scope is None else {view.master_of[key] for key in view.scope if key in view.master_of}
+    scoped = view if view.scope is None else dataclasses.replace(view, scope={key for m in masters for key in view.members[m]})
     links: dict[str, list[tuple[str, str, float, float]]] = defaultdict(list)
-    query = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability, match_pair.c.match_weight).where(
-        match_pair.c.match_probability >= view.match_threshold
-    )
-    for left, right, probability, weight in connection.execute(query):
-        master = view.master_of.get(left)
-        if master is not None and master == view.master_of.get(right):
-            links[master].append((left, right, probability, weight))
+    for row in _pair_rows(connection, scoped, match_pair, match_pair.c.match_probability >= view.match_threshold):
+        master = view.master_of.get(row.left_key)
+        if master is not None and master == view.master_of.get(row.right_key):
+            links[master].append((row.left_key, row.right_key, row.match_probability, row.match_weight))
     for left, right in view.must_link:
         master = view.master_of.get(left)
         if master is not None and master == view.master_of.get(right):
             links[master].append((left, right, 1.0, math.inf))
     threshold_weight = math.log2(view.match_threshold / (1 - view.match_threshold))
     candidates = []
-    for master, records in sorted(view.members.items()):
+    for master in sorted(masters):
+        records = view.members[master]
         if len(records) >= 2 and (candidate := _cluster(master, sorted(records), links.get(master, []), threshold_weight, view)):
             candidates.append(candidate)
     return candidates
@@ -231,6 +330,8 @@ def invalidated_candidates(connection: Connection, view: IndexView) -> list[Cand
     candidates = []
     for row in connection.execute(query):
         decided: dict[str, int] = json.loads(row.record_versions)
+        if view.scope is not None and not view.scope.intersection(decided):
+            continue  # its records did not change in this run
         changed = {
             key: (version, view.records[key]["version"] if key in view.records else None)
             for key, version in decided.items()

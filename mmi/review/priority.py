@@ -20,8 +20,8 @@ from sqlalchemy import Connection, select
 
 from mmi.review.candidates import Candidate, IndexView
 from mmi.review.models import PriorityFactor
-from mmi.store.exchange_tables import changeset_event
-from mmi.store.index_tables import master_event
+from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch
+from mmi.store.index_tables import master_event, master_xref
 from mmi.store.tables import service_event
 
 KIND_WEIGHT = {"conflict": 3.0, "invalidated": 2.5, "cluster": 2.0, "pair": 1.0}
@@ -45,6 +45,24 @@ def delivered_to(connection: Connection, masters: Iterable[str]) -> dict[str, se
         for master, subscriber in connection.execute(query):
             reached[master].add(subscriber)
     return reached
+
+
+def delivered_since(connection: Connection, since: dt.datetime) -> set[str]:
+    """The record keys of the masters whose events were published after `since` (their items' harm grew)."""
+    published = (
+        select(master_event.c.master_id)
+        .distinct()
+        .select_from(
+            changeset_event.join(
+                changeset, (changeset.c.subscriber == changeset_event.c.subscriber) & (changeset.c.seq == changeset_event.c.changeset_seq)
+            )
+            .join(exchange_batch, exchange_batch.c.id == changeset.c.batch_id)
+            .join(master_event, master_event.c.seq == changeset_event.c.outbox_seq)
+        )
+        .where(exchange_batch.c.published_at > since)
+    )
+    xref = select(master_xref.c.department, master_xref.c.source_key).where(master_xref.c.master_id.in_(published))
+    return {f"{department}|{source_key}" for department, source_key in connection.execute(xref)}
 
 
 def services_of(connection: Connection, records: Iterable[str]) -> dict[str, dict[str, int]]:

@@ -6,20 +6,26 @@ longer raises (the pair left the band, the master was split) is resolved as `gon
 resolved as `decided` when the decision was accepted. A cluster's key names its records, so a master whose
 membership changed is a new item. Everything is written in one transaction; then the new pairs and conflicts get
 Splink's explanation, in batches, so that opening an item reads it rather than scoring the pair.
+
+An incremental run names the records it reclustered (`scope`): only items about them can arrive, change or
+leave, so only they are worked out again — plus the items of masters delivered to a subscriber since the last
+refresh, whose priority that delivery raised. The rest of the queue stands as the last refresh left it, which
+is what a whole refresh would give (tests/mmi/review/test_queue.py compares the two).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, or_, select, update
 
-from mmi.review.candidates import Candidate, IndexView, all_candidates, read_index
+from mmi.review.candidates import CHUNK, Candidate, IndexView, all_candidates, read_index
 from mmi.review.explain import explain_pairs
 from mmi.review.models import RefreshReport
-from mmi.review.priority import delivered_to, prioritise, services_of
+from mmi.review.priority import delivered_since, delivered_to, prioritise, services_of
 from mmi.store.landing import bulk_insert
 from mmi.store.review_tables import review_explanation, review_item, review_item_record
 
@@ -27,21 +33,20 @@ EXPLAIN_BATCH = 5000  # pairs per Splink prediction (about 0.5 ms a pair, plus 0
 _CHANGES_EXPLANATION = ("match_probability", "match_weight", "model_version_id", "records")
 
 
-def refresh_queue(engine: Engine, *, now: dt.datetime | None = None) -> RefreshReport:
-    """Bring the queue in line with the index as the last link run left it."""
+def refresh_queue(engine: Engine, *, scope: Collection[str] | None = None, now: dt.datetime | None = None) -> RefreshReport:
+    """Bring the queue in line with the index as the last link run left it: the whole queue, or (after an
+    incremental run) the items about the record keys of `scope`."""
     now = now or dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
-        view = read_index(connection)
+        if scope is not None:
+            last = connection.execute(select(func.max(review_item.c.refreshed_at))).scalar()
+            scope = set(scope) | (delivered_since(connection, last) if last is not None else set())
+        view = read_index(connection, scope)
         if view is None:
             return RefreshReport(run_id=None, opened=0, resolved=0, open=0, by_kind={})
         rows = _candidate_rows(connection, view, all_candidates(connection, view), now)
         opened = _upsert(connection, rows, view.run_id, now)
-        not_raised = or_(review_item.c.refreshed_at.is_(None), review_item.c.refreshed_at != now)
-        resolved = connection.execute(
-            update(review_item)
-            .where(review_item.c.status == "open", not_raised)
-            .values(status="resolved", resolution="gone", resolved_at=now)
-        ).rowcount
+        resolved = _resolve_not_raised(connection, view.scope, now)
         by_kind: dict[str, int] = dict(
             connection.execute(
                 select(review_item.c.kind, func.count()).where(review_item.c.status == "open").group_by(review_item.c.kind)
@@ -49,6 +54,22 @@ def refresh_queue(engine: Engine, *, now: dt.datetime | None = None) -> RefreshR
         )
     explain_pending(engine)
     return RefreshReport(run_id=view.run_id, opened=opened, resolved=resolved, open=sum(by_kind.values()), by_kind=by_kind)
+
+
+def _resolve_not_raised(connection: Connection, scope: set[str] | None, now: dt.datetime) -> int:
+    """Open items this refresh looked at (all, or those with a record in `scope`) and did not raise: `gone`."""
+    not_raised = or_(review_item.c.refreshed_at.is_(None), review_item.c.refreshed_at != now)
+    resolve = (
+        update(review_item).where(review_item.c.status == "open", not_raised).values(status="resolved", resolution="gone", resolved_at=now)
+    )
+    if scope is None:
+        return int(connection.execute(resolve).rowcount)
+    keys = sorted(scope)
+    resolved = 0
+    for start in range(0, len(keys), CHUNK):
+        looked_at = select(review_item_record.c.item_id).where(review_item_record.c.record_key.in_(keys[start : start + CHUNK]))
+        resolved += int(connection.execute(resolve.where(review_item.c.id.in_(looked_at))).rowcount)
+    return resolved
 
 
 def explain_pending(engine: Engine, batch: int = EXPLAIN_BATCH) -> int:
@@ -136,7 +157,12 @@ def _band(candidate: Candidate, view: IndexView) -> str | None:
 
 def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now: dt.datetime) -> int:
     """Insert new items, update those already there (reopening any the index raises again); returns how many opened."""
-    existing = {row.item_key: row for row in connection.execute(select(review_item))}
+    keys = sorted(row["item_key"] for row in rows)
+    existing = {
+        item.item_key: item
+        for start in range(0, len(keys), CHUNK)
+        for item in connection.execute(select(review_item).where(review_item.c.item_key.in_(keys[start : start + CHUNK])))
+    }
     fresh = [row for row in rows if row["item_key"] not in existing]
     _insert(
         connection,
@@ -147,7 +173,14 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
         ],
     )
     fresh_keys = {row["item_key"] for row in fresh}
-    ids = {key: item_id for key, item_id in connection.execute(select(review_item.c.item_key, review_item.c.id)) if key in fresh_keys}
+    fresh_sorted = sorted(fresh_keys)
+    ids = {
+        key: item_id
+        for start in range(0, len(fresh_sorted), CHUNK)
+        for key, item_id in connection.execute(
+            select(review_item.c.item_key, review_item.c.id).where(review_item.c.item_key.in_(fresh_sorted[start : start + CHUNK]))
+        )
+    }
     changed, unexplained, reopened = [], [], 0
     for row in rows:
         old = existing.get(row["item_key"])
@@ -189,8 +222,11 @@ def _columns(row: dict[str, Any]) -> dict[str, Any]:
 def _write_records(connection: Connection, rows: list[dict[str, Any]], ids: dict[str, int], fresh_keys: set[str]) -> None:
     """Each item's records with department and district: rewritten where they differ from what is stored."""
     stored: dict[int, set[tuple[str, str, str | None]]] = {}
-    for item_id, key, department, district in connection.execute(select(review_item_record)):
-        stored.setdefault(item_id, set()).add((key, department, district))
+    known = sorted(ids[row["item_key"]] for row in rows if row["item_key"] not in fresh_keys)
+    for start in range(0, len(known), CHUNK):
+        query = select(review_item_record).where(review_item_record.c.item_id.in_(known[start : start + CHUNK]))
+        for item_id, key, department, district in connection.execute(query):
+            stored.setdefault(item_id, set()).add((key, department, district))
     rewrite = {
         ids[row["item_key"]]: set(row["_records"])
         for row in rows

@@ -7,13 +7,18 @@
 - `audit_head`: always one row (made by the migration): the tree's size and its frontier (the roots of the
   perfect subtrees of the tree), so an append costs O(log n) and locks this row until its transaction commits.
 - `audit_checkpoint`: every signed checkpoint (C2SP signed note) the log made, by tree size.
+- `audit_read`: every read of the provenance service (mmi.provenance) by an auditor or admin: who, when, through
+  which channel, what (a master, a record version, a disclosure query, a search). A search's terms are kept only
+  as a SHA-256 (`query_sha256`) when they are an ID number or a name; master IDs and record keys are kept as they
+  are. Each row is also a leaf of the log (kind `audit_read`), so a read cannot be removed without a trace.
+- `audit_verification`: the result of each `mmi audit verify` (outside the log: it describes the log).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
-from mmi.store.tables import UTCDateTime, metadata
+from mmi.store.tables import Id, UTCDateTime, metadata
 
 audit_leaf = Table(
     "audit_leaf",
@@ -43,4 +48,36 @@ audit_checkpoint = Table(
     Column("note", Text, nullable=False),  # the signed note, exactly as signed
     Column("made_at", UTCDateTime, nullable=False),
     Column("made_by", String(48), nullable=False),  # ingest, link, publish, or a command
+)
+
+audit_read = Table(
+    "audit_read",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subject", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("channel", String(8), nullable=False),  # api, page
+    Column("what", String(16), nullable=False),  # master, record, disclosures, search
+    Column("target", Text),  # a master ID or record key (department|source_key|version); NULL when only hashed
+    Column("query_kind", String(16)),  # searches and disclosures: id_number, name, master_id, record_key
+    Column("query_sha256", String(64)),  # of an ID number or name searched for (never kept in clear)
+    Column("as_of", UTCDateTime),  # a master read as of a time
+    Column("results", Integer, nullable=False),
+    Column("read_at", UTCDateTime, nullable=False),
+    Index("ix_audit_read_read_at", "read_at"),
+)
+
+audit_verification = Table(
+    "audit_verification",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ran_at", UTCDateTime, nullable=False),
+    Column("ran_by", String(128), nullable=False),
+    Column("intact", Boolean, nullable=False),
+    Column("leaves", BigInteger, nullable=False),
+    Column("checkpoints", Integer, nullable=False),
+    Column("rows_checked", BigInteger, nullable=False),
+    Column("redacted", Integer, nullable=False),
+    Column("problems", Integer, nullable=False),
+    Column("first_problem", Text),
 )

@@ -4,12 +4,19 @@
   provinces, `all`), with the definition version, the Wilson interval, the linkage sensitivity and, for
   registration completeness, the Chapman estimate. A recomputation of the same date replaces that date's rows, so
   the DAG may run after every link run of a day; trends over months are a query over `as_of`.
+- `worklist_state`: what each health subscriber's worklists held when its last worklist file was delivered (one
+  row per subscriber, indicator and person): the previous state the next publish compares with, to say who
+  entered and who left (mmi.exchange.worklists).
+- `worklist_file`: which of a subscriber's numbered files (`changeset`, one sequence for both kinds) are worklist
+  files, with the date they were computed as of and how many entered and left.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Float, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Table, UniqueConstraint
 
+from mmi.store.exchange_tables import SUBSCRIBER
+from mmi.store.index_tables import MASTER_ID
 from mmi.store.tables import Id, UTCDateTime, metadata
 
 indicator_snapshot = Table(
@@ -37,4 +44,27 @@ indicator_snapshot = Table(
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("indicator", "area", "as_of"),
     Index("ix_indicator_snapshot_as_of_level", "as_of", "level"),
+)
+
+worklist_state = Table(
+    "worklist_state",
+    metadata,
+    Column("subscriber", SUBSCRIBER, primary_key=True),
+    Column("indicator", String(48), primary_key=True),
+    Column("master_id", MASTER_ID, primary_key=True),  # no foreign key: a master may be retired while still listed here
+    Column("district", String(6)),
+    Column("due_since", Date),
+    Column("entered_seq", Integer, nullable=False),  # the worklist file that delivered the person's entry
+)
+
+worklist_file = Table(
+    "worklist_file",
+    metadata,
+    Column("subscriber", SUBSCRIBER, primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("as_of", Date, nullable=False),
+    Column("definition_version", String(16), nullable=False),
+    Column("entered", Integer, nullable=False),
+    Column("left", Integer, nullable=False),
+    ForeignKeyConstraint(["subscriber", "seq"], ["changeset.subscriber", "changeset.seq"]),
 )

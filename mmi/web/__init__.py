@@ -1,4 +1,5 @@
-"""The web pages of `mmi serve` (under /ui/): the stewards' workbench now, the auditors' and planners' pages next.
+"""The web pages of `mmi serve` (under /ui/): the stewards' workbench, the auditors' pages (/ui/audit/), the planners'
+indicators and the worklists (/ui/indicators/).
 
     install(app, settings)     add the pages, their static files and their security headers to the API's app
 
@@ -23,7 +24,7 @@ STATIC = Path(__file__).with_name("static")
 def install(app: FastAPI, settings: Settings) -> None:
     """Serve the pages from `app`, which already carries the API's context (engine, keys, token settings)."""
     from mmi.exchange.subscriptions import exchange_settings
-    from mmi.web import pages, signin
+    from mmi.web import audit_pages, indicator_pages, pages, signin
     from mmi.web.guard import WebContext
     from mmi.web.settings import web_settings
 
@@ -38,4 +39,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     app.include_router(signin.router)
     app.include_router(pages.router)
+    app.include_router(audit_pages.router)
+    app.include_router(indicator_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")

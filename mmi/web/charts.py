@@ -1,4 +1,5 @@
-"""Geometry for the two small server-side drawings: the score's waterfall and a cluster's graph.
+"""Geometry for the server-side drawings: the score's waterfall, a cluster's graph, the indicators' rates by area
+(with their intervals and target) and their trends over month-ends.
 
 Both are plain numbers for an SVG template (no script draws them, so they show with scripts off and under a CSP
 without 'unsafe-inline'); each drawing sits beside a table of the same numbers for screen readers.
@@ -6,9 +7,11 @@ without 'unsafe-inline'); each drawing sits beside a table of the same numbers f
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
+from mmi.indicators.models import IndicatorFigure, TrendPoint
 from mmi.review.models import ClusterGraph, Explanation
 
 WATERFALL_WIDTH = 640
@@ -145,3 +148,107 @@ _DEPARTMENTS = {"public_security": "PS", "human_resources": "HR", "statistics": 
 def _short(key: str) -> str:
     department, _, source_key = key.partition("|")
     return f"{_DEPARTMENTS.get(department, department[:2].upper())}·{source_key[-8:]}"
+
+
+RATE_WIDTH = 640
+RATE_ROW = 24
+RATE_LABEL = 90
+
+
+@dataclass(frozen=True)
+class RateBar:
+    area: str
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    meets: bool | None
+    y: float
+    width: float  # the bar, from the plot's left edge
+    low_x: float  # the Wilson interval's whisker
+    high_x: float
+
+
+@dataclass(frozen=True)
+class RateChart:
+    bars: list[RateBar]
+    left: float
+    right: float
+    target_x: float | None
+    ticks: list[tuple[float, str]]  # x and label of 0%, 25%, ... 100%
+    width: int
+    height: int
+
+
+def rate_chart(figures: list[IndicatorFigure], target: float | None) -> RateChart:
+    """One bar per area (its rate, 0-100%), its 95% interval as a whisker, the target as a vertical line."""
+    left, right = float(RATE_LABEL), float(RATE_WIDTH - 20)
+
+    def x_of(share: float | None) -> float:
+        return left + (right - left) * max(0.0, min(1.0, share or 0.0))
+
+    bars = [
+        RateBar(
+            figure.area,
+            figure.rate,
+            figure.ci_low,
+            figure.ci_high,
+            figure.meets_target,
+            8 + index * RATE_ROW,
+            x_of(figure.rate) - left,
+            x_of(figure.ci_low),
+            x_of(figure.ci_high),
+        )
+        for index, figure in enumerate(figures)
+    ]
+    ticks = [(x_of(share), f"{share:.0%}") for share in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    return RateChart(bars, left, right, None if target is None else x_of(target), ticks, RATE_WIDTH, 28 + len(bars) * RATE_ROW)
+
+
+TREND_WIDTH = 640
+TREND_HEIGHT = 200
+
+
+@dataclass(frozen=True)
+class TrendMark:
+    as_of: str
+    rate: float | None
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    marks: list[TrendMark]
+    line: str  # SVG polyline points of the rates
+    band: str  # SVG polygon points of the intervals (empty: too few points)
+    target_y: float | None
+    ticks: list[tuple[float, str]]  # y and label of 0%, 50%, 100%
+    width: int
+    height: int
+
+
+def trend_chart(points: list[TrendPoint], slots: list[dt.date], target: float | None) -> TrendChart:
+    """The rate at each month-end slot that has a figure (a gap where one is missing), the interval as a band."""
+    top, bottom, left, right = 12.0, float(TREND_HEIGHT - 28), 48.0, float(TREND_WIDTH - 16)
+    step = (right - left) / max(len(slots) - 1, 1)
+    by_day = {point.as_of: point for point in points}
+
+    def y_of(share: float) -> float:
+        return bottom - (bottom - top) * max(0.0, min(1.0, share))
+
+    marks = [
+        TrendMark(day.isoformat(), by_day[day].rate, left + index * step, y_of(by_day[day].rate or 0.0))
+        for index, day in enumerate(slots)
+        if day in by_day and by_day[day].rate is not None
+    ]
+    line = " ".join(f"{mark.x:.1f},{mark.y:.1f}" for mark in marks)
+    with_interval = [
+        (left + index * step, by_day[day])
+        for index, day in enumerate(slots)
+        if day in by_day and by_day[day].ci_low is not None and by_day[day].ci_high is not None
+    ]
+    upper = [f"{x:.1f},{y_of(point.ci_high or 0.0):.1f}" for x, point in with_interval]
+    lower = [f"{x:.1f},{y_of(point.ci_low or 0.0):.1f}" for x, point in reversed(with_interval)]
+    band = " ".join(upper + lower) if len(with_interval) > 1 else ""
+    ticks = [(y_of(share), f"{share:.0%}") for share in (0.0, 0.5, 1.0)]
+    return TrendChart(marks, line, band, None if target is None else y_of(target), ticks, TREND_WIDTH, TREND_HEIGHT)

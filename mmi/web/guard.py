@@ -3,7 +3,7 @@
 Deny by default: a page route names the roles it admits (`@page(..., roles=READERS)`); one that names none
 refuses everybody, and only the sign-in routes say `PUBLIC`. For every route the guard finds the session from
 its cookie (none: to the sign-in page; a form post: 401), checks the role (403), and for every POST the CSRF
-token. Errors of the review service become pages with the same statuses the JSON API gives.
+token. Errors of the review, provenance and indicators services become pages with the same statuses the JSON API gives.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from mmi import provenance
 from mmi.api.auth import KeySet
 from mmi.api.revocation import DenyList
 from mmi.api.settings import ApiSettings
 from mmi.exchange.subscriptions import Subscription
+from mmi.indicators.errors import IndicatorError, status_of
 from mmi.review.errors import InvalidDecision, NotAllowed, NotFound, StateConflict
 from mmi.web import csrf
 from mmi.web.rendering import render_error
@@ -34,7 +36,20 @@ SESSION_COOKIE = "mmi_session"
 PUBLIC = frozenset({"*"})
 READERS = frozenset({"steward", "auditor", "admin"})
 STEWARDS = frozenset({"steward"})
-_STATUS = {NotFound: 404, NotAllowed: 403, InvalidDecision: 422, StateConflict: 409}
+AUDITORS = provenance.AUDITORS
+_STATUS: dict[type[Exception], int] = {
+    NotFound: 404,
+    NotAllowed: 403,
+    InvalidDecision: 422,
+    StateConflict: 409,
+    provenance.NotFound: 404,
+    provenance.NotAllowed: 403,
+    provenance.InvalidQuery: 422,
+}
+_SERVICE_ERRORS = tuple(_STATUS)
+PLANNERS = frozenset({"planner", "admin"})  # the indicator pages: aggregates only
+WORKLIST_READERS = frozenset({"admin", "subscriber"})  # worklists name persons; mmi.indicators.service admits only health subscribers
+SIGNED_IN = READERS | PLANNERS | WORKLIST_READERS  # every role that has a page
 
 
 @dataclass(frozen=True)
@@ -79,9 +94,11 @@ class PageRoute(APIRoute):
                 return refusal if refusal is not None else await handler(request)
             except csrf.CsrfRefused as error:
                 return render_error(request, 403, "error.csrf", str(error))
-            except (NotFound, NotAllowed, InvalidDecision, StateConflict) as error:
+            except _SERVICE_ERRORS as error:
                 status = next(code for kind, code in _STATUS.items() if isinstance(error, kind))
                 return render_error(request, status, f"error.{status}", str(error))
+            except IndicatorError as error:
+                return render_error(request, status_of(error), f"error.{status_of(error)}", str(error))
             except ValidationError as error:  # a filter or form value the service's models refuse
                 return render_error(request, 422, "error.422", _validation_message(error))
 

@@ -3,12 +3,14 @@
 Two ways in: the one-time link `mmi login` prints (GET /ui/login?code=..., the code is spent at once and the
 browser is sent on to a URL without it), or a bearer token from `mmi token` pasted into the sign-in form (checked
 exactly as the API checks it, by mmi.api.auth.verify_token). Either way the browser gets a session cookie, never
-the token; subscriber tokens are for the change-set API and open no page.
+the token. A subscriber token opens pages only for a health department's subscription (its worklists); the others
+are for the change-set API alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated
 
 import jwt
@@ -16,8 +18,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mmi.api.auth import Unauthorized, verify_token
+from mmi.exchange.subscriptions import Subscription
+from mmi.indicators.service import may_read_worklists
 from mmi.principal import Principal
-from mmi.web.guard import PUBLIC, READERS, SESSION_COOKIE, PageRoute, page, session_of, web_context
+from mmi.web.guard import PLANNERS, PUBLIC, READERS, SESSION_COOKIE, SIGNED_IN, PageRoute, page, session_of, web_context
 from mmi.web.i18n import COOKIE as LANGUAGE_COOKIE
 from mmi.web.i18n import LANGUAGES
 from mmi.web.rendering import delete_cookie, render, set_cookie
@@ -27,16 +31,34 @@ router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of these pages: a sign-in link must not send the browser to another site."""
+    """Only a path of these pages: a sign-in link must not send the browser to another site ("": none asked for)."""
     if target and target.startswith("/ui/") and not target.startswith("//") and "\\" not in target:
         return target
+    return ""
+
+
+def landing(principal: Principal) -> str:
+    """Where a role starts: stewards and admins at the queue, auditors at their search, planners at the
+    indicators, a health subscriber at its worklists."""
+    if principal.role == "auditor":
+        return "/ui/audit"
+    if principal.role == "planner":
+        return "/ui/indicators/"
+    if principal.role == "subscriber":
+        return "/ui/indicators/worklist"
     return "/ui/queue"
+
+
+def has_pages(principal: Principal, subscriptions: Mapping[str, Subscription]) -> bool:
+    """Whether a verified token's role opens any page (a subscriber's only if it is a health department's)."""
+    return principal.role in READERS | PLANNERS or may_read_worklists(principal, subscriptions)
 
 
 @router.get("/")
 @page(PUBLIC)
 def home(request: Request) -> Response:
-    return RedirectResponse("/ui/queue" if request.state.session else "/ui/signin", status_code=303)
+    session = request.state.session
+    return RedirectResponse(landing(session.principal) if session else "/ui/signin", status_code=303)
 
 
 @router.get("/signin")
@@ -57,7 +79,7 @@ def signin_with_token(
         return render(request, "signin.html", status=401, next=safe_next(next), problem=str(error))
     if context.deny_list.revoked(principal.token_id):
         return render(request, "signin.html", status=401, next=safe_next(next), problem="this token has been revoked: ask for a new one")
-    if principal.role not in READERS:
+    if not has_pages(principal, context.subscriptions):
         return render(
             request,
             "signin.html",
@@ -67,7 +89,7 @@ def signin_with_token(
         )
     expires = jwt.decode(token.strip(), options={"verify_signature": False})["exp"]  # verified just above
     new = start_session(context.engine, context.web, principal, "token", dt.datetime.fromtimestamp(expires, dt.UTC))
-    return _signed_in(request, new, safe_next(next))
+    return _signed_in(request, new, safe_next(next) or landing(principal))
 
 
 @router.get("/login")
@@ -80,10 +102,10 @@ def signin_with_link(request: Request, code: Annotated[str, Query(max_length=200
             request,
             "signin.html",
             status=401,
-            next="/ui/queue",
+            next="",
             problem="this sign-in link is unknown, used already or expired: run `mmi login` again",
         )
-    return _signed_in(request, start_session(context.engine, context.web, principal, "link"), "/ui/queue")
+    return _signed_in(request, start_session(context.engine, context.web, principal, "link"), landing(principal))
 
 
 def _signed_in(request: Request, new: NewSession, target: str) -> Response:
@@ -96,7 +118,7 @@ def _signed_in(request: Request, new: NewSession, target: str) -> Response:
 
 
 @router.post("/signout")
-@page(READERS)
+@page(SIGNED_IN)
 def signout(request: Request) -> Response:
     session_of(request)  # the guard has checked there is one
     end_session(web_context(request).engine, request.cookies[SESSION_COOKIE])

@@ -18,15 +18,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select, text
 
+from mmi import provenance, review
 from mmi.audit.checkpoints import audit_settings, open_note, sign_note, trusted_verifier
 from mmi.cli import main
 from mmi.config import Settings, load_settings
 from mmi.exchange import deliveries, exchange_settings, publish
 from mmi.index import add_constraint, link_index
 from mmi.ingest import ingest
+from mmi.principal import Principal
+from mmi.review.models import DecisionRequest
 from mmi.store.database import open_store
 from synthetic import generate_delta, generate_feeds
 from synthetic.health_api import start_health_api
+from tests.mmi.web.workbench import build_index
 
 TOOL = Path(__file__).resolve().parents[3] / "tools" / "verify_audit_bundle.py"
 
@@ -183,11 +187,24 @@ def test_every_tamper_is_detected_and_the_untouched_store_passes(
     code, output = verify(feeds, capsys)
     assert code == 0, output
     assert "intact" in output
+    cases = {name: (lambda tamper=tamper: tamper(settings, engine), expected) for name, (tamper, expected) in CASES.items()}
+    each_detected(cases, engine, store_url, feeds, capsys, tmp_path)
+
+
+def each_detected(
+    cases: dict[str, tuple[Callable[[], Callable[[], None]], str]],
+    engine: Engine,
+    store_url: str,
+    feeds: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """Each tamper in turn detected (exit 1, naming it), then undone; the store intact again after all of them."""
     sqlite_file = Path(engine.url.database or "") if store_url.startswith("sqlite") else None
-    for name, (tamper, expected) in CASES.items():
+    for name, (tamper, expected) in cases.items():
         if sqlite_file is not None:  # on a copy of the store: the original is put back afterwards
             shutil.copy(sqlite_file, tmp_path / "pristine.db")
-        undo = tamper(settings, engine)
+        undo = tamper()
         code, output = verify(feeds, capsys)
         assert code == 1, f"{name}: not detected: {output}"
         assert "TAMPERED:" in output and expected in output, f"{name}: {output}"
@@ -240,3 +257,36 @@ def test_redacted_payload_is_reported_as_redacted_and_the_bundle_verifies_standa
     (bundle / "leaves.jsonl").write_text("\n".join(leaves) + "\n", encoding="utf-8")
     bad = subprocess.run([sys.executable, str(TOOL), str(bundle)], capture_output=True, text=True)
     assert bad.returncode == 1 and "leaf 2" in bad.stderr, bad.stderr
+
+
+@pytest.mark.slow
+def test_a_review_decision_and_an_auditors_read_altered_are_detected(
+    store_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision made through the review service (mmi.review) and an auditor's read of the provenance service, each
+    logged in its own transaction; then each row altered behind the services' back: exit 1, naming the row. (The
+    workbench's index: its queue holds an item, which the 150 people of `built` do not.)"""
+    settings, engine = build_index(tmp_path / "feeds", store_url)
+    monkeypatch.setenv("MMI_STORE_URL", store_url)
+    feeds = tmp_path / "feeds"
+    steward = Principal("li.steward", "steward")
+    item = review.queue_page(engine, steward, limit=1).items[0]
+    if item.kind == "cluster":  # take one record out of the cluster
+        asked = DecisionRequest(decision="split", reason="其中一条记录属于另一人", record=item.records[-1])
+    else:
+        asked = DecisionRequest(decision="not_match", reason="两个人：出生日期不同")
+    created = review.decide(engine, steward, item.id, asked, exchange_settings(settings).subscriptions)
+    with engine.connect() as connection:
+        master_id = connection.execute(text("SELECT min(master_id) FROM master_record WHERE status = 'active'")).scalar_one()
+    provenance.master(engine, Principal("auditor-1", "auditor"), master_id)
+    code, output = verify(feeds, capsys)
+    assert code == 0, output
+    cases = {
+        "review decision": (
+            lambda: _edit(engine, "review_decision", "reason", f"id = {created.id}"),
+            f"review_decision {created.id}: its values differ",
+        ),
+        "auditor's read": (lambda: _edit(engine, "audit_read", "target", "id = (SELECT max(id) FROM audit_read)"), "audit_read"),
+    }
+    each_detected(cases, engine, store_url, feeds, capsys, tmp_path)
+    engine.dispose()

@@ -112,6 +112,11 @@ def test_readers_read_and_subscribers_do_not(linked) -> None:  # type: ignore[no
         queue_page(state.engine, Principal("zhengzhou-health", "subscriber"))
 
 
+def _standing(item: QueueItem) -> tuple[object, ...]:
+    factors = tuple((factor.name, round(factor.value, 9), factor.note) for factor in item.factors)
+    return (item.id, item.kind, tuple(item.records), tuple(item.masters), item.match_probability, item.reason, factors)
+
+
 def test_each_link_run_refreshes_the_queue_resolved_items_leave_new_ones_arrive(linked) -> None:  # type: ignore[no-untyped-def]
     state = linked()
     before = {item.id: item for item in whole_queue(state.engine)}
@@ -126,6 +131,10 @@ def test_each_link_run_refreshes_the_queue_resolved_items_leave_new_ones_arrive(
     with state.engine.connect() as connection:
         opened = set(connection.execute(select(review_item.c.id).where(review_item.c.opened_run_id == delivery.run_id)).scalars())
     assert opened and opened <= set(after), "the delivery's new pairs and masters arrive"
+    # The run refreshed only the items about the records it reclustered: a whole refresh finds nothing to change.
+    whole = refresh_queue(state.engine)
+    assert (whole.opened, whole.resolved) == (0, 0)
+    assert sorted(map(_standing, whole_queue(state.engine))) == sorted(map(_standing, after.values()))
     # Linking with a lower match threshold turns most of the band into links: those pairs leave the queue.
     config = dataclasses.replace(state.settings.linkage, match_threshold=0.6)
     link_index(dataclasses.replace(state.settings, linkage=config), state.engine, full=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import threading
 import time
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from mmi.api import api_settings, create_app, ensure_keys
 from mmi.api.settings import ApiSettings
 from mmi.config import Settings, settings_from_dict
+from mmi.exchange.subscriptions import ExchangeSettings
 from mmi.principal import Principal
 from mmi.web.sessions import create_login_code
 from mmi.web.settings import WebSettings, web_settings
@@ -59,11 +61,11 @@ class Served:
             client.close()
 
 
-def web_config(tmp_path: Path, store_url: str, **web: Any) -> Settings:
+def web_config(tmp_path: Path, store_url: str, subscribers: dict[str, Any] | None = None, **web: Any) -> Settings:
     raw = {
         "store": {"url": store_url},
         "exchange": {"out_dir": "changesets"},
-        "subscribers": SUBSCRIBERS,
+        "subscribers": SUBSCRIBERS if subscribers is None else subscribers,
         "api": {"issuer": "mmi-test", "audience": "web-test", "jwks": "keys/jwks.json", "signing_key": "keys/signing.pem"},
         "web": web,
     }
@@ -71,12 +73,22 @@ def web_config(tmp_path: Path, store_url: str, **web: Any) -> Settings:
 
 
 @contextlib.contextmanager
-def serve(tmp_path: Path, store_url: str, engine: Engine, **web: Any) -> Iterator[Served]:
-    settings = web_config(tmp_path, store_url, **web)
+def serve(
+    tmp_path: Path,
+    store_url: str,
+    engine: Engine,
+    subscribers: dict[str, Any] | None = None,
+    exchange: ExchangeSettings | None = None,
+    **web: Any,
+) -> Iterator[Served]:
+    """Serve the store; with `exchange`, an index's own subscriptions and change-set folder instead of the tests'."""
+    settings = web_config(tmp_path, store_url, subscribers, **web)
     api = api_settings(settings)
     ensure_keys(api)
     port = free_port()
-    settings = web_config(tmp_path, store_url, public_url=f"http://127.0.0.1:{port}", **web)
+    settings = web_config(tmp_path, store_url, subscribers, public_url=f"http://127.0.0.1:{port}", **web)
+    if exchange is not None:
+        settings = dataclasses.replace(settings, exchange=exchange)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

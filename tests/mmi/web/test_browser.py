@@ -19,34 +19,17 @@ import pytest
 from mmi.api import issue_token
 from mmi.principal import Principal
 from mmi.review import item_detail, queue_page
+from tests.mmi.web.chromium import ARGS, CHROMIUM, need_chromium
 from tests.mmi.web.server import Served, serve
 from tests.mmi.web.workbench import build_index
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The README's screenshots are this test's: `MMI_SCREENSHOTS=1 .venv/bin/pytest tests/mmi/web/test_browser.py` writes them.
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
-def _need_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{CHROMIUM} is missing under CI: .ci/run installs Debian's chromium package (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser test")
-
-
 @pytest.fixture(scope="module")
 def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    _need_chromium()
+    need_chromium()
     out = tmp_path_factory.mktemp("workbench")
     settings, engine = build_index(out / "feeds", people=1000)
     with serve(out, settings.store_url, engine) as served:

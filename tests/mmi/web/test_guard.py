@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from mmi.api import create_app
-from mmi.web.guard import PUBLIC, READERS, STEWARDS, PageRoute
+from mmi.web.guard import AUDITORS, PLANNERS, PUBLIC, READERS, SIGNED_IN, STEWARDS, WORKLIST_READERS, PageRoute
 from tests.mmi.web.server import Served, csrf_of, web_config
 
 PUBLIC_ROUTES = {("GET", "/ui/"), ("GET", "/ui/signin"), ("POST", "/ui/signin"), ("GET", "/ui/login"), ("POST", "/ui/language")}
@@ -58,23 +58,29 @@ def test_without_a_session_every_guarded_route_refuses(served: Served, tmp_path:
                 assert response.headers["location"].startswith("/ui/signin?next=")
 
 
-def test_a_role_without_pages_gets_403_everywhere_and_readers_cannot_decide(served: Served, tmp_path: Path) -> None:
-    subscriber = served.signed_in("subscriber", "zhengzhou-health")  # mmi login refuses this role; the guard must too
-    auditor = served.signed_in("auditor", "wang.auditor")
-    auditor_token = csrf_of(auditor.get("/ui/signin").text)
-    subscriber_token = csrf_of(subscriber.get("/ui/signin").text)
+def test_every_role_gets_403_where_it_is_not_admitted_and_readers_cannot_decide(served: Served, tmp_path: Path) -> None:
+    sessions = {
+        "subscriber": served.signed_in("subscriber", "guangdong-police"),  # not a health department: sign-in refuses it too
+        "planner": served.signed_in("planner", "wang.planner"),
+        "auditor": served.signed_in("auditor", "wang.auditor"),
+        "steward": served.signed_in("steward", "li.steward"),
+    }
+    tokens = {role: csrf_of(client.get("/ui/signin").text) for role, client in sessions.items()}
     for method, path, roles in _page_routes(tmp_path / "routes"):
         if roles is PUBLIC:
             continue
-        response = subscriber.request(method, _concrete(path), data={"csrf_token": subscriber_token})
-        assert response.status_code == 403, (method, path)
-        if roles == STEWARDS:
-            response = auditor.request(method, _concrete(path), data={"csrf_token": auditor_token, "reason": "r", "decision": "match"})
-            assert response.status_code == 403, (method, path)
-        else:
-            assert roles == READERS
-    subscriber.close()
-    auditor.close()
+        assert roles in (READERS, STEWARDS, AUDITORS, PLANNERS, WORKLIST_READERS, SIGNED_IN), (method, path)
+        for role, client in sessions.items():
+            if role in roles:
+                continue
+            response = client.request(
+                method, _concrete(path), data={"csrf_token": tokens[role], "reason": "r", "decision": "match", "kind": "name", "q": "x"}
+            )
+            assert response.status_code == 403, (role, method, path)
+    # the worklist routes admit subscribers by role; the service then admits only a health department's, in its area
+    assert sessions["subscriber"].get("/ui/indicators/worklist/child_vaccination?area=4403").status_code == 403
+    for client in sessions.values():
+        client.close()
 
 
 def test_a_route_that_names_no_roles_refuses_everyone() -> None:

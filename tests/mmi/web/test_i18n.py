@@ -7,6 +7,8 @@ import re
 import typing
 
 from connectors.registry import DEPARTMENTS
+from mmi.indicators import load_definitions
+from mmi.provenance.models import SearchKind, StewardDecision
 from mmi.review.models import DecisionKind, DecisionStatus, ItemKind, ScoreBand
 from mmi.web.i18n import LANGUAGES, catalogue
 from mmi.web.rendering import TEMPLATES
@@ -45,11 +47,18 @@ def test_every_value_a_template_translates_by_prefix_has_a_label() -> None:
         "status.": typing.get_args(DecisionStatus),
         "band.": typing.get_args(ScoreBand),
         "department.": DEPARTMENTS,
-        "role.": ("steward", "auditor", "admin"),
+        "role.": ("steward", "auditor", "admin", "planner", "subscriber"),
+        "indicator.": tuple(indicator.id for indicator in load_definitions().indicators),
+        "level.": ("district", "city", "province"),
+        "ind.source_": ("snapshot", "computed"),
         "lang.": LANGUAGES,
         "field.": PERSON_FIELDS,
         "graph.kind_": ("link", "bridge", "weakest", "must_link", "cannot_link"),
         "event.": ("create", "update", "merge", "split", "retire"),
+        "audit.kind_": (*typing.get_args(SearchKind), "must_link", "cannot_link", *typing.get_args(DecisionKind)),
+        "audit.status_": ("active", "retired"),
+        "audit.decision_": typing.get_args(typing.get_type_hints(StewardDecision)["source"]),
+        "audit.read_": ("master", "record", "disclosures", "search"),
     }
     optional = {"factor.", "flag."}  # shown by key when labelled, else as the service wrote them (`has(...)` in the template)
     assert prefixes - optional <= set(values), prefixes - optional - set(values)

@@ -72,13 +72,25 @@ def test_a_pasted_token_signs_in_and_a_bad_one_says_why(served: Served) -> None:
         assert browser.get("/ui/signout").status_code == 405  # signing out is a form post, never a link
 
 
-def test_a_subscriber_token_opens_no_page(served: Served) -> None:
+def test_a_subscriber_token_opens_no_page_unless_its_department_is_health(served: Served) -> None:
     with served.client() as browser:
         token = csrf_of(browser.get("/ui/signin").text)
         response = browser.post(
-            "/ui/signin", data={"token": issue_token(served.api, "subscriber", "zhengzhou-health"), "csrf_token": token}
+            "/ui/signin", data={"token": issue_token(served.api, "subscriber", "guangdong-police"), "csrf_token": token}
         )
         assert response.status_code == 403 and "mmi_session" not in response.headers.get("set-cookie", "")
+        health = browser.post("/ui/signin", data={"token": issue_token(served.api, "subscriber", "zhengzhou-health"), "csrf_token": token})
+        assert health.status_code == 303 and health.headers["location"] == "/ui/indicators/worklist"  # its worklists
+
+
+def test_a_planner_signs_in_by_link_at_the_indicators_and_can_sign_out(served: Served) -> None:
+    with served.client() as browser:
+        arrived = browser.get(served.login_link("planner", "wang.planner", ("41",)))
+        assert arrived.status_code == 303 and arrived.headers["location"] == "/ui/indicators/"
+        page = browser.get("/ui/indicators/?as_of=2026-08-31")
+        assert page.status_code == 200 and 'href="/ui/indicators/"' in page.text and 'href="/ui/queue"' not in page.text
+        assert browser.post("/ui/signout", data={"csrf_token": csrf_of(page.text)}).status_code == 303
+        assert browser.get("/ui/indicators/").status_code == 303  # signed out: to the sign-in page
 
 
 def test_signing_in_by_token_needs_the_forms_csrf_token(served: Served) -> None:

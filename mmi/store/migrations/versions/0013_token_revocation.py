@@ -1,7 +1,7 @@
 """tokens: the deny list of revoked tokens, and the jti of the token a page session was made from
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-02
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

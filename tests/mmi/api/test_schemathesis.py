@@ -27,7 +27,7 @@ from tests.conftest import POSTGRES_URL, skip_without_postgres
 HERE = Path(__file__).parent
 MMI = str(Path(sys.executable).with_name("mmi"))
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
-ROLES = {"admin": "ops", "steward": "li.steward", "auditor": "wang.auditor", "subscriber": "zhengzhou-health"}
+ROLES = {"admin": "ops", "steward": "li.steward", "auditor": "wang.auditor", "subscriber": "zhengzhou-health", "planner": "zhou.planner"}
 
 pytestmark = pytest.mark.slow
 

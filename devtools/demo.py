@@ -126,8 +126,8 @@ def summarise(settings: Settings, engine: Engine, out: Path, feeds: Path) -> dic
 
 
 def serve_api(settings: Settings, engine: Engine, port: int) -> None:
-    from mmi.api.app import serve
     from mmi.api.keys import ensure_keys, issue_token
+    from mmi.api.serving import serve
     from mmi.api.settings import api_settings
 
     api = api_settings(settings)
@@ -143,7 +143,7 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
     step(f"serving the exchange API and the stewards' workbench at {base} (Ctrl-C to stop)")
     print(
         f"""
-  OpenAPI          {base}/docs
+  OpenAPI          {base}/openapi.json
   tokens (1 hour)  subscriber {subscriber}: {tokens["subscriber"]}
                    steward:    {tokens["steward"]}
                    auditor:    {tokens["auditor"]}

@@ -83,12 +83,28 @@ def _audit(args: argparse.Namespace) -> int:
 def _exchange_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     command("publish", _publish, "build every pending change set for the subscribers, from the master index's outbox")
     command("run", _run, "ingest, link, publish: the whole flow once")
-    sub = command("serve", _serve, "serve the change-set API (OpenAPI at /docs)")
+    sub = command("serve", _serve, "serve the change-set API (OpenAPI at /openapi.json)")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8700)
-    sub = command("token", _token, "print a signed bearer token for the API (the last line of the output)")
-    sub.add_argument("--role", required=True, choices=("subscriber", "steward", "auditor", "admin", "planner"))
-    sub.add_argument("--subject", required=True, help="for a subscriber: the subscription's name")
+    sub.add_argument("--workers", type=int, default=1, help="server processes (each keeps its own rate-limit budgets)")
+    sub.add_argument("--tls-cert", type=Path, help="serve HTTPS: the certificate chain (PEM); with --tls-key")
+    sub.add_argument("--tls-key", type=Path, help="serve HTTPS: the certificate's private key (PEM)")
+    sub.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"), help="info: log every request")
+    sub = command(
+        "token", _token, "print a signed bearer token for the API (the last line of the output); `mmi token revoke TOKEN` revokes one"
+    )
+    sub.add_argument(
+        "--role", choices=("subscriber", "steward", "auditor", "admin", "planner"), help="the new token's role (required to issue)"
+    )
+    sub.add_argument("--subject", help="the new token's subject (required to issue); for a subscriber: the subscription's name")
+    revoking = sub.add_subparsers(dest="token_action", required=False, metavar="revoke")
+    what = "revoke a token before it expires: every server refuses it within [api] revocation_cache_seconds"
+    revoke = revoking.add_parser("revoke", help=what, description=what)
+    # SUPPRESS: a --config given before `revoke` (to `mmi token`) is not replaced by this parser's absent one
+    revoke.add_argument("--config", default=argparse.SUPPRESS, help="the TOML config file (default: $MMI_CONFIG)")
+    revoke.add_argument("token_or_jti", metavar="TOKEN|JTI", help="the token, or its jti")
+    revoke.add_argument("--by", default=getpass.getuser(), help="who revokes (default: the current user)")
+    revoke.set_defaults(run=_revoke)
     sub.add_argument("--ttl", type=int, help="seconds the token is valid (default: [api] token_ttl_seconds)")
     sub.add_argument("--jurisdiction", help="district code prefixes the token reaches, e.g. 4101,4102 (default: everywhere)")
     sub = command("login", _login, "print a one-time link that signs a browser in to the pages (/ui/); it works once, for minutes")
@@ -245,10 +261,13 @@ def _serve(args: argparse.Namespace) -> None:
 
     settings, engine = _engine(args)
     print(
-        f"change-set API on http://{args.host}:{args.port}/v1/changesets (OpenAPI: /docs); stewards' pages on /ui/ (sign in: mmi login)",
+        f"change-set API on {'https' if args.tls_cert else 'http'}://{args.host}:{args.port}/v1/changesets (OpenAPI: /openapi.json); "
+        "stewards' pages on /ui/ (sign in: mmi login)",
         flush=True,
     )
-    serve(settings, engine, args.host, args.port)
+    serve(
+        settings, engine, args.host, args.port, workers=args.workers, tls_cert=args.tls_cert, tls_key=args.tls_key, log_level=args.log_level
+    )
 
 
 def _token(args: argparse.Namespace) -> None:
@@ -257,6 +276,8 @@ def _token(args: argparse.Namespace) -> None:
     from mmi.config import load_settings
     from mmi.exchange import exchange_settings
 
+    if not args.role or not args.subject:
+        raise ConfigError("mmi token: give --role and --subject to issue a token (or `mmi token revoke TOKEN|JTI`)")
     settings = load_settings(args.config)
     api = api_settings(settings)
     if args.role == "subscriber" and args.subject not in exchange_settings(settings).subscriptions:
@@ -275,6 +296,17 @@ def _token(args: argparse.Namespace) -> None:
         open_store(settings.store_url, lock_wait_seconds=settings.store.lock_wait_seconds), token, args.role, args.subject
     )  # every token issued is in the audit log
     print(token)
+
+
+def _revoke(args: argparse.Namespace) -> None:
+    from mmi.api.revocation import revoke
+    from mmi.audit.checkpoints import audit_settings, make_checkpoint
+
+    settings, engine = _engine(args)
+    revoked = revoke(engine, args.token_or_jti, args.by)
+    make_checkpoint(engine, audit_settings(settings), "token revoke")  # signs the revocation's leaf
+    state = "was revoked already" if revoked.already else "is revoked: every server refuses it within [api] revocation_cache_seconds"
+    print(f"token {revoked.jti} ({revoked.subject or 'subject unknown'}) {state}")
 
 
 def _login(args: argparse.Namespace) -> None:

@@ -15,6 +15,8 @@ class Principal:
     role: str
     # District code prefixes the caller may see; None: everywhere (a token without a `jurisdiction` claim).
     jurisdiction: tuple[str, ...] | None = None
+    # The token's ID (`jti`): what a revocation names and the rate limit counts by; None for a session from `mmi login`.
+    token_id: str | None = None
 
     def covers(self, district: str | None) -> bool:
         """Whether a record living in `district` is within the caller's jurisdiction (no district: only for

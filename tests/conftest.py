@@ -7,6 +7,7 @@ MMI_REQUIRE_POSTGRES=1), where that is a failure: the suite must have run on bot
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -54,6 +55,13 @@ def skip_without_postgres(postgres_problem: str | None) -> None:
 @pytest.fixture
 def postgres_schema_url(postgres_problem: str | None) -> Iterator[str]:
     """A URL whose search_path is a fresh, empty schema of the test database."""
+    with fresh_postgres_schema(postgres_problem) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres_schema(postgres_problem: str | None) -> Iterator[str]:
+    """The same for fixtures of a wider scope: a fresh schema's URL until the block ends (skipped without PostgreSQL)."""
     skip_without_postgres(postgres_problem)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")

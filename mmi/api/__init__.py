@@ -1,6 +1,6 @@
 """The HTTP API: change-set delivery to subscribers, JWT bearer tokens checked against a JWKS file.
 
-create_app(settings, engine) -> FastAPI     the application (OpenAPI at /openapi.json, docs at /docs)
+create_app(settings, engine) -> FastAPI     the application (OpenAPI at /openapi.json; Swagger UI is off: mmi.api.headers)
 serve(settings, engine, host, port)         run it with uvicorn
 issue_token(api, role, subject) / create_keys(api)   the token side (`mmi token`, `mmi keys`)
 """
@@ -11,14 +11,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mmi.api.app import create_app, serve
+    from mmi.api.app import create_app
     from mmi.api.keys import create_keys, ensure_keys, issue_token
+    from mmi.api.serving import serve
     from mmi.api.settings import ApiSettings, api_settings
 
 __all__ = ["ApiSettings", "api_settings", "create_app", "create_keys", "ensure_keys", "issue_token", "serve"]
 _HOMES = {
     "create_app": "app",
-    "serve": "app",
+    "serve": "serving",
     "create_keys": "keys",
     "ensure_keys": "keys",
     "issue_token": "keys",

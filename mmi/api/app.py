@@ -11,37 +11,33 @@ Roles: a `subscriber` token reaches only the subscription its `sub` names; `audi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from sqlalchemy import Engine
 
 from mmi.api import audit_log
-from mmi.api.auth import KeySet, Principal, Unauthorized, verify_token
+from mmi.api.auth import Principal
+from mmi.api.dependencies import Caller, caller, context_of, make_context
+from mmi.api.headers import install_security_headers
 from mmi.api.models import Acknowledgement, ChangesetItem, ChangesetList, Health, Position
-from mmi.api.settings import ApiSettings, api_settings
+from mmi.api.parameters import MAX_NAME, ChangesetSeq, OptionalSeq, PageSize
+from mmi.api.responses import install_error_responses
+from mmi.api.settings import api_settings
 from mmi.config import Settings
 from mmi.exchange import deliveries
-from mmi.exchange.subscriptions import ExchangeSettings, exchange_settings
+from mmi.exchange.subscriptions import exchange_settings
 
 AVRO = "application/avro"
-_bearer = HTTPBearer(auto_error=False, description="A token from `mmi token` (ES256 or RS256, with kid)")
-
-
-@dataclass(frozen=True)
-class Context:
-    engine: Engine
-    api: ApiSettings
-    exchange: ExchangeSettings
-    keys: KeySet
+# The dependencies are mmi.api.dependencies'; their old names here stay for the routers that import them.
+_context = context_of
+_principal = caller
 
 
 def create_app(settings: Settings, engine: Engine) -> FastAPI:
     api = api_settings(settings)
     app = _application()
-    app.state.context = Context(engine, api, exchange_settings(settings), KeySet(api.jwks))
+    app.state.context = make_context(engine, api, exchange_settings(settings))
     from mmi.web import install as install_pages  # the pages under /ui/ share the context (mmi.web)
 
     install_pages(app, settings)
@@ -58,6 +54,10 @@ def _application() -> FastAPI:
         version="1",
         description="Avro change sets of the master migrant index, per subscriber (schemas: schemas/changeset/); "
         "the stewards' review queue and decisions under /v1/review.",
+        # Swagger UI and ReDoc need inline scripts and a CDN, which the content security policy refuses: the
+        # document is at /openapi.json (and in schemas/api/openapi.json).
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(router)
     app.include_router(review.router)
@@ -66,29 +66,14 @@ def _application() -> FastAPI:
     app.include_router(provenance.router)
     app.include_router(indicators.router)
     app.add_exception_handler(IndicatorError, indicators.indicator_error)
+    install_error_responses(app)
+    install_security_headers(app)
     return app
 
 
 def openapi_document() -> dict[str, Any]:
     """The API's OpenAPI document, as kept in schemas/api/openapi.json (`python -m mmi.api.openapi` prints it)."""
     return _application().openapi()
-
-
-def _context(request: Request) -> Context:
-    context: Context = request.app.state.context
-    return context
-
-
-def _principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            401, "a bearer token is required (Authorization: Bearer <token from mmi token>)", headers={"WWW-Authenticate": "Bearer"}
-        )
-    context = _context(request)
-    try:
-        return verify_token(credentials.credentials, context.keys, context.api)
-    except Unauthorized as error:
-        raise HTTPException(401, str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
 
 
 def _subscriber(request: Request, principal: Principal, asked: str | None, acknowledging: bool = False) -> str:
@@ -109,8 +94,9 @@ def _subscriber(request: Request, principal: Principal, asked: str | None, ackno
     return asked
 
 
-Caller = Annotated[Principal, Depends(_principal)]
-SubscriberParameter = Annotated[str | None, Query(description="auditor and admin tokens: the subscription to read")]
+SubscriberParameter = Annotated[
+    str | None, Query(min_length=1, max_length=MAX_NAME, description="auditor and admin tokens: the subscription to read")
+]
 
 
 def _item(row: dict[str, Any]) -> ChangesetItem:
@@ -131,8 +117,8 @@ def list_changesets(
     request: Request,
     principal: Caller,
     subscriber: SubscriberParameter = None,
-    after: Annotated[int | None, Query(ge=0, description="default: the acknowledged position")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[OptionalSeq, Query(description="default: the acknowledged position")] = None,
+    limit: PageSize = 100,
 ) -> ChangesetList:
     name = _subscriber(request, principal, subscriber)
     engine = _context(request).engine
@@ -144,7 +130,7 @@ def list_changesets(
 
 
 @router.get("/v1/changesets/{seq}", response_class=Response, responses={200: {"content": {AVRO: {}}, "description": "The Avro file"}})
-def get_changeset(request: Request, seq: int, principal: Caller, subscriber: SubscriberParameter = None) -> Response:
+def get_changeset(request: Request, seq: ChangesetSeq, principal: Caller, subscriber: SubscriberParameter = None) -> Response:
     name = _subscriber(request, principal, subscriber)
     context = _context(request)
     try:
@@ -165,16 +151,10 @@ def get_changeset(request: Request, seq: int, principal: Caller, subscriber: Sub
 
 
 @router.post("/v1/changesets/{seq}/ack", response_model=Acknowledgement)
-def acknowledge(request: Request, seq: int, principal: Caller, subscriber: SubscriberParameter = None) -> Acknowledgement:
+def acknowledge(request: Request, seq: ChangesetSeq, principal: Caller, subscriber: SubscriberParameter = None) -> Acknowledgement:
     name = _subscriber(request, principal, subscriber, acknowledging=True)
     try:
         position = deliveries.acknowledge(_context(request).engine, name, seq, principal.subject)
     except deliveries.ChangesetNotFound as error:
         raise HTTPException(404, str(error)) from None
     return Acknowledgement(subscriber=name, acknowledged=Position(**position))
-
-
-def serve(settings: Settings, engine: Engine, host: str, port: int) -> None:
-    import uvicorn
-
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")

@@ -15,27 +15,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import select
 
+from mmi.api.dependencies import Caller, context_of
+from mmi.api.parameters import MAX_ID as MAX_INDEX
 from mmi.audit import merkle
 from mmi.audit.checkpoints import latest_note
 from mmi.audit.log import leaf_hashes, tree_head
 from mmi.store.audit_tables import audit_leaf
 
-MAX_INDEX = 2**62  # bounds the parameters: a huge number is a 404, never an overflow in the database driver
 router = APIRouter(tags=["audit log"])
 
 
-def _allowed(request: Request) -> Any:
+def _allowed(request: Request, principal: Caller) -> Any:
     """The store's engine, for a caller whose role may read the log (401 without a valid token, 403 otherwise)."""
-    from mmi.api.app import _context, _principal  # the app includes this router: imported when a request comes
-
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    principal = _principal(request, HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if token else None)
     if principal.role not in ("auditor", "admin", "subscriber"):
         raise HTTPException(403, f"role {principal.role} may not read the audit log")
-    return _context(request).engine
+    return context_of(request).engine
 
 
 Engine = Annotated[Any, Depends(_allowed)]
@@ -54,7 +50,7 @@ def _size_known(engine: Any, size: int) -> int:
     return current
 
 
-@router.get("/v1/audit/checkpoint", response_class=PlainTextResponse)
+@router.get("/v1/audit/checkpoint", response_class=PlainTextResponse, responses={404: {"description": "no checkpoint yet"}})
 def checkpoint(engine: Engine) -> PlainTextResponse:
     with engine.connect() as connection:
         note = latest_note(connection)

@@ -1,6 +1,6 @@
 """Bearer-token checks: asymmetric signatures only, the key chosen by `kid` from the JWKS file, claims required.
 
-A token is refused (401) when it is missing or malformed, names a `kid` the JWKS does not hold, uses any
+A token is refused (401) when it is missing or malformed, lacks its ID (`jti`, what a revocation names), names a `kid` the JWKS does not hold, uses any
 algorithm other than the one its key is published for (so `alg: none` and an HMAC signed with a public key both
 fail), is expired or issued in the future, has the wrong issuer or audience, or lacks a required claim or a known
 role. The JWKS file is read again when it changes, so a rotation needs no restart.
@@ -22,7 +22,7 @@ from schemas.errors import ConfigError, MMIError
 
 __all__ = ["KeySet", "Principal", "Unauthorized", "parse_jurisdiction", "verify_token"]
 
-REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "role"]
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "role", "jti"]
 ASYMMETRIC = {"RS256", "ES256"}
 _PREFIX = re.compile(r"^[0-9]{1,6}$")
 
@@ -91,11 +91,13 @@ def verify_token(token: str, keys: KeySet, api: ApiSettings) -> Principal:
         raise Unauthorized(f"unknown role {claims['role']!r}: tokens carry one of {list(ROLES)}")
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise Unauthorized("the token's subject (sub) is empty")
+    if not isinstance(claims["jti"], str) or not 0 < len(claims["jti"]) <= 64:
+        raise Unauthorized("the token's ID (jti) must be a string of 1 to 64 characters")
     try:
         jurisdiction = parse_jurisdiction(claims.get("jurisdiction"))
     except ValueError as error:
         raise Unauthorized(f"invalid jurisdiction claim: {error}") from None
-    return Principal(subject=claims["sub"], role=claims["role"], jurisdiction=jurisdiction)
+    return Principal(subject=claims["sub"], role=claims["role"], jurisdiction=jurisdiction, token_id=claims["jti"])
 
 
 def parse_jurisdiction(value: Any) -> tuple[str, ...] | None:

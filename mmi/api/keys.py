@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ def issue_token(
         "role": role,
         "iat": now,
         "exp": now + (ttl_seconds or api.token_ttl_seconds),
+        "jti": secrets.token_urlsafe(16),  # what `mmi token revoke` names
     }
     if jurisdiction is not None:
         claims["jurisdiction"] = list(jurisdiction)

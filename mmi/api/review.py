@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from mmi import review
 from mmi.api.app import Caller, _context
+from mmi.api.parameters import MAX_NAME, DistrictPrefix, Position, ReviewPageSize, RowId
 from mmi.review.models import (
     BatchDecisionRequest,
     DecisionCreated,
@@ -42,6 +43,7 @@ from mmi.review.models import (
 STATUS = {review.NotFound: 404, review.NotAllowed: 403, review.InvalidDecision: 422, review.StateConflict: 409}
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
+CONFLICT: dict[int | str, dict[str, str]] = {409: {"description": "the item or decision has moved on (decided, superseded)"}}
 
 
 class Review(BaseModel):
@@ -58,11 +60,11 @@ def review_error(_request: Request, error: Exception) -> JSONResponse:
 def get_queue(
     request: Request,
     principal: Caller,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: ReviewPageSize = 50,
+    offset: Position = 0,
     kind: ItemKind | None = None,
-    district: Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$", description="district code prefix")] = None,
-    department: str | None = None,
+    district: DistrictPrefix = None,
+    department: Annotated[str | None, Query(max_length=MAX_NAME)] = None,
     band: ScoreBand | None = None,
 ) -> QueuePage:
     filters = QueueFilters(kind=kind, district=district, department=department, band=band)
@@ -70,23 +72,23 @@ def get_queue(
 
 
 @router.get("/items/{item_id}", response_model=ItemDetail)
-def get_item(request: Request, item_id: int, principal: Caller) -> ItemDetail:
+def get_item(request: Request, item_id: RowId, principal: Caller) -> ItemDetail:
     return review.item_detail(_context(request).engine, principal, item_id)
 
 
 @router.post("/items/{item_id}/preview", response_model=Preview)
-def preview(request: Request, item_id: int, decision: DecisionRequest, principal: Caller) -> Preview:
+def preview(request: Request, item_id: RowId, decision: DecisionRequest, principal: Caller) -> Preview:
     context = _context(request)
     return review.preview_decision(context.engine, principal, item_id, decision, context.exchange.subscriptions)
 
 
-@router.post("/items/{item_id}/decision", response_model=DecisionCreated, status_code=201)
-def decide(request: Request, item_id: int, decision: DecisionRequest, principal: Caller) -> DecisionCreated:
+@router.post("/items/{item_id}/decision", response_model=DecisionCreated, status_code=201, responses=CONFLICT)
+def decide(request: Request, item_id: RowId, decision: DecisionRequest, principal: Caller) -> DecisionCreated:
     context = _context(request)
     return review.decide(context.engine, principal, item_id, decision, context.exchange.subscriptions)
 
 
-@router.post("/decisions", response_model=list[DecisionCreated], status_code=201)
+@router.post("/decisions", response_model=list[DecisionCreated], status_code=201, responses=CONFLICT)
 def decide_many(request: Request, decision: BatchDecisionRequest, principal: Caller) -> list[DecisionCreated]:
     context = _context(request)
     return review.decide_many(context.engine, principal, decision, context.exchange.subscriptions)
@@ -97,22 +99,22 @@ def get_decisions(
     request: Request,
     principal: Caller,
     status: DecisionStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: ReviewPageSize = 50,
+    offset: Position = 0,
 ) -> DecisionPage:
     return review.list_decisions(_context(request).engine, principal, status, limit=limit, offset=offset)
 
 
 @router.get("/decisions/{decision_id}", response_model=DecisionView)
-def get_decision(request: Request, decision_id: int, principal: Caller) -> DecisionView:
+def get_decision(request: Request, decision_id: RowId, principal: Caller) -> DecisionView:
     return review.get_decision(_context(request).engine, principal, decision_id)
 
 
-@router.post("/decisions/{decision_id}/approve", response_model=DecisionCreated)
-def approve(request: Request, decision_id: int, principal: Caller, body: Annotated[Review | None, Body()] = None) -> DecisionCreated:
+@router.post("/decisions/{decision_id}/approve", response_model=DecisionCreated, responses=CONFLICT)
+def approve(request: Request, decision_id: RowId, principal: Caller, body: Annotated[Review | None, Body()] = None) -> DecisionCreated:
     return review.approve(_context(request).engine, principal, decision_id, body.reason if body else None)
 
 
-@router.post("/decisions/{decision_id}/reject", response_model=DecisionCreated)
-def reject(request: Request, decision_id: int, principal: Caller, body: Annotated[Review | None, Body()] = None) -> DecisionCreated:
+@router.post("/decisions/{decision_id}/reject", response_model=DecisionCreated, responses=CONFLICT)
+def reject(request: Request, decision_id: RowId, principal: Caller, body: Annotated[Review | None, Body()] = None) -> DecisionCreated:
     return review.reject(_context(request).engine, principal, decision_id, body.reason if body else None)

@@ -16,7 +16,8 @@ columns, minus the ones that legitimately change later or are hashed on their ow
 | `download` | changeset_download | id | |
 | `acknowledgement` | subscriber_position | subscriber | |
 | `decision` | link_constraint (applied_run_id excluded), or the review service's table: its primary key | | |
-| `token` | none | | `token_sha256`, `role`, `subject_sha256`, `issued_at`, `expires_at` |
+| `token` | none | | `token_sha256`, `jti`, `role`, `subject_sha256`, `issued_at`, `expires_at` |
+| `revocation` | token_revocation | jti | (`mmi token revoke`) |
 | `redaction` | the version's table | its key | `payload_sha256` erased, `reason` |
 | `audit_read` | audit_read | id | (an auditor's read of the provenance service: who, what, when; mmi.provenance.reads) |
 
@@ -54,6 +55,7 @@ KINDS = (
     "acknowledgement",
     "decision",
     "token",
+    "revocation",
     "redaction",
     "audit_read",
 )

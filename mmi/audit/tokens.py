@@ -19,6 +19,7 @@ def log_token(engine: Engine, token: str, role: str, subject: str) -> int:
             connection,
             "token",
             token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            jti=claims.get("jti"),
             role=role,
             subject_sha256=hashlib.sha256(subject.encode()).hexdigest(),
             issued_at=_iso(claims.get("iat")),

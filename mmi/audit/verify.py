@@ -34,6 +34,7 @@ from mmi.audit.state import compare_state
 from mmi.store.audit_tables import audit_checkpoint, audit_head, audit_leaf
 from mmi.store.exchange_tables import changeset_event
 from mmi.store.tables import metadata
+from mmi.store.token_tables import token_revocation as _declared  # noqa: F401 - declares the table in metadata
 
 _STREAM = {"stream_results": True, "yield_per": 5000}
 # Tables whose every row must be in the log (a linkage run only once done).
@@ -46,6 +47,7 @@ _FULLY_LOGGED = (
     "changeset_download",
     "subscriber_position",
     "link_constraint",
+    "token_revocation",
     "audit_read",
 )
 

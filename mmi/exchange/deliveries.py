@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, case, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mmi.audit.exchange import log_acknowledgement, log_download
 from mmi.store.exchange_tables import changeset, changeset_download, subscriber_position
@@ -86,6 +87,19 @@ def acknowledge(engine: Engine, subscriber: str, seq: int, subject: str) -> dict
     """Move the subscriber's position up to `seq` (never back: an older acknowledgement changes nothing)."""
     if seq < 1 or seq > latest_seq(engine, subscriber):
         raise ChangesetNotFound(f"subscriber {subscriber} has no change set {seq} to acknowledge")
+    for attempt in (1, 2):
+        try:
+            _move_position(engine, subscriber, seq, subject)
+            break
+        except IntegrityError:
+            # Two first acknowledgements at once both found no row and both inserted it (PostgreSQL lets both
+            # try; SQLite's write lock never does): the one that lost tries again, and now moves the row.
+            if attempt == 2:
+                raise
+    return acknowledged(engine, subscriber)
+
+
+def _move_position(engine: Engine, subscriber: str, seq: int, subject: str) -> None:
     now = _now()
     with engine.begin() as connection:
         moved = connection.execute(
@@ -102,7 +116,6 @@ def acknowledge(engine: Engine, subscriber: str, seq: int, subject: str) -> dict
             )
         if moved or not exists:
             log_acknowledgement(connection, subscriber)
-    return acknowledged(engine, subscriber)
 
 
 def _now() -> dt.datetime:

@@ -7,20 +7,25 @@ routes); everything else an item carries is additional and optional for a client
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
+
+from mmi.bounds import MAX_NAME, BodyId, RecordKey
 
 ItemKind = Literal["pair", "conflict", "cluster", "invalidated"]
 DecisionKind = Literal["match", "not_match", "split"]
 DecisionStatus = Literal["proposed", "accepted", "rejected", "superseded"]
 ScoreBand = Literal["low", "middle", "high"]  # thirds of the review band; conflicts are all "high"
+# (must_link|cannot_link, left_key, right_key). A list of three rather than a tuple: a tuple becomes `prefixItems`
+# in the OpenAPI document, which schemathesis 4 cannot read in a response.
+Constraint = Annotated[list[str], Field(min_length=3, max_length=3)]
 
 
 class QueueFilters(BaseModel):
     kind: ItemKind | None = None
     district: str | None = Field(default=None, pattern=r"^[0-9]{1,6}$", description="district code prefix")
-    department: str | None = None
+    department: str | None = Field(default=None, max_length=MAX_NAME)
     band: ScoreBand | None = None
 
 
@@ -109,7 +114,7 @@ class Preview(BaseModel):
     """What a decision would do, before it is made."""
 
     decision: DecisionKind
-    constraints: list[tuple[str, str, str]] = Field(description="(must_link|cannot_link, left_key, right_key) it would add")
+    constraints: list[Constraint] = Field(description="(must_link|cannot_link, left_key, right_key) it would add")
     kept: list[str] = Field(description="master IDs that stay (perhaps with fewer or more records)")
     created: list[str] = Field(description="new masters, named by the records they would hold (IDs are minted at the run)")
     retired: list[str]
@@ -122,8 +127,10 @@ class Preview(BaseModel):
 class DecisionRequest(BaseModel):
     decision: DecisionKind
     reason: str = Field(min_length=1, max_length=2000)
-    groups: list[list[str]] | None = Field(default=None, description="split: the records in groups (every record of the cluster once)")
-    record: str | None = Field(default=None, description="split: take this one record out of the cluster (instead of groups)")
+    groups: list[Annotated[list[RecordKey], Field(max_length=1000)]] | None = Field(
+        default=None, max_length=1000, description="split: the records in groups (every record of the cluster once)"
+    )
+    record: RecordKey | None = Field(default=None, description="split: take this one record out of the cluster (instead of groups)")
 
     @model_validator(mode="after")
     def _split_needs_groups(self) -> DecisionRequest:
@@ -135,7 +142,7 @@ class DecisionRequest(BaseModel):
 
 
 class BatchDecisionRequest(DecisionRequest):
-    items: list[int] = Field(min_length=1, max_length=500, description="the items decided together, with one reason")
+    items: list[BodyId] = Field(min_length=1, max_length=500, description="the items decided together, with one reason")
 
 
 class DecisionCreated(BaseModel):
@@ -154,7 +161,7 @@ class DecisionView(BaseModel):
     groups: list[list[str]]
     records: list[str]
     masters: list[str]
-    constraints: list[tuple[str, str, str]]
+    constraints: list[Constraint]
     decided_by: str
     decided_at: dt.datetime
     model_version: int | None

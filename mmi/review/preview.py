@@ -64,7 +64,7 @@ def plan_decision(connection: Connection, item: Any, request: DecisionRequest, s
     hears = _subscribers_hearing(connection, changed, after, reached, subscriptions)
     preview = Preview(
         decision=request.decision,
-        constraints=constraints,
+        constraints=[list(constraint) for constraint in constraints],
         kept=sorted(m for m in after if not m.startswith(NEW)),
         created=sorted(", ".join(sorted(after[m])) for m in after if m.startswith(NEW)),
         retired=sorted(set(before) - set(after)),

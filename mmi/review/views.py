@@ -31,7 +31,7 @@ def decision_view(connection: Connection, row: Any) -> DecisionView:
         groups=json.loads(row.groups),
         records=records,
         masters=json.loads(row.masters),
-        constraints=[tuple(constraint) for constraint in json.loads(row.constraints)],
+        constraints=[list(constraint) for constraint in json.loads(row.constraints)],
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         model_version=row.model_version_id,

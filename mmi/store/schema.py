@@ -1,6 +1,6 @@
 """Every table of the store, for migrations and their tests: importing this module declares them all."""
 
-from mmi.store import audit_tables, exchange_tables, index_tables, indicator_tables, review_tables, tables, web_tables
+from mmi.store import audit_tables, exchange_tables, index_tables, indicator_tables, review_tables, tables, token_tables, web_tables
 from mmi.store.tables import metadata
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "metadata",
     "review_tables",
     "tables",
+    "token_tables",
     "web_tables",
 ]

@@ -5,7 +5,8 @@ SHA-256 is stored, so a copy of the database signs nobody in.
 
 - `web_login_code`: a code from `mmi login`, good once (`used_at`), until `expires_at` (minutes).
 - `web_session`: one signed-in browser: who (subject, role, jurisdiction as JSON list or NULL for everywhere),
-  its CSRF token, when it was last used (idle timeout), when it ends at the latest, and when it was signed out.
+  its CSRF token, when it was last used (idle timeout), when it ends at the latest, and when it was signed out; a session made
+  from a pasted token keeps the token's `jti`, so that revoking the token ends it too.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ web_session = Table(
     Column("jurisdiction", Text),
     Column("csrf_token", String(64), nullable=False),
     Column("via", String(8), nullable=False),  # link (mmi login) or token (pasted on the sign-in page)
+    Column("token_jti", String(64)),  # the pasted token's jti: revoking the token ends the session
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),

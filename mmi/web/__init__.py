@@ -4,25 +4,21 @@ indicators and the worklists (/ui/indicators/).
     install(app, settings)     add the pages, their static files and their security headers to the API's app
 
 Server-rendered (Jinja2), every asset served by the application (static/, vendored nothing from a CDN), one small
-script of our own for the keyboard; a Content-Security-Policy without 'unsafe-inline' on every page. Sign-in,
+script of our own for the keyboard; a Content-Security-Policy without 'unsafe-inline' on every page (set on
+every response of the application by mmi.api.headers). Sign-in,
 sessions and CSRF: sessions.py, csrf.py, signin.py; who may see what: guard.py; languages: i18n.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from mmi.config import Settings
 
 STATIC = Path(__file__).with_name("static")
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -34,23 +30,15 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     api_context = app.state.context
     app.state.web = WebContext(
-        api_context.engine, api_context.api, api_context.keys, web_settings(settings), dict(exchange_settings(settings).subscriptions)
+        api_context.engine,
+        api_context.api,
+        api_context.keys,
+        web_settings(settings),
+        dict(exchange_settings(settings).subscriptions),
+        api_context.deny_list,
     )
     app.include_router(signin.router)
     app.include_router(pages.router)
     app.include_router(audit_pages.router)
     app.include_router(indicator_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
-    app.middleware("http")(_security_headers)
-
-
-async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
-    if request.url.path.startswith("/ui"):
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"  # nothing leaves in a Referer; same-origin posts keep their Origin
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.url.path.startswith("/ui/static/"):
-            response.headers["Cache-Control"] = "no-store"
-    return response

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mmi import provenance
 from mmi.api.auth import KeySet
+from mmi.api.revocation import DenyList
 from mmi.api.settings import ApiSettings
 from mmi.exchange.subscriptions import Subscription
 from mmi.indicators.errors import IndicatorError, status_of
@@ -58,6 +59,7 @@ class WebContext:
     keys: KeySet
     web: WebSettings
     subscriptions: dict[str, Subscription]
+    deny_list: DenyList
 
 
 def web_context(request: Request) -> WebContext:
@@ -109,6 +111,9 @@ async def _admit(request: Request, roles: frozenset[str] | None) -> Response | N
         return render_error(request, 403, "error.403", "this page admits no role")
     session = await run_in_threadpool(_session, request)
     request.state.session = session
+    if session is not None and await run_in_threadpool(web_context(request).deny_list.revoked, session.principal.token_id):
+        request.state.session = None
+        return render_error(request, 401, "error.401", "the token this session was made from has been revoked: sign in again")
     if roles is not PUBLIC:
         if session is None:
             if request.method == "GET":

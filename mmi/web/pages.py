@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from mmi import review
+from mmi.api.parameters import MAX_ID, MAX_NAME, OptionalPosition, Position, RowId
 from mmi.review.models import BatchDecisionRequest, DecisionRequest, DecisionStatus, ItemDetail, Preview, QueueFilters
 from mmi.web.charts import cluster_drawing, waterfall
 from mmi.web.guard import READERS, STEWARDS, PageRoute, page, session_of, web_context
@@ -37,10 +38,11 @@ def _query(filters: QueueFilters, **more: Any) -> str:
     return urlencode(values)
 
 
-Kind = Annotated[str | None, Query()]
-District = Annotated[str | None, Query()]
-Department = Annotated[str | None, Query()]
-Band = Annotated[str | None, Query()]
+# Filters are checked by QueueFilters (a 422 page naming the filter); the length bound keeps a huge one out.
+Kind = Annotated[str | None, Query(max_length=MAX_NAME)]
+District = Annotated[str | None, Query(max_length=MAX_NAME)]
+Department = Annotated[str | None, Query(max_length=MAX_NAME)]
+Band = Annotated[str | None, Query(max_length=MAX_NAME)]
 
 
 @router.get("/queue")
@@ -51,8 +53,8 @@ def queue(
     district: District = None,
     department: Department = None,
     band: Band = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    decided: Annotated[int | None, Query()] = None,
+    offset: Position = 0,
+    decided: OptionalPosition = None,
 ) -> Response:
     filters = _filters(kind, district, department, band)
     context, session = web_context(request), session_of(request)
@@ -74,12 +76,12 @@ def queue(
 @page(READERS)
 def queue_at(
     request: Request,
-    pos: Annotated[int, Query(ge=0)] = 0,
+    pos: Position = 0,
     kind: Kind = None,
     district: District = None,
     department: Department = None,
     band: Band = None,
-    decided: Annotated[int | None, Query()] = None,
+    decided: OptionalPosition = None,
 ) -> Response:
     """The item at position `pos` of the (filtered) queue; the queue itself when it has none there."""
     filters = _filters(kind, district, department, band)
@@ -94,26 +96,26 @@ def queue_at(
 @page(READERS)
 def item(
     request: Request,
-    item_id: int,
-    pos: Annotated[int | None, Query(ge=0)] = None,
+    item_id: RowId,
+    pos: OptionalPosition = None,
     kind: Kind = None,
     district: District = None,
     department: Department = None,
     band: Band = None,
-    decided: Annotated[int | None, Query()] = None,
+    decided: OptionalPosition = None,
 ) -> Response:
     return _item_page(request, item_id, pos, _filters(kind, district, department, band), decided, None)
 
 
 @router.post("/items/{item_id}/preview")
 @page(READERS)
-async def preview_split(request: Request, item_id: int) -> Response:
+async def preview_split(request: Request, item_id: RowId) -> Response:
     """The item page again, with what the split chosen in its form would do (nothing is decided)."""
     form = await request.form()
     fields = {key: str(value) for key, value in form.multi_items()}
     filters = _filters(fields.get("kind"), fields.get("district"), fields.get("department"), fields.get("band"))
     split = _decision_request({**fields, "reason": "preview"}, form.getlist("record_key"))
-    pos = int(fields["pos"]) if fields.get("pos", "").isdigit() else None
+    pos = int(fields["pos"]) if fields.get("pos", "").isdigit() and int(fields["pos"]) <= MAX_ID else None
     return await run_in_threadpool(_item_page, request, item_id, pos, filters, None, split)
 
 
@@ -187,7 +189,7 @@ def _notice(request: Request, decision_id: int | None) -> review.DecisionView | 
 
 @router.post("/items/{item_id}/decision")
 @page(STEWARDS)
-async def decide(request: Request, item_id: int) -> Response:
+async def decide(request: Request, item_id: RowId) -> Response:
     form = await request.form()
     fields = {key: str(value) for key, value in form.multi_items()}
     filters = _filters(fields.get("kind"), fields.get("district"), fields.get("department"), fields.get("band"))
@@ -231,9 +233,9 @@ def decide_many(
 @page(READERS)
 def decisions(
     request: Request,
-    status: Annotated[str, Query()] = "proposed",
-    offset: Annotated[int, Query(ge=0)] = 0,
-    done: Annotated[int | None, Query()] = None,
+    status: Annotated[str, Query(max_length=MAX_NAME)] = "proposed",
+    offset: Position = 0,
+    done: OptionalPosition = None,
 ) -> Response:
     chosen: DecisionStatus = status if status in STATUSES else "proposed"  # type: ignore[assignment]
     context, session = web_context(request), session_of(request)
@@ -252,7 +254,7 @@ def decisions(
 
 @router.post("/decisions/{decision_id}/approve")
 @page(STEWARDS)
-def approve(request: Request, decision_id: int, reason: Annotated[str, Form()] = "") -> Response:
+def approve(request: Request, decision_id: RowId, reason: Annotated[str, Form()] = "") -> Response:
     context, session = web_context(request), session_of(request)
     review.approve(context.engine, session.principal, decision_id, reason.strip() or None)
     return RedirectResponse(f"/ui/decisions?status=proposed&done={decision_id}", status_code=303)
@@ -260,7 +262,7 @@ def approve(request: Request, decision_id: int, reason: Annotated[str, Form()] =
 
 @router.post("/decisions/{decision_id}/reject")
 @page(STEWARDS)
-def reject(request: Request, decision_id: int, reason: Annotated[str, Form()] = "") -> Response:
+def reject(request: Request, decision_id: RowId, reason: Annotated[str, Form()] = "") -> Response:
     context, session = web_context(request), session_of(request)
     review.reject(context.engine, session.principal, decision_id, reason.strip() or None)
     return RedirectResponse(f"/ui/decisions?status=proposed&done={decision_id}", status_code=303)

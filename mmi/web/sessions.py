@@ -59,6 +59,7 @@ def _principal(row: Row[Any]) -> Principal:
         subject=row.subject,
         role=row.role,
         jurisdiction=None if jurisdiction is None else tuple(json.loads(jurisdiction)),
+        token_id=getattr(row, "token_jti", None),  # a session made from a pasted token; a sign-in code has none
     )
 
 
@@ -118,6 +119,7 @@ def start_session(engine: Engine, web: WebSettings, principal: Principal, via: s
                 jurisdiction=_jurisdiction_json(principal),
                 csrf_token=csrf,
                 via=via,
+                token_jti=principal.token_id,
                 created_at=now,
                 last_seen_at=now,
                 expires_at=expires,

@@ -69,12 +69,16 @@ def signin_form(request: Request, next: Annotated[str | None, Query()] = None) -
 
 @router.post("/signin")
 @page(PUBLIC)
-def signin_with_token(request: Request, token: Annotated[str, Form()], next: Annotated[str | None, Form()] = None) -> Response:
+def signin_with_token(
+    request: Request, token: Annotated[str, Form(max_length=8192)], next: Annotated[str | None, Form(max_length=2000)] = None
+) -> Response:
     context = web_context(request)
     try:
         principal = verify_token(token.strip(), context.keys, context.api)
     except Unauthorized as error:
         return render(request, "signin.html", status=401, next=safe_next(next), problem=str(error))
+    if context.deny_list.revoked(principal.token_id):
+        return render(request, "signin.html", status=401, next=safe_next(next), problem="this token has been revoked: ask for a new one")
     if not has_pages(principal, context.subscriptions):
         return render(
             request,

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from typing import Any
 
@@ -19,7 +20,15 @@ from mmi.api.settings import ApiSettings
 
 def claims(api: ApiSettings, role: str = "subscriber", subject: str = "zhengzhou-health", **changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"iss": api.issuer, "aud": api.audience, "sub": subject, "role": role, "iat": now, "exp": now + 600}
+    base = {
+        "iss": api.issuer,
+        "aud": api.audience,
+        "sub": subject,
+        "role": role,
+        "iat": now,
+        "exp": now + 600,
+        "jti": secrets.token_urlsafe(8),
+    }
     return {key: value for key, value in (base | changes).items() if value is not None}
 
 

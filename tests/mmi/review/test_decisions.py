@@ -100,7 +100,7 @@ def test_four_eyes_on_a_published_master(linked) -> None:  # type: ignore[no-unt
     assert accepted.status == "accepted"
     decision = get_decision(state.engine, A, proposed.id)
     assert decision.reviewed_by == "steward-b" and decision.review_reason == "checked the two ID numbers"
-    assert set(decision.constraints) <= constraints(state.engine)
+    assert {tuple(constraint) for constraint in decision.constraints} <= constraints(state.engine)
     with pytest.raises(StateConflict):
         approve(state.engine, B, proposed.id)
 

@@ -24,7 +24,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, select
 
@@ -36,6 +36,7 @@ from mmi.store.tables import source_record
 WEAK_MARGIN_BITS = 4.0  # a bottleneck link within this many bits of the threshold's weight is "near the threshold"
 SPARSE_DENSITY, SPARSE_SIZE = 0.5, 4  # masters of at least 4 records with under half their pairs linked
 CHUNK = 500  # keys per IN (…) list
+K = TypeVar("K", str, int)
 
 
 @dataclass
@@ -117,13 +118,14 @@ def read_index(connection: Connection, scope: Collection[str] | None = None) -> 
     )
 
 
-def _chunks(keys: Collection[str]) -> Iterator[list[str]]:
+def chunks(keys: Collection[K]) -> Iterator[list[K]]:
+    """`keys` in order, CHUNK at a time: each chunk one IN (…) list."""
     ordered = sorted(keys)
     for start in range(0, len(ordered), CHUNK):
         yield ordered[start : start + CHUNK]
 
 
-def _by_department(keys: Collection[str]) -> dict[str, list[str]]:
+def by_department(keys: Collection[str]) -> dict[str, list[str]]:
     """Record keys (`department|source_key`) as each department's source keys, for the tables keyed by both."""
     grouped: dict[str, list[str]] = defaultdict(list)
     for key in keys:
@@ -135,7 +137,7 @@ def _by_department(keys: Collection[str]) -> dict[str, list[str]]:
 def rows_touching(connection: Connection, table: Table, keys: Collection[str], *where: ColumnElement[bool]) -> list[Row[Any]]:
     """The rows of a pair table (left_key, right_key) with either key in `keys`, each once."""
     found: dict[tuple[str, str], Row[Any]] = {}
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         for side in (table.c.left_key, table.c.right_key):
             for row in connection.execute(select(table).where(side.in_(chunk), *where)):
                 found[(row.left_key, row.right_key)] = row
@@ -161,8 +163,8 @@ def _decided_with(connection: Connection, scope: set[str]) -> set[str]:
 
 def _masters_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for department, source_keys in _by_department(keys).items():
-        for chunk in _chunks(source_keys):
+    for department, source_keys in by_department(keys).items():
+        for chunk in chunks(source_keys):
             query = select(master_xref.c.source_key, master_xref.c.master_id).where(
                 master_xref.c.department == department, master_xref.c.source_key.in_(chunk)
             )
@@ -173,7 +175,7 @@ def _masters_of(connection: Connection, keys: Collection[str]) -> dict[str, str]
 def _members_of(connection: Connection, masters: Collection[str]) -> dict[str, str]:
     """Record key → master, for every record of `masters`."""
     found: dict[str, str] = {}
-    for chunk in _chunks(masters):
+    for chunk in chunks(masters):
         query = select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(
             master_xref.c.master_id.in_(chunk)
         )
@@ -183,8 +185,8 @@ def _members_of(connection: Connection, masters: Collection[str]) -> dict[str, s
 
 def _current_records(connection: Connection, keys: Collection[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    for department, source_keys in _by_department(keys).items():
-        for chunk in _chunks(source_keys):
+    for department, source_keys in by_department(keys).items():
+        for chunk in chunks(source_keys):
             query = select(*_RECORD_COLUMNS).where(
                 source_record.c.department == department, source_record.c.source_key.in_(chunk), source_record.c.is_current.is_(True)
             )

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
-from mmi.review.candidates import Candidate, IndexView
+from mmi.review.candidates import Candidate, IndexView, by_department, chunks
 from mmi.review.models import PriorityFactor
 from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch
 from mmi.store.index_tables import master_event, master_xref
@@ -28,19 +28,17 @@ KIND_WEIGHT = {"conflict": 3.0, "invalidated": 2.5, "cluster": 2.0, "pair": 1.0}
 IDENTITY_WEIGHT = 3.0  # a cluster with two valid ID numbers weighs as a conflict
 SERVICE_WEIGHT, SERVICE_CAP = 0.1, 1.0
 CHILD_VACCINATION_WEIGHT, CHILD_YEARS = 1.0, 7
-CHUNK = 500
 
 
 def delivered_to(connection: Connection, masters: Iterable[str]) -> dict[str, set[str]]:
     """Master ID → subscribers that received an event about it (their systems hold the ID)."""
     reached: dict[str, set[str]] = defaultdict(set)
-    wanted = sorted(set(masters))
-    for start in range(0, len(wanted), CHUNK):
+    for chunk in chunks(set(masters)):
         query = (
             select(master_event.c.master_id, changeset_event.c.subscriber)
             .distinct()
             .select_from(master_event.join(changeset_event, changeset_event.c.outbox_seq == master_event.c.seq))
-            .where(master_event.c.master_id.in_(wanted[start : start + CHUNK]))
+            .where(master_event.c.master_id.in_(chunk))
         )
         for master, subscriber in connection.execute(query):
             reached[master].add(subscriber)
@@ -67,18 +65,13 @@ def delivered_since(connection: Connection, since: dt.datetime) -> set[str]:
 
 def services_of(connection: Connection, records: Iterable[str]) -> dict[str, dict[str, int]]:
     """Record key → service type → current service records (services name their person by the same department's key)."""
-    by_department: dict[str, list[str]] = defaultdict(list)
-    for key in set(records):
-        department, _, source_key = key.partition("|")
-        by_department[department].append(source_key)
     found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for department, keys in by_department.items():
-        keys.sort()
-        for start in range(0, len(keys), CHUNK):
+    for department, keys in by_department(set(records)).items():
+        for chunk in chunks(keys):
             query = select(service_event.c.person_key, service_event.c.service_type).where(
                 service_event.c.department == department,
                 service_event.c.is_current.is_(True),
-                service_event.c.person_key.in_(keys[start : start + CHUNK]),
+                service_event.c.person_key.in_(chunk),
             )
             for person, service in connection.execute(query):
                 found[f"{department}|{person}"][service] += 1

@@ -59,7 +59,9 @@ def audited_index(out: Path, backend: str, postgres_problem: str | None, people:
         with serve(out, settings.store_url, engine, exchange=exchange_settings(settings)) as served:
             served.index_settings = settings
             downloaded = _download_one(served, engine)
-            time.sleep(0.05)  # the merge happens strictly after this instant
+            # A whole second between the index's first events and `before`: the pages' as-of picker works to the
+            # second, so `before` cut to its second must still fall after them (within the same second it could not).
+            time.sleep(1.0)
             before = dt.datetime.now(dt.UTC)
             time.sleep(0.05)
             survivor, retired, records = _merge_two(settings, engine)

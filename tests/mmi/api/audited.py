@@ -8,19 +8,17 @@ import contextlib
 import dataclasses
 import datetime as dt
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 
 from mmi.exchange.subscriptions import exchange_settings
 from mmi.index import add_constraint, link_index
 from mmi.store.exchange_tables import changeset_event
 from mmi.store.index_tables import master_event, master_record, master_xref
-from tests.conftest import POSTGRES_URL, skip_without_postgres
+from tests.conftest import fresh_postgres_schema
 from tests.mmi.api.tokens import claims, signed
 from tests.mmi.web.server import Served, serve
 from tests.mmi.web.workbench import build_index
@@ -47,13 +45,12 @@ class Audited:
 
 @contextlib.contextmanager
 def audited_index(out: Path, backend: str, postgres_problem: str | None, people: int = 300) -> Iterator[Audited]:
-    schema = url = None
-    if backend == "postgresql":
-        skip_without_postgres(postgres_problem)
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    with contextlib.ExitStack() as stack:  # a PostgreSQL store's schema is dropped at the end
+        url = stack.enter_context(fresh_postgres_schema(postgres_problem)) if backend == "postgresql" else None
+        yield from _audited(out, url, people)
+
+
+def _audited(out: Path, url: str | None, people: int) -> Iterator[Audited]:
     settings, engine = build_index(out / "feeds", url, people=people)
     try:
         with serve(out, settings.store_url, engine, exchange=exchange_settings(settings)) as served:
@@ -68,9 +65,6 @@ def audited_index(out: Path, backend: str, postgres_problem: str | None, people:
             yield Audited(served, before, survivor, retired, records[survivor], records[retired], downloaded)
     finally:
         engine.dispose()
-        if schema:
-            with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def _download_one(served: Served, engine: Engine) -> tuple[str, int]:

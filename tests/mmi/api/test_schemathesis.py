@@ -11,18 +11,16 @@ The rate limit is set high here: a 429 is documented, but this test is about the
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from devtools.served import Serving, build_index, mmi_serve, serve_config
-from tests.conftest import POSTGRES_URL, skip_without_postgres
+from tests.conftest import fresh_postgres_schema
 
 HERE = Path(__file__).parent
 MMI = str(Path(sys.executable).with_name("mmi"))
@@ -44,24 +42,14 @@ class Served:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_problem: str | None) -> Iterator[Served]:
     out = tmp_path_factory.mktemp(f"schemathesis-{request.param}")
-    schema = url = None
-    if request.param == "postgresql":
-        skip_without_postgres(postgres_problem)
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    settings, engine = build_index(out / "feeds", url, people=150)
-    engine.dispose()
-    config = serve_config(settings, rate_limit_per_second=100000.0, rate_limit_burst=100000)
-    subprocess.run([MMI, "keys", "--config", str(config)], capture_output=True, check=True)
-    try:
+    with contextlib.ExitStack() as stack:  # a PostgreSQL store's schema is dropped at the end
+        url = stack.enter_context(fresh_postgres_schema(postgres_problem)) if request.param == "postgresql" else None
+        settings, engine = build_index(out / "feeds", url, people=150)
+        engine.dispose()
+        config = serve_config(settings, rate_limit_per_second=100000.0, rate_limit_burst=100000)
+        subprocess.run([MMI, "keys", "--config", str(config)], capture_output=True, check=True)
         with mmi_serve(config) as serving:
             yield Served(serving, config, request.param)
-    finally:
-        if schema:
-            with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def run_schemathesis(served: Served, role: str, examples: int, report: Path) -> subprocess.CompletedProcess[str]:

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from mmi.indicators import snapshot_indicators
 from mmi.store.database import open_store
-from tests.conftest import POSTGRES_URL, skip_without_postgres
+from tests.conftest import fresh_postgres_schema
 from tests.mmi.indicators.builder import StoreBuilder
 from tests.mmi.web.server import Served, serve
 
@@ -53,17 +50,8 @@ def backend_url(backend: str, folder: Path, postgres_problem: str | None) -> Ite
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'mmi.db'}"
         return
-    skip_without_postgres(postgres_problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_postgres_schema(postgres_problem) as url:
+        yield url
 
 
 def populate(build: StoreBuilder) -> Sentinels:

@@ -4,19 +4,17 @@ forms are the service's decisions."""
 
 from __future__ import annotations
 
+import contextlib
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from mmi.index import link_index
 from mmi.principal import Principal
 from mmi.review import get_decision, item_detail, queue_page
-from tests.conftest import POSTGRES_URL, skip_without_postgres
+from tests.conftest import fresh_postgres_schema
 from tests.mmi.web.server import Served, csrf_of, serve
 from tests.mmi.web.workbench import build_index
 
@@ -27,24 +25,15 @@ STEWARD = Principal("li.steward", "steward")
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_problem: str | None) -> Iterator[Served]:
     """One index per backend for the module (built once: ~10 s); tests that decide take items no other test uses."""
     out = tmp_path_factory.mktemp(f"pages-{request.param}")
-    schema = None
-    url = None
-    if request.param == "postgresql":
-        skip_without_postgres(postgres_problem)
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    settings, engine = build_index(out / "feeds", url, people=1000)
-    try:
-        with serve(out, settings.store_url, engine) as running:
-            running.index_settings = settings
-            yield running
-    finally:
-        engine.dispose()
-        if schema:
-            with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with contextlib.ExitStack() as stack:  # a PostgreSQL store's schema is dropped at the end
+        url = stack.enter_context(fresh_postgres_schema(postgres_problem)) if request.param == "postgresql" else None
+        settings, engine = build_index(out / "feeds", url, people=1000)
+        try:
+            with serve(out, settings.store_url, engine) as running:
+                running.index_settings = settings
+                yield running
+        finally:
+            engine.dispose()
 
 
 def _switch(browser, language: str) -> None:  # type: ignore[no-untyped-def]

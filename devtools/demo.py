@@ -139,8 +139,11 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
         for role, subject in (("subscriber", subscriber), ("steward", "demo-steward"), ("auditor", "demo-auditor"))
     }
     base = f"http://127.0.0.1:{port}"
-    steward_link = _sign_in_link(settings, engine, base, Principal("demo-steward", "steward", None))
-    step(f"serving the exchange API and the stewards' workbench at {base} (Ctrl-C to stop)")
+    links = {
+        role: _sign_in_link(settings, engine, base, Principal(subject, role, None))
+        for role, subject in (("steward", "demo-steward"), ("auditor", "demo-auditor"), ("planner", "demo-planner"))
+    }
+    step(f"serving the exchange API and the pages (stewards', auditors', planners') at {base} (Ctrl-C to stop)")
     print(
         f"""
   OpenAPI          {base}/openapi.json
@@ -149,9 +152,12 @@ def serve_api(settings: Settings, engine: Engine, port: int) -> None:
                    auditor:    {tokens["auditor"]}
   try              curl -H "Authorization: Bearer $TOKEN" "{base}/v1/changesets?after=0"
                    curl -H "Authorization: Bearer $TOKEN" -o 1.avro {base}/v1/changesets/1
+                   curl -H "Authorization: Bearer $AUDITOR_TOKEN" {base}/v1/masters/M000000001
   more tokens      mmi token --config {settings.config_path} --role subscriber --subject {subscriber}
-  workbench        {steward_link}
-                   (a steward's one-time sign-in link, good once within minutes; a new one:
+  pages            workbench  {links["steward"]}
+                   auditors   {links["auditor"]}
+                   planners   {links["planner"]}
+                   (one-time sign-in links, each good once within minutes; a new one:
                     mmi login --config {settings.config_path} --role steward --subject demo-steward --url {base})
 """,
         flush=True,

@@ -25,7 +25,7 @@ def run_audit(args: argparse.Namespace) -> int:
     from mmi.store.database import open_store
 
     settings = load_settings(args.config)
-    engine = open_store(settings.store_url)
+    engine = open_store(settings.store_url, lock_wait_seconds=settings.store.lock_wait_seconds)
     if args.action == "redact":
         if not (args.record and args.version and args.reason):
             raise ConfigError("mmi audit redact needs --record department|source_key --version N --reason R")

@@ -35,7 +35,7 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from mmi.store.database import open_store
 
     settings = load_settings(args.config)
-    return settings, open_store(settings.store_url)
+    return settings, open_store(settings.store_url, lock_wait_seconds=settings.store.lock_wait_seconds)
 
 
 def _indicators(args: argparse.Namespace) -> None:

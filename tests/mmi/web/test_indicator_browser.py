@@ -5,6 +5,7 @@ script error, on the way. Skipped without /usr/bin/chromium, except under CI (CI
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.mmi.indicators.served import A, IndicatorSite, indicator_site
 from tests.mmi.web.chromium import ARGS, CHROMIUM, need_chromium
+from tests.mmi.web.test_browser import DOCS_SCREENSHOTS
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +44,15 @@ def test_the_drill_down_to_a_worklist_in_a_real_browser(site: IndicatorSite, tmp
                 expect(page.locator(".breadcrumbs [aria-current=page]")).to_have_text(area)
             vaccination = page.locator("#indicator-child_vaccination")
             expect(vaccination.locator("dd.rate")).to_contain_text("(1 / 3)")
-            page.screenshot(path=str(tmp_path / "district.png"), full_page=True)
+            shots = DOCS_SCREENSHOTS if os.environ.get("MMI_SCREENSHOTS") == "1" else tmp_path  # as test_browser.py does
+            page.screenshot(path=str(shots / "indicators.png"), full_page=True)
             vaccination.locator("a.worklist-link").click()
             rows = page.locator("table.worklist tbody tr")
             expect(rows).to_have_count(2)
             masters = sorted(rows.nth(index).get_attribute("data-master") or "" for index in range(2))
             assert masters == sorted(master for master, district in site.sentinels.unvaccinated.items() if district == "410105")
             expect(page.locator("table.worklist")).to_contain_text("哨兵")  # names are what a worklist is for
+            page.screenshot(path=str(shots / "worklist.png"), full_page=True)
             context.close()
 
             context = browser.new_context()

@@ -264,9 +264,18 @@ def test_the_dags_run_under_the_celery_executor_with_linkage_on_its_own_queue(
                     trigger.kill()
                     trigger.wait()
         wait_for("every DAG run to succeed", deployment, lambda: all_done(airflow), deadline)
+        # The worker reports a task's end to the api-server first and stores Celery's result afterwards: wait for the
+        # result backend to catch up before comparing the two (the last tasks' results may still be in flight).
+        wait_for("Celery's results of the finished tasks", deployment, lambda: celery_caught_up(airflow), deadline)
         check_what_ran(airflow, queues, feeds)
     finally:
         deployment.stop()
+
+
+def celery_caught_up(airflow: Airflow) -> bool:
+    finished = airflow.query("SELECT count(*) FROM task_instance WHERE end_date IS NOT NULL")[0][0]
+    recorded = airflow.query("SELECT count(*) FROM celery_taskmeta WHERE status IN ('SUCCESS', 'FAILURE')")[0][0]
+    return recorded >= finished
 
 
 def _answers(url: str) -> bool:

@@ -37,7 +37,11 @@ _principal = caller
 def create_app(settings: Settings, engine: Engine) -> FastAPI:
     api = api_settings(settings)
     app = _application()
-    app.state.context = make_context(engine, api, exchange_settings(settings))
+    from mmi.audit.checkpoints import audit_settings
+    from mmi.audit.read_terms import read_terms_key
+
+    terms_key = read_terms_key(audit_settings(settings).read_terms_key)
+    app.state.context = make_context(engine, api, exchange_settings(settings), terms_key)
     from mmi.web import install as install_pages  # the pages under /ui/ share the context (mmi.web)
 
     install_pages(app, settings)

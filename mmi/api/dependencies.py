@@ -31,9 +31,10 @@ class Context:
     keys: KeySet
     deny_list: DenyList
     limiter: RateLimiter
+    read_terms_key: bytes  # what auditors' searched ID numbers and names are hashed with (mmi.audit.read_terms)
 
 
-def make_context(engine: Engine, api: ApiSettings, exchange: ExchangeSettings) -> Context:
+def make_context(engine: Engine, api: ApiSettings, exchange: ExchangeSettings, read_terms_key: bytes) -> Context:
     return Context(
         engine,
         api,
@@ -41,6 +42,7 @@ def make_context(engine: Engine, api: ApiSettings, exchange: ExchangeSettings) -
         KeySet(api.jwks),
         DenyList(engine, api.revocation_cache_seconds),
         RateLimiter(api.rate_limit_per_second, api.rate_limit_burst),
+        read_terms_key,
     )
 
 

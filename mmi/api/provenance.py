@@ -75,6 +75,8 @@ def get_disclosures(
             context.engine,
             principal,
             context.exchange.subscriptions,
+            context.exchange.out_dir,
+            context.read_terms_key,
             master_id=master_id,
             department=department,
             source_key=source_key,
@@ -87,7 +89,8 @@ def get_disclosures(
 def get_search(
     request: Request, principal: Caller, kind: SearchKind, q: Annotated[str, Query(min_length=1, max_length=100)]
 ) -> SearchResult:
-    return _answer(lambda: provenance.search(_context(request).engine, principal, kind, q))
+    context = _context(request)
+    return _answer(lambda: provenance.search(context.engine, principal, kind, q, context.read_terms_key))
 
 
 @router.get("/v1/audit/reads", response_model=ReadPage)

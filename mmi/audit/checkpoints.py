@@ -12,6 +12,7 @@ verifier trusts (a department keeps a copy, with the last checkpoint it saw).
 origin = "mmi.example/audit-log"      # the log's name: first line of every checkpoint, and the key's name
 signing_key = "keys/audit-log.pem"    # Ed25519 private key (PKCS#8 PEM)
 public_key = "keys/audit-log.pub"     # its public key, as a signed-note verifier key
+read_terms_key = "keys/audit-read-terms.key"  # HMAC key for the search terms auditors' reads keep (mmi.audit.read_terms)
 ```
 """
 
@@ -47,6 +48,8 @@ class AuditSettings:
     origin: str = "mmi.example/audit-log"
     signing_key: Path = setting(Path("keys/audit-log.pem"), kind="path")
     public_key: Path = setting(Path("keys/audit-log.pub"), kind="path")
+    # the key auditors' search terms are hashed with (mmi.audit.read_terms), not the log's signing key
+    read_terms_key: Path = setting(Path("keys/audit-read-terms.key"), kind="path")
 
 
 def read_audit(table: Any, base: Path) -> AuditSettings:

@@ -3,20 +3,23 @@
     master(engine, principal, master_id, as_of=None)          the golden record now or as of a time, with sources,
                                                                records, events, decisions and deliveries
     record(engine, principal, department, source_key, version) a source version: raw payload, origin, standardised
-    disclosures(engine, principal, subscriptions, ...)         who received which of a person's fields, and downloads
-    search(engine, principal, kind, query)                     masters by ID number, name, master ID or record key
+    disclosures(engine, principal, subscriptions, changesets_dir, terms_key, ...)
+                                                               who received which of a person's fields, and downloads
+    search(engine, principal, kind, query, terms_key)          masters by ID number, name, master ID or record key
     reads(engine, principal, limit)                            the auditors' recent reads
     state(engine, principal)                                   the log's size, latest checkpoint, last verification
 
 Every function checks the role (auditor or admin; NotAllowed otherwise) and the caller's jurisdiction (what lies
 outside it is NotFound, as if it did not exist), and every read of a person (master, record, disclosures, search)
-is recorded with who asked, through which channel, and what (mmi.provenance.reads), in the tamper-evident log too.
+is recorded with who asked, through which channel, and what (mmi.provenance.reads), in the tamper-evident log too;
+an ID number or name searched for only as its digest under `terms_key` (mmi.audit.read_terms).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -85,6 +88,8 @@ def disclosures(
     engine: Engine,
     principal: Principal,
     subscriptions: Mapping[str, Subscription],
+    changesets_dir: Path,
+    terms_key: bytes,
     *,
     master_id: str | None = None,
     department: str | None = None,
@@ -100,21 +105,30 @@ def disclosures(
     id_number = _text("id_number", id_number) if id_number is not None else None
     with engine.connect() as connection:
         masters = _disclosures.subject_masters(connection, master_id, record_key, id_number)
-        found = _disclosures.disclosures(connection, principal, masters, subscriptions)
+        found = _disclosures.disclosures(connection, principal, masters, subscriptions, changesets_dir)
     if id_number is not None:
-        record_read(engine, principal, channel, "disclosures", query_kind="id_number", query=id_number, results=len(found.items))
+        record_read(
+            engine,
+            principal,
+            channel,
+            "disclosures",
+            query_kind="id_number",
+            query=id_number,
+            results=len(found.items),
+            terms_key=terms_key,
+        )
     else:
         kind, target = ("master_id", master_id) if master_id is not None else ("record_key", "|".join(record_key or ()))
         record_read(engine, principal, channel, "disclosures", query_kind=kind, query=target, results=len(found.items))
     return found
 
 
-def search(engine: Engine, principal: Principal, kind: SearchKind, query: str, channel: str = "api") -> SearchResult:
+def search(engine: Engine, principal: Principal, kind: SearchKind, query: str, terms_key: bytes, channel: str = "api") -> SearchResult:
     require_auditor(principal)
     query = _text("query", query)
     with engine.connect() as connection:
         found = _search.search(connection, principal, kind, query)
-    record_read(engine, principal, channel, "search", query_kind=kind, query=query, results=len(found.hits))
+    record_read(engine, principal, channel, "search", query_kind=kind, query=query, results=len(found.hits), terms_key=terms_key)
     return found
 
 

@@ -2,13 +2,21 @@
 
 A person is named by a master ID, a record key or an ID number (looked up among the standardised records, every
 version). Every master whose events ever held one of those records counts (a master merged away included), and
-every delivery of their events is listed with the fields that subscriber's subscription carries.
+every delivery of their events is listed with the fields it carried: those the change-set file names in its header
+(`mmi.fields`, written at publication), read from the file as delivered. A subscription can change after a delivery;
+what was disclosed cannot. Only when the file is gone or no longer the one published (its SHA-256 differs) do the
+subscription's present fields stand in, and the item says so.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
+import fastavro
 from sqlalchemy import Connection, select
 
 from mmi.exchange.subscriptions import Subscription
@@ -36,7 +44,24 @@ def subject_masters(connection: Connection, master_id: str | None, record_key: t
     return masters_holding(connection, keys) if keys else set()
 
 
-def disclosures(connection: Connection, principal: Principal, masters: set[str], subscriptions: Mapping[str, Subscription]) -> Disclosures:
+def delivered_fields(changesets_dir: Path, file_name: str, published_sha256: str) -> list[str] | None:
+    """The fields a change-set file carried (its `mmi.fields` header), or None when the file is not the one published."""
+    try:
+        content = (changesets_dir / file_name).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(content).hexdigest() != published_sha256:
+        return None
+    try:
+        named = json.loads(fastavro.reader(io.BytesIO(content)).metadata["mmi.fields"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return [str(name) for name in named] if isinstance(named, list) else None
+
+
+def disclosures(
+    connection: Connection, principal: Principal, masters: set[str], subscriptions: Mapping[str, Subscription], changesets_dir: Path
+) -> Disclosures:
     if not masters:
         raise NotFound("no master or record matches")
     if len(masters) > MAX_MASTERS:
@@ -51,9 +76,16 @@ def disclosures(connection: Connection, principal: Principal, masters: set[str],
         raise NotFound("no master or record matches within your jurisdiction")
     events = {event.seq: event for event in events_of(connection, visible)}
     items = []
+    carried: dict[tuple[str, int], list[str] | None] = {}  # per change set: a person's events often share one
     for row in deliveries_of(connection, list(events)):
         event = events[row["outbox_seq"]]
-        subscription = subscriptions.get(row["subscriber"])
+        key = (row["subscriber"], row["seq"])
+        if key not in carried:
+            carried[key] = delivered_fields(changesets_dir, row["file_name"], row["file_sha256"])
+        fields = carried[key]
+        if fields is None:
+            subscription = subscriptions.get(row["subscriber"])
+            fields = list(subscription.fields) if subscription is not None else []
         items.append(
             DisclosureItem(
                 subscriber=row["subscriber"],
@@ -61,7 +93,8 @@ def disclosures(connection: Connection, principal: Principal, masters: set[str],
                 event_id=event.event_id,
                 master_id=event.master_id,
                 operation=event.operation,
-                fields=list(subscription.fields) if subscription is not None else [],
+                fields=fields,
+                fields_from="subscription" if carried[key] is None else "changeset",
                 published_at=row["published_at"],
                 downloads=row["downloads"],
             )

@@ -61,6 +61,7 @@ def deliveries_of(connection: Connection, outbox_seqs: Collection[int]) -> list[
                 changeset_event.c.changeset_seq,
                 changeset.c.created_at,
                 changeset.c.sha256,
+                changeset.c.file_name,
             )
             .join(
                 changeset, (changeset.c.subscriber == changeset_event.c.subscriber) & (changeset.c.seq == changeset_event.c.changeset_seq)
@@ -76,6 +77,7 @@ def deliveries_of(connection: Connection, outbox_seqs: Collection[int]) -> list[
             "seq": int(row.changeset_seq),
             "published_at": row.created_at,
             "file_sha256": row.sha256,
+            "file_name": row.file_name,
             "downloads": downloads.get((row.subscriber, row.changeset_seq), []),
         }
         for row in sorted(delivered, key=lambda row: (row.outbox_seq, row.subscriber))

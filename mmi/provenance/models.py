@@ -127,7 +127,12 @@ class DisclosureItem(BaseModel):
     event_id: str
     master_id: str
     operation: str
-    fields: list[str] = Field(description="The golden fields that subscriber's subscription carries (what it received)")
+    fields: list[str] = Field(description="The golden fields the change set carried to that subscriber (what it received)")
+    fields_from: Literal["changeset", "subscription"] = Field(
+        description="`changeset`: read from the delivered file's header (`mmi.fields`), its SHA-256 the published one; "
+        "`subscription`: the file is gone or altered, so these are the subscription's fields now, which may differ "
+        "from what was sent (`mmi audit verify` reports the file)"
+    )
     published_at: dt.datetime
     downloads: list[Download]
 
@@ -159,7 +164,7 @@ class ReadView(BaseModel):
     what: str
     target: str | None
     query_kind: str | None
-    query_sha256: str | None
+    query_sha256: str | None  # HMAC-SHA-256 of an ID number or name searched for (mmi.audit.read_terms)
     as_of: dt.datetime | None
     results: int
     read_at: dt.datetime

@@ -2,18 +2,20 @@
 row to the tamper-evident log (kind `audit_read`), in one transaction.
 
 What was looked up is kept as it is when it is an identifier of the index (a master ID, a record key); an ID
-number or a name searched for is kept only as its SHA-256, so the record of who looked at whom holds no personal
-data of its own.
+number or a name searched for is kept only as its HMAC-SHA-256 under the deployment's read-terms key
+(mmi.audit.read_terms; the column keeps its first name, `query_sha256`, since the log's digests of earlier reads
+name it), so the record of who looked at whom holds no personal data of its own and cannot be reversed by
+enumerating ID numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from sqlalchemy import Engine, insert, select
 
 from mmi.audit.log import append
+from mmi.audit.read_terms import term_digest
 from mmi.principal import Principal
 from mmi.provenance.models import ReadPage, ReadView
 from mmi.store.audit_tables import audit_read
@@ -21,10 +23,6 @@ from mmi.store.audit_tables import audit_read
 CHANNELS = ("api", "page")
 HASHED_QUERIES = frozenset({"id_number", "name"})
 MAX_READS = 500
-
-
-def term_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def record_read(
@@ -38,12 +36,18 @@ def record_read(
     query: str | None = None,
     as_of: dt.datetime | None = None,
     results: int = 0,
+    terms_key: bytes | None = None,
 ) -> int:
-    """Store the read and append its leaf; the read's ID. `query` (the terms asked for) is stored only hashed when
-    `query_kind` is an ID number or a name, and in clear otherwise (then it is the target)."""
+    """Store the read and append its leaf; the read's ID. `query` (the terms asked for) is stored only as its keyed
+    digest (under `terms_key`) when `query_kind` is an ID number or a name, and in clear otherwise (then it is the
+    target)."""
     if channel not in CHANNELS:
         raise ValueError(f"channel {channel!r}: one of {CHANNELS}")
-    hashed = term_sha256(query) if query is not None and query_kind in HASHED_QUERIES else None
+    hashed = None
+    if query is not None and query_kind in HASHED_QUERIES:
+        if terms_key is None:
+            raise ValueError(f"a {query_kind} searched for is kept keyed-hashed: give terms_key")
+        hashed = term_digest(terms_key, query)
     if query is not None and query_kind not in HASHED_QUERIES and target is None:
         target = query
     values = {

@@ -9,7 +9,7 @@
 - `audit_checkpoint`: every signed checkpoint (C2SP signed note) the log made, by tree size.
 - `audit_read`: every read of the provenance service (mmi.provenance) by an auditor or admin: who, when, through
   which channel, what (a master, a record version, a disclosure query, a search). A search's terms are kept only
-  as a SHA-256 (`query_sha256`) when they are an ID number or a name; master IDs and record keys are kept as they
+  as a keyed HMAC-SHA-256 (`query_sha256`; mmi.audit.read_terms) when they are an ID number or a name; master IDs and record keys are kept as they
   are. Each row is also a leaf of the log (kind `audit_read`), so a read cannot be removed without a trace.
 - `audit_verification`: the result of each `mmi audit verify` (outside the log: it describes the log).
 """
@@ -60,7 +60,7 @@ audit_read = Table(
     Column("what", String(16), nullable=False),  # master, record, disclosures, search
     Column("target", Text),  # a master ID or record key (department|source_key|version); NULL when only hashed
     Column("query_kind", String(16)),  # searches and disclosures: id_number, name, master_id, record_key
-    Column("query_sha256", String(64)),  # of an ID number or name searched for (never kept in clear)
+    Column("query_sha256", String(64)),  # HMAC-SHA-256 of an ID number or name searched for (mmi.audit.read_terms)
     Column("as_of", UTCDateTime),  # a master read as of a time
     Column("results", Integer, nullable=False),
     Column("read_at", UTCDateTime, nullable=False),

@@ -36,6 +36,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         web_settings(settings),
         dict(exchange_settings(settings).subscriptions),
         api_context.deny_list,
+        api_context.read_terms_key,
+        exchange_settings(settings).out_dir,
     )
     app.include_router(signin.router)
     app.include_router(pages.router)

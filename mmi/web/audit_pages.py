@@ -38,7 +38,7 @@ def search(request: Request, kind: Annotated[str, Form(max_length=20)], q: Annot
     """A search is posted, not put in the address: an ID number or a name stays out of URLs, histories and logs."""
     chosen: SearchKind = kind if kind in SEARCH_KINDS else "name"  # type: ignore[assignment]
     context, session = web_context(request), session_of(request)
-    result = provenance.search(context.engine, session.principal, chosen, q, channel="page")
+    result = provenance.search(context.engine, session.principal, chosen, q, context.read_terms_key, channel="page")
     return render(request, "audit_search.html", kinds=SEARCH_KINDS, kind=chosen, q=q, result=result)
 
 
@@ -94,6 +94,8 @@ def disclosures(request: Request, master_id: Bounded = "", department: Bounded =
         context.engine,
         session.principal,
         context.subscriptions,
+        context.changesets_dir,
+        context.read_terms_key,
         master_id=master_id or None,
         department=department or None,
         source_key=source_key or None,

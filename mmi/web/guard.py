@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -60,6 +61,8 @@ class WebContext:
     web: WebSettings
     subscriptions: dict[str, Subscription]
     deny_list: DenyList
+    read_terms_key: bytes  # the API's (mmi.audit.read_terms)
+    changesets_dir: Path  # where the change-set files are: disclosures read the fields they carried
 
 
 def web_context(request: Request) -> WebContext:

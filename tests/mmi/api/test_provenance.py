@@ -7,19 +7,26 @@ recorded, ID numbers only hashed, and the log still verifies."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+import hmac
 import json
 import random
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from mmi import provenance
 from mmi.audit.checkpoints import audit_settings, trusted_verifier
+from mmi.audit.read_terms import read_terms_key
 from mmi.audit.verify import verify_store
+from mmi.principal import Principal
 from mmi.store.audit_tables import audit_leaf, audit_read
-from mmi.store.exchange_tables import changeset_event
+from mmi.store.exchange_tables import changeset, changeset_event
 from mmi.store.index_tables import master_event, master_record
 from tests.mmi.api.audited import Audited, audited_index
 from tests.mmi.api.tokens import claims, signed
@@ -90,7 +97,7 @@ def test_as_of_before_the_merge_shows_both_masters_as_they_were(audited: Audited
     assert long_ago.status_code == 404 and "did not exist" in long_ago.json()["detail"]
 
 
-def test_disclosures_list_each_subscriber_that_received_the_masters_events_with_downloads(audited: Audited) -> None:
+def _master_in_downloaded_changeset(audited: Audited) -> str:
     subscriber, seq = audited.downloaded
     with audited.served.engine.connect() as connection:
         outbox_seq = connection.execute(
@@ -98,7 +105,13 @@ def test_disclosures_list_each_subscriber_that_received_the_masters_events_with_
             .where(changeset_event.c.subscriber == subscriber, changeset_event.c.changeset_seq == seq)
             .limit(1)
         ).scalar_one()
-        master_id = connection.execute(select(master_event.c.master_id).where(master_event.c.seq == outbox_seq)).scalar_one()
+        return str(connection.execute(select(master_event.c.master_id).where(master_event.c.seq == outbox_seq)).scalar_one())
+
+
+def test_disclosures_list_each_subscriber_that_received_the_masters_events_with_downloads(audited: Audited) -> None:
+    subscriber, seq = audited.downloaded
+    master_id = _master_in_downloaded_changeset(audited)
+    with audited.served.engine.connect() as connection:
         received = set(
             connection.execute(
                 select(changeset_event.c.subscriber).where(
@@ -113,6 +126,7 @@ def test_disclosures_list_each_subscriber_that_received_the_masters_events_with_
     subscriptions = audited.served.settings.exchange.subscriptions  # type: ignore[union-attr]
     for item in items:
         assert item["fields"] == list(subscriptions[item["subscriber"]].fields) and item["published_at"]
+        assert item["fields_from"] == "changeset"
     downloaded = [item for item in items if item["subscriber"] == subscriber and item["seq"] == seq]
     assert downloaded and downloaded[0]["downloads"][0]["by"] == subscriber
     assert all(not item["downloads"] for item in items if item["subscriber"] != subscriber)
@@ -126,6 +140,41 @@ def test_disclosures_list_each_subscriber_that_received_the_masters_events_with_
     if id_number:
         by_id = audited.get("/v1/disclosures", params={"id_number": id_number}).json()
         assert master_id in by_id["masters"]
+
+
+def test_disclosures_name_the_fields_the_files_carried_even_after_the_subscription_changed(audited: Audited, tmp_path: Path) -> None:
+    """A subscription narrowed after its deliveries does not rewrite what was disclosed: the fields come from each
+    change set's own header. Where a file is no longer the one published, the present subscription stands in, saying so."""
+    exchange = audited.served.settings.exchange
+    assert exchange is not None
+    narrowed = {name: dataclasses.replace(sub, fields=sub.fields[:1]) for name, sub in exchange.subscriptions.items()}
+    folder = tmp_path / "changesets"
+    shutil.copytree(exchange.out_dir, folder)  # a copy: the module's other tests read the real files
+    auditor = Principal("audit.qian", "auditor")
+    key = read_terms_key(audit_settings(audited.served.settings).read_terms_key)
+    master_id = _master_in_downloaded_changeset(audited)
+
+    found = provenance.disclosures(audited.served.engine, auditor, narrowed, folder, key, master_id=master_id)
+    assert found.items
+    for item in found.items:
+        assert item.fields_from == "changeset" and item.fields == list(exchange.subscriptions[item.subscriber].fields)
+        assert item.fields != list(narrowed[item.subscriber].fields)
+
+    subscriber, seq = audited.downloaded
+    with audited.served.engine.connect() as connection:
+        file_name = connection.execute(
+            select(changeset.c.file_name).where(changeset.c.subscriber == subscriber, changeset.c.seq == seq)
+        ).scalar_one()
+    altered = bytearray((folder / file_name).read_bytes())
+    altered[-1] ^= 0x01
+    (folder / file_name).write_bytes(bytes(altered))
+    found = provenance.disclosures(audited.served.engine, auditor, narrowed, folder, key, master_id=master_id)
+    for item in found.items:
+        if (item.subscriber, item.seq) == (subscriber, seq):
+            assert item.fields_from == "subscription" and item.fields == list(narrowed[subscriber].fields)
+        else:
+            assert item.fields_from == "changeset"
+    assert (subscriber, seq) in {(item.subscriber, item.seq) for item in found.items}
 
 
 def test_roles_unknowns_and_bad_parameters(audited: Audited) -> None:
@@ -177,8 +226,11 @@ def test_reads_are_recorded_with_search_terms_hashed_and_the_log_still_verifies(
     mine = [read for read in reads if read["subject"] == "audit.zhao"]
     assert [read["what"] for read in mine[:3]] == ["search", "search", "master"]
     assert mine[2]["target"] == audited.survivor and mine[2]["channel"] == "api"
-    assert mine[1]["query_kind"] == "id_number" and mine[1]["query_sha256"] == hashlib.sha256(number.encode()).hexdigest()
-    assert mine[0]["query_sha256"] == hashlib.sha256(name.encode()).hexdigest()
+    # Kept keyed-hashed under the deployment's read-terms key: not the plain SHA-256 anyone could enumerate ID numbers for.
+    key = read_terms_key(audit_settings(audited.served.settings).read_terms_key)
+    assert mine[1]["query_kind"] == "id_number" and mine[1]["query_sha256"] == hmac.new(key, number.encode(), "sha256").hexdigest()
+    assert mine[0]["query_sha256"] == hmac.new(key, name.encode(), "sha256").hexdigest()
+    assert mine[1]["query_sha256"] != hashlib.sha256(number.encode()).hexdigest()
     with audited.served.engine.connect() as connection:
         stored = json.dumps([list(map(str, row)) for row in connection.execute(select(audit_read))], ensure_ascii=False)
         leaves = connection.execute(select(audit_leaf.c.entry).where(audit_leaf.c.kind == "audit_read")).scalars().all()

@@ -40,6 +40,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, Table, select, update
 
 from mmi.audit.merkle import Frontier, leaf_hash
@@ -116,10 +117,21 @@ def _digested(table: Table) -> tuple[str, ...]:
     return tuple(column.name for column in table.columns if column.name not in excluded)
 
 
+# For a flat object of null, booleans, integers and strings (what `plain` makes of columns), msgspec's sorted
+# encoding gives the very bytes `canonical` does (keys in code-point order, non-ASCII as UTF-8, the same escapes:
+# tests/mmi/audit/test_log_digest.py), five times faster; `mmi audit verify` digests every logged row with it.
+_FLAT_ENCODER = msgspec.json.Encoder(order="sorted")
+
+
 def row_digest(table: Table, row: Mapping[Any, Any]) -> str:
     """SHA-256 (hex) of the row's columns as canonical JSON, minus `EXCLUDED`; a column absent from `row` is null."""
     get = (row if isinstance(row, dict) else dict(row)).get  # a plain dict's get: a database row's is much slower
-    return hashlib.sha256(canonical({name: plain(get(name)) for name in _digested(table)})).hexdigest()
+    values = {name: value if type(value := get(name)) in _AS_IS else plain(value) for name in _digested(table)}
+    try:
+        data = _FLAT_ENCODER.encode(values)
+    except (OverflowError, msgspec.EncodeError, UnicodeEncodeError):  # an integer beyond 64 bits, a lone surrogate
+        data = canonical(values)
+    return hashlib.sha256(data).hexdigest()
 
 
 def row_entry(kind: str, table: Table, row: Mapping[Any, Any], **extra: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ never publishes an event whose change was not stored, and no stored change lacks
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,16 @@ from mmi.failpoints import failpoint
 from mmi.index.conflicts import write_conflicts
 from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges
 from mmi.index.golden import GOLDEN_FIELDS
-from mmi.store.index_tables import link_constraint, linkage_run, master_event, master_record, master_xref, match_pair, model_version
+from mmi.store.index_tables import (
+    link_constraint,
+    linkage_run,
+    master_event,
+    master_held_record,
+    master_record,
+    master_xref,
+    match_pair,
+    model_version,
+)
 from mmi.store.landing import bulk_insert
 
 CHUNK = 20_000
@@ -35,6 +45,8 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
         events = [{**event, "run_id": run_id, "model_version_id": model_version_id, "occurred_at": now} for event in changes.events]
         if events:
             bulk_insert(connection, master_event, events)
+            if held := gained_records(events, run_id):
+                bulk_insert(connection, master_held_record, held)
         connection.execute(update(link_constraint).where(link_constraint.c.applied_run_id.is_(None)).values(applied_run_id=run_id))
         counts = {key: run[key] for key in ("records_changed", "records_reclustered", "pairs_scored")}
         connection.execute(
@@ -44,6 +56,15 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
         )
         log_run(connection, run_id, events)
         failpoint("link_before_commit")
+
+
+def gained_records(events: list[dict[str, Any]], run_id: int) -> list[dict[str, Any]]:
+    """The records each event's master gained (records_after less records_before): rows of master_held_record."""
+    rows = []
+    for event in events:
+        gained = set(json.loads(event["records_after"])) - set(json.loads(event["records_before"]))
+        rows += [{"record_key": key, "master_id": event["master_id"], "run_id": run_id} for key in sorted(gained)]
+    return rows
 
 
 def log_run(connection: Connection, run_id: int, events: list[dict[str, Any]]) -> None:

@@ -7,11 +7,11 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 
 from mmi.provenance.models import Download
 from mmi.store.exchange_tables import changeset, changeset_download, changeset_event
-from mmi.store.index_tables import master_event
+from mmi.store.index_tables import master_event, master_held_record
 
 CHUNK = 500  # keys per IN list
 
@@ -39,14 +39,11 @@ def events_of(connection: Connection, masters: Collection[str]) -> list[Any]:
 
 
 def masters_holding(connection: Connection, record_keys: Collection[str]) -> set[str]:
-    """Every master whose events ever held one of these records (records_before or records_after)."""
+    """Every master that ever held one of these records (master_held_record: what the events' record lists say)."""
     masters: set[str] = set()
-    for key in sorted(record_keys):
-        pattern = "%" + json.dumps(key, ensure_ascii=False).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = select(master_event.c.master_id).where(
-            or_(master_event.c.records_after.like(pattern, escape="\\"), master_event.c.records_before.like(pattern, escape="\\"))
-        )
-        masters.update(connection.execute(query.distinct()).scalars())
+    for part in chunks(sorted(record_keys)):
+        query = select(master_held_record.c.master_id).where(master_held_record.c.record_key.in_(part)).distinct()
+        masters.update(connection.execute(query).scalars())
     return masters
 
 

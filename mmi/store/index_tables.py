@@ -144,6 +144,20 @@ master_event = Table(
     Index("ix_master_event_run_id", "run_id"),
 )
 
+# Every master that has held a record, at any time (one merged away included): the auditors' way from a record to
+# the masters its data went through (mmi.provenance), without reading every event's record lists. One row per
+# record a master gained (an event's records_after less its records_before), written in the run's transaction with
+# the events; derived from master_event (migration 0014 built it from the events before it), so not in the audit log.
+master_held_record = Table(
+    "master_held_record",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_key", RECORD_KEY, nullable=False),
+    Column("master_id", MASTER_ID, nullable=False),
+    Column("run_id", Id, ForeignKey("linkage_run.id"), nullable=False),
+    Index("ix_master_held_record_record_key", "record_key"),
+)
+
 # Pairs the model scored at or above the match threshold that an identity-conflict rule (linkage.conflicts) refused
 # to join, directly or because joining them would put two conflicting records into one master. They are not links;
 # they are the stewards' `conflict` items. Like `match_pair`, the rows touching the records a run re-scored are

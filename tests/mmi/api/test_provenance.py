@@ -7,18 +7,21 @@ recorded, ID numbers only hashed, and the log still verifies."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import hmac
 import json
 import random
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import Connection, select
 
 from mmi import provenance
 from mmi.audit.checkpoints import audit_settings, trusted_verifier
@@ -26,8 +29,9 @@ from mmi.audit.read_terms import read_terms_key
 from mmi.audit.verify import verify_store
 from mmi.principal import Principal
 from mmi.store.audit_tables import audit_leaf, audit_read
+from mmi.store.database import alembic_config, create_store_engine
 from mmi.store.exchange_tables import changeset, changeset_event
-from mmi.store.index_tables import master_event, master_record
+from mmi.store.index_tables import master_event, master_held_record, master_record
 from tests.mmi.api.audited import Audited, audited_index
 from tests.mmi.api.tokens import claims, signed
 
@@ -175,6 +179,45 @@ def test_disclosures_name_the_fields_the_files_carried_even_after_the_subscripti
         else:
             assert item.fields_from == "changeset"
     assert (subscriber, seq) in {(item.subscriber, item.seq) for item in found.items}
+
+
+def _held_by_events(connection: Connection) -> set[tuple[str, str]]:
+    """(record key, master) for every record any event of a master lists, before or after."""
+    pairs: set[tuple[str, str]] = set()
+    query = select(master_event.c.master_id, master_event.c.records_before, master_event.c.records_after)
+    for master_id, before, after in connection.execute(query):
+        pairs |= {(key, master_id) for key in json.loads(before) + json.loads(after)}
+    return pairs
+
+
+def _held(connection: Connection) -> set[tuple[str, str]]:
+    return {(key, master) for key, master in connection.execute(select(master_held_record.c.record_key, master_held_record.c.master_id))}
+
+
+def test_the_record_to_masters_table_holds_exactly_what_the_events_say(audited: Audited) -> None:
+    with audited.served.engine.connect() as connection:
+        held = _held(connection)
+        assert held == _held_by_events(connection)
+    assert set(audited.retired_records) <= {key for key, master in held if master == audited.retired}  # merged away, still there
+
+
+def test_migration_0014_builds_the_record_to_masters_table_from_the_events(audited: Audited, tmp_path: Path) -> None:
+    if audited.served.engine.dialect.name != "sqlite":
+        pytest.skip("rebuilt on a copy of the SQLite store's file (the PostgreSQL store is shared by this module's tests)")
+    copy = tmp_path / "store.db"
+    source = sqlite3.connect(audited.served.engine.url.database or "")
+    with contextlib.closing(source), contextlib.closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    engine = create_store_engine(f"sqlite:///{copy}")
+    try:
+        with engine.connect() as connection:
+            expected = _held(connection)
+        command.downgrade(alembic_config(engine), "0013")
+        command.upgrade(alembic_config(engine), "head")
+        with engine.connect() as connection:
+            assert _held(connection) == expected and expected
+    finally:
+        engine.dispose()
 
 
 def test_roles_unknowns_and_bad_parameters(audited: Audited) -> None:

@@ -51,8 +51,10 @@ def health_api() -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(source_url: str, store_url: str, health_api: str):  # type: ignore[no-untyped-def]
+def settings(source_url: str, store_url: str, health_api: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     load_sample_sql(SAMPLES / "public_security_ga_jzdj.sql", source_url)
+    # A config in tmp_path: relative paths (the audit log's signing key, made on first ingest) resolve there, not in
+    # the working directory (this fixture once left keys/audit-log.pem in the repository's root).
     return settings_from_dict(
         {
             "store": {"url": store_url},
@@ -62,7 +64,8 @@ def settings(source_url: str, store_url: str, health_api: str):  # type: ignore[
                 "statistics": {"drop_dir": str(SAMPLES / "statistics")},
                 "health": {"base_url": health_api, "token": HEALTH_TOKEN, "page_size": 10},
             },
-        }
+        },
+        tmp_path / "mmi.toml",
     )
 
 

@@ -74,7 +74,8 @@ def run_schemathesis(served: Served, role: str, examples: int, report: Path) -> 
         "--report-junit-path",
         str(report),
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    # Run in the report's temporary folder: schemathesis keeps its example cache (.schemathesis/) in the working directory.
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=report.parent)
 
 
 # Every role on SQLite. On PostgreSQL (where an overflow is the driver's 500, and change-set numbers are 32-bit) the

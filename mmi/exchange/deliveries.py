@@ -51,18 +51,23 @@ def read_changeset(engine: Engine, out_dir: Path, subscriber: str, seq: int) -> 
         row = connection.execute(query).first()
     if row is None:
         raise ChangesetNotFound(f"subscriber {subscriber} has no change set {seq}: list them with GET /v1/changesets")
-    path = out_dir / row.file_name
+    return dict(row._mapping), published_content(out_dir, subscriber, seq, row.file_name, row.sha256)
+
+
+def published_content(out_dir: Path, subscriber: str, seq: int, file_name: str, sha256: str) -> bytes:
+    """A change set's file as published: ChangesetCorrupt when it is missing or its SHA-256 is not `sha256`."""
+    path = out_dir / file_name
     try:
         content = path.read_bytes()
     except FileNotFoundError:
         raise ChangesetCorrupt(
             f"change set {subscriber}/{seq} is recorded but its file {path} is missing: restore it from backup"
         ) from None
-    if hashlib.sha256(content).hexdigest() != row.sha256:
+    if hashlib.sha256(content).hexdigest() != sha256:
         raise ChangesetCorrupt(
             f"change set {subscriber}/{seq}: {path} does not match the SHA-256 recorded at publication; restore it from backup"
         )
-    return dict(row._mapping), content
+    return content
 
 
 def record_download(engine: Engine, subscriber: str, seq: int, subject: str, role: str) -> None:

@@ -10,15 +10,16 @@ subscription's present fields stand in, and the item says so.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import fastavro
 from sqlalchemy import Connection, select
 
+from mmi.exchange.deliveries import ChangesetCorrupt, published_content
 from mmi.exchange.subscriptions import Subscription
 from mmi.principal import Principal
 from mmi.provenance.errors import InvalidQuery, NotFound
@@ -44,13 +45,11 @@ def subject_masters(connection: Connection, master_id: str | None, record_key: t
     return masters_holding(connection, keys) if keys else set()
 
 
-def delivered_fields(changesets_dir: Path, file_name: str, published_sha256: str) -> list[str] | None:
+def delivered_fields(changesets_dir: Path, delivery: Mapping[str, Any]) -> list[str] | None:
     """The fields a change-set file carried (its `mmi.fields` header), or None when the file is not the one published."""
     try:
-        content = (changesets_dir / file_name).read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(content).hexdigest() != published_sha256:
+        content = published_content(changesets_dir, delivery["subscriber"], delivery["seq"], delivery["file_name"], delivery["file_sha256"])
+    except (ChangesetCorrupt, OSError):
         return None
     try:
         named = json.loads(fastavro.reader(io.BytesIO(content)).metadata["mmi.fields"])
@@ -81,7 +80,7 @@ def disclosures(
         event = events[row["outbox_seq"]]
         key = (row["subscriber"], row["seq"])
         if key not in carried:
-            carried[key] = delivered_fields(changesets_dir, row["file_name"], row["file_sha256"])
+            carried[key] = delivered_fields(changesets_dir, row)
         fields = carried[key]
         if fields is None:
             subscription = subscriptions.get(row["subscriber"])

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from connectors.source import setting
+from mmi.audit.keyfiles import create_private_file
 from mmi.audit.log import tree_head
 from mmi.sections import read_section
 from mmi.store.audit_tables import audit_checkpoint, audit_head
@@ -93,19 +93,16 @@ def parse_verifier_key(text: str) -> tuple[str, bytes]:
 
 def ensure_key(audit: AuditSettings) -> Ed25519PrivateKey:
     """The log's signing key, made (with its public verifier key file) if there is none yet."""
-    if audit.signing_key.exists():
-        key = serialization.load_pem_private_key(audit.signing_key.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError(f"[audit] signing_key {audit.signing_key} is not an Ed25519 key")
-        return key
-    key = Ed25519PrivateKey.generate()
-    audit.signing_key.parent.mkdir(parents=True, exist_ok=True)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    descriptor = os.open(audit.signing_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
-    audit.public_key.parent.mkdir(parents=True, exist_ok=True)
-    audit.public_key.write_text(verifier_key(audit.origin, _raw_public(key.public_key())) + "\n", encoding="utf-8")
+    if not audit.signing_key.exists():
+        made = Ed25519PrivateKey.generate()
+        pem = made.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        if create_private_file(audit.signing_key, pem):
+            audit.public_key.parent.mkdir(parents=True, exist_ok=True)
+            audit.public_key.write_text(verifier_key(audit.origin, _raw_public(made.public_key())) + "\n", encoding="utf-8")
+            return made
+    key = serialization.load_pem_private_key(audit.signing_key.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"[audit] signing_key {audit.signing_key} is not an Ed25519 key")
     return key
 
 

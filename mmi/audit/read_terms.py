@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
+from mmi.audit.keyfiles import create_private_file
 from schemas.errors import ConfigError
 
 KEY_BYTES = 32
@@ -24,14 +24,7 @@ KEY_BYTES = 32
 def read_terms_key(path: Path) -> bytes:
     """The key in `path`, made there if there is none yet (by whichever process gets there first)."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another server process made it a moment ago: read theirs
-        else:
-            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-                handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+        create_private_file(path, (secrets.token_hex(KEY_BYTES) + "\n").encode("ascii"))  # or another process's, read below
     text = path.read_text(encoding="ascii", errors="replace").strip()
     try:
         key = bytes.fromhex(text)

@@ -9,8 +9,8 @@
 - `audit_checkpoint`: every signed checkpoint (C2SP signed note) the log made, by tree size.
 - `audit_read`: every read of the provenance service (mmi.provenance) by an auditor or admin: who, when, through
   which channel, what (a master, a record version, a disclosure query, a search). A search's terms are kept only
-  as a keyed HMAC-SHA-256 (`query_sha256`; mmi.audit.read_terms) when they are an ID number or a name; master IDs and record keys are kept as they
-  are. Each row is also a leaf of the log (kind `audit_read`), so a read cannot be removed without a trace.
+  as a keyed HMAC-SHA-256 (`query_sha256`; mmi.audit.read_terms) when they are an ID number or a name; master IDs
+  and record keys are kept as they are. Each row is also a leaf of the log (kind `audit_read`), so a read cannot be removed without a trace.
 - `audit_verification`: the result of each `mmi audit verify` (outside the log: it describes the log).
 """
 

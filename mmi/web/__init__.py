@@ -29,15 +29,16 @@ def install(app: FastAPI, settings: Settings) -> None:
     from mmi.web.settings import web_settings
 
     api_context = app.state.context
+    exchange = exchange_settings(settings)
     app.state.web = WebContext(
         api_context.engine,
         api_context.api,
         api_context.keys,
         web_settings(settings),
-        dict(exchange_settings(settings).subscriptions),
+        dict(exchange.subscriptions),
         api_context.deny_list,
         api_context.read_terms_key,
-        exchange_settings(settings).out_dir,
+        exchange.out_dir,
     )
     app.include_router(signin.router)
     app.include_router(pages.router)

@@ -22,10 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from bench.feeds import MMI, RESULTS, ROOT, generated_feeds, ingest_into
 from mmi.indicators import compute_indicators, compute_worklist
+from mmi.store.database import open_store, refresh_statistics
 
 COPIED = {  # table → the columns whose values get the copy's suffix
     "source_record": ("source_key",),
@@ -86,6 +85,8 @@ def scaled_store(people: int, copies: int) -> Path:
                 db.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM original_{table}")
         db.commit()
     partial.rename(target)
+    # Migrated to the newest schema, with the planner's statistics of the copies (as a link run leaves them).
+    refresh_statistics(open_store(f"sqlite:///{target}"))
     return target
 
 
@@ -99,7 +100,7 @@ def main() -> None:
     store = scaled_store(args.people, args.copies)
     with sqlite3.connect(store) as db:
         size = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COPIED}
-    engine = create_engine(f"sqlite:///{store}")
+    engine = open_store(f"sqlite:///{store}")
     started = time.monotonic()
     rows = compute_indicators(engine, as_of=args.as_of)
     indicators_seconds = time.monotonic() - started

@@ -44,6 +44,7 @@ from mmi.index.inputs import load_person_records
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
 from mmi.index.workspace import Workspace
 from mmi.index.writes import write_changes
+from mmi.store.database import refresh_statistics
 from mmi.store.faults import describe
 from mmi.store.heartbeat import Heartbeat, fail_dead_runs, running_columns
 from mmi.store.index_tables import linkage_run, master_record
@@ -106,6 +107,7 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
             _fail_run(engine, report.run_id, error)
             raise
     failpoint("link_after_workspace")
+    refresh_statistics(engine)  # a run rewrites much of the index: the planner's statistics follow (SQLite)
     from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
 
     # The stewards' queue follows the index: resolved items leave, new ones arrive (after an incremental run, only

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Select, false, select, tuple_
+from sqlalchemy import Connection, Engine, Select, false, select
 
 from connectors.registry import DEPARTMENTS
 from mmi.index.inputs import arrow_schema
@@ -63,18 +63,6 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
     area are read, and no pairs: every person the area's worklist can list, and nobody else, so a worklist costs
     what its area holds rather than what the whole store holds."""
     xref_c = master_xref.c
-    masters = select(xref_c.master_id)
-    if area_prefix is not None:
-        in_area = (
-            select(xref_c.master_id)
-            .join(source_record, (_RECORD.department == xref_c.department) & (_RECORD.source_key == xref_c.source_key))
-            .where(
-                _RECORD.is_current.is_(True),
-                _RECORD.department.in_(("public_security", "statistics")),
-                _RECORD.current_district.startswith(area_prefix),
-            )
-        )
-        masters = select(xref_c.master_id).where(xref_c.master_id.in_(in_area))
     records = select(
         (_RECORD.department + "|" + _RECORD.source_key).label("record_key"),
         _RECORD.department,
@@ -94,10 +82,13 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
     xref = select((xref_c.department + "|" + xref_c.source_key).label("record_key"), xref_c.master_id)
     pairs = select(match_pair.c.left_key, match_pair.c.right_key, match_pair.c.match_probability)
     if area_prefix is not None:
-        area_records = select(xref_c.department, xref_c.source_key).where(xref_c.master_id.in_(masters))
-        records = records.where(tuple_(_RECORD.department, _RECORD.source_key).in_(area_records))
-        services = services.where(
-            event.person_key.in_(select(xref_c.source_key).where(xref_c.master_id.in_(masters), xref_c.department == "health"))
+        masters = area_masters(area_prefix)
+        # Each read starts from the area's masters (xref by master, then each record or service by its key), so
+        # that it costs what the area holds; SQLite finds that order once it has statistics (refresh_statistics).
+        by_master = master_xref.join(source_record, (_RECORD.department == xref_c.department) & (_RECORD.source_key == xref_c.source_key))
+        records = records.select_from(by_master).where(xref_c.master_id.in_(masters))
+        services = services.select_from(master_xref.join(service_event, event.person_key == xref_c.source_key)).where(
+            xref_c.department == "health", xref_c.master_id.in_(masters)
         )
         golden = golden.where(master_record.c.master_id.in_(masters))
         xref = xref.where(xref_c.master_id.in_(masters))
@@ -109,6 +100,27 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
         coalesce(TRY_CAST(json_extract_string(detail, '$.diagnosis_date') AS DATE), service_date) AS diagnosis_date,
         TRY_CAST(json_extract_string(detail, '$.report_date') AS DATE) AS report_date FROM raw_services;
         DROP TABLE raw_services""")
+
+
+def area_masters(area_prefix: str) -> Select[Any]:
+    """The masters with a current registration or survey record whose district starts with `area_prefix`. A range,
+    not LIKE: both stores then read the area through ix_source_record_area."""
+    xref_c = master_xref.c
+    return (
+        select(xref_c.master_id)
+        .join(source_record, (_RECORD.department == xref_c.department) & (_RECORD.source_key == xref_c.source_key))
+        .where(
+            _RECORD.department.in_(("public_security", "statistics")),
+            _RECORD.is_current.is_(True),
+            _RECORD.current_district >= area_prefix,
+            _RECORD.current_district < prefix_end(area_prefix),
+        )
+    )
+
+
+def prefix_end(prefix: str) -> str:
+    """The least string after every string that starts with `prefix` ("4403" → "4404"; "" has none: "\uffff")."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\uffff"
 
 
 def build_groupings(

@@ -49,6 +49,18 @@ def _sqlite_pragmas(connection: object, _record: object) -> None:
     cursor.close()
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Bring the query planner's statistics up to date after a step that changed many rows. SQLite has none until
+    ANALYZE runs, and without them it takes `is_current = 1` for a selective condition: an area's worklist then
+    read every current record (6.5 s at a million records) instead of the area's (0.5 s). PostgreSQL's autovacuum
+    keeps its own statistics."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA analysis_limit = 1000")  # a sample per index: milliseconds, not a full scan
+        connection.exec_driver_sql("ANALYZE")
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))

@@ -82,6 +82,7 @@ master_record = Table(
     Column("lineage", Text, nullable=False),  # JSON: field → {department, source_key, version, record_id, rule}
     Index("ix_master_record_status", "status"),
     Index("ix_master_record_current_district", "current_district"),
+    Index("ix_master_record_id_number", "id_number"),
 )
 
 master_xref = Table(

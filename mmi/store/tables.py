@@ -145,6 +145,9 @@ source_record = Table(
     Index("ix_source_record_batch_id", "batch_id"),
     # Covers the search for what linkage has not linked yet, which would otherwise read every wide row.
     Index("ix_source_record_linkage", "is_current", "department", "source_key", "version"),
+    # One area's current records (a worklist, a jurisdiction): a range on the district after two equalities.
+    Index("ix_source_record_area", "department", "is_current", "current_district"),
+    Index("ix_source_record_id_number", "id_number"),  # whose ID a guardian's number is
 )
 
 service_event = Table(

@@ -1,0 +1,31 @@
+"""indexes for reading one area and one ID number: a worklist's area, a child's guardian
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-04
+"""
+
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("source_record", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_source_record_area"), ["department", "is_current", "current_district"], unique=False)
+        batch_op.create_index(batch_op.f("ix_source_record_id_number"), ["id_number"], unique=False)
+    with op.batch_alter_table("master_record", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_master_record_id_number"), ["id_number"], unique=False)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ANALYZE")  # SQLite plans without statistics until asked (see mmi.store.database.refresh_statistics)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("master_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_master_record_id_number"))
+    with op.batch_alter_table("source_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_source_record_id_number"))
+        batch_op.drop_index(batch_op.f("ix_source_record_area"))

@@ -40,6 +40,7 @@ VACCINES = (
     ("bOPV", 2, 48),
     ("DT", 1, 72),
 )
+ON_SCHEDULE = 0.25  # the children whose every dose due while here was given (the others: one to four of them)
 ACTIVITIES = ("LECTURE", "LECTURE", "CONSULTATION", "MATERIALS", "WORKSHOP")
 FAMILY_PLANNING = ("GUIDANCE", "CONTRACEPTION", "FREE_PRE_PREGNANCY_CHECK")
 DISEASES = ("TUBERCULOSIS", "HEPATITIS_B", "HAND_FOOT_MOUTH", "INFLUENZA", "SYPHILIS", "SCARLET_FEVER", "MUMPS")
@@ -75,13 +76,18 @@ class ServicePlanner:
         return random_day(self.rng, max(person.res_start, self.now - dt.timedelta(days=days)), self.last_day)
 
     def _vaccinations(self, person: Person) -> list[Event]:
-        """One to four of the doses that fell due while the child lived here, given a little late."""
+        """Of the doses that fell due while the child lived here, each given a little late: every one for a child
+        on schedule (ON_SCHEDULE of them), one to four for the others."""
         due = []
         for vaccine, dose, months in VACCINES:
             day = person.birth + dt.timedelta(days=int(months * 30.44) + self.rng.randint(0, 20))
             if person.res_start <= day <= self.last_day:
                 due.append((day, vaccine, dose))
         given = sorted(self.rng.sample(due, min(len(due), self.rng.randint(1, 4))))
+        # Decided by a generator of the child's own, so that the feed's shared draws (and with them every other
+        # record the seed makes) stay what they were before children on schedule existed.
+        if random.Random(f"on-schedule:{person.key}").random() < ON_SCHEDULE:
+            given = sorted(due)
         return [self._event("VACCINATION", day, {"vaccine": vaccine, "dose": dose}) for day, vaccine, dose in given]
 
     def _child_care(self, person: Person) -> list[Event]:

@@ -174,5 +174,17 @@ def since(predicates: tuple[Predicate, ...], as_of: dt.date) -> list[str]:
 
 
 def unmet(predicates: tuple[Predicate, ...], as_of: dt.date) -> str:
+    """What a person lacks, in English: the text of the worklist's files, CSV and API (the pages translate
+    `unmet_parts` instead)."""
     texts = [PREDICATES[p.name].unmet for p in predicates]
     return "; ".join(make(dict(p.params), as_of) for p, make in zip(predicates, texts, strict=True) if make is not None)
+
+
+def unmet_parts(predicates: tuple[Predicate, ...], as_of: dt.date) -> list[tuple[str, dict[str, str]]]:
+    """What a person lacks, as (served predicate's name, its parameters and `as_of` as text): one message each in
+    the pages' catalogues (`unmet.<name>`), so that a page in Chinese says it in Chinese."""
+    return [
+        (p.name, {**{key: str(value) for key, value in p.params}, "as_of": as_of.isoformat()})
+        for p in predicates
+        if PREDICATES[p.name].unmet is not None
+    ]

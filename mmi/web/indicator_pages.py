@@ -19,8 +19,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mmi.indicators import load_definitions, service
+from mmi.indicators.predicates import unmet_parts
 from mmi.web.charts import rate_chart, trend_chart
 from mmi.web.guard import PLANNERS, WORKLIST_READERS, PageRoute, page, session_of, web_context
+from mmi.web.i18n import Translator, request_language
 from mmi.web.rendering import render
 
 router = APIRouter(prefix="/ui/indicators", route_class=PageRoute, include_in_schema=False)
@@ -75,6 +77,23 @@ def worklist(request: Request, indicator: str, area: Area = None, as_of: AsOf = 
         request,
         "indicators_worklist.html",
         worklist=result,
+        missing=_missing(Translator(request_language(request)), indicator, day),
         indicators=service.person_indicators(),
         may_see_aggregates=session.principal.role in PLANNERS,
     )
+
+
+def _missing(translator: Translator, indicator: str, as_of: dt.date) -> str:
+    """What every person of the worklist lacks, in the page's language (the files and the API say it in English)."""
+    parts = unmet_parts(load_definitions().indicator(indicator).served, as_of)
+    return "; ".join(translator.t(f"unmet.{name}", **_named(translator, values)) for name, values in parts)
+
+
+def _named(translator: Translator, values: dict[str, str]) -> dict[str, str]:
+    """A predicate's parameters as its message shows them: a service type or a department by its name."""
+    named = dict(values)
+    if "service_type" in values:
+        named["service"] = translator.t(f"service.{values['service_type']}")
+    if "department" in values:
+        named["department"] = translator.t(f"department.{values['department']}")
+    return named

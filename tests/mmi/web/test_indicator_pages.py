@@ -65,6 +65,7 @@ def test_the_trend_shows_the_month_ends_that_have_a_snapshot(site: IndicatorSite
 
 def test_an_admin_reaches_the_worklist_from_a_district_in_both_languages(site: IndicatorSite) -> None:
     with site.served.browsing("admin", "root") as browser:
+        missing = {"zh-CN": f"截至{A}无预防接种记录", "en": f"no vaccination on or before {A}"}  # what each child lacks
         for language, label in (("zh-CN", "工作清单"), ("en", "Worklist")):
             token = csrf_of(browser.get("/ui/signin").text)
             assert browser.post("/ui/language", data={"lang": language, "next": "/ui/queue", "csrf_token": token}).status_code == 303
@@ -75,6 +76,7 @@ def test_an_admin_reaches_the_worklist_from_a_district_in_both_languages(site: I
             assert worklist.status_code == 200 and f'<html lang="{language}">' in worklist.text
             shown = set(re.findall(r'data-master="(\w+)"', worklist.text))
             assert shown == {master for master, where in site.sentinels.unvaccinated.items() if where == "410105"} and shown
+            assert worklist.text.count(f"<td>{missing[language]}</td>") == len(shown)
 
 
 def test_a_health_subscriber_reads_its_worklists_only_inside_its_jurisdiction(site: IndicatorSite) -> None:

@@ -84,8 +84,8 @@ class ServicePlanner:
             if person.res_start <= day <= self.last_day:
                 due.append((day, vaccine, dose))
         given = sorted(self.rng.sample(due, min(len(due), self.rng.randint(1, 4))))
-        # Decided by a generator of the child's own, so that the feed's shared draws (and with them every other
-        # record the seed makes) stay what they were before children on schedule existed.
+        # Decided by a generator of the child's own, not the feed's: this choice takes none of the shared draws. (The
+        # health feed after a child on schedule still changes: its later dates depend on the extra doses.)
         if random.Random(f"on-schedule:{person.key}").random() < ON_SCHEDULE:
             given = sorted(due)
         return [self._event("VACCINATION", day, {"vaccine": vaccine, "dose": dose}) for day, vaccine, dose in given]

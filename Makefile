@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline bench-review clean
+.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline bench-review bench-indicators bench-end-to-end clean
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,14 @@ bench-versus-baseline: install
 
 bench-review: install
 	$(BIN)/python -m bench.review
+
+# Every indicator at every level, and one worklist, over ~1M source records (a linked 20,000-person store copied 22 times).
+bench-indicators: install
+	$(BIN)/python -m bench.indicators
+
+# ingest -> first link -> publish at ~1M source records, then the daily 1%, on SQLite and PostgreSQL.
+bench-end-to-end: install
+	$(BIN)/python -m bench.end_to_end
 
 # Formats the tree with the settings of pyproject's [tool.ruff.format].
 format: install

@@ -21,7 +21,7 @@ Encode = Callable[[Any], bytes]
 _EPOCH_DAY = dt.date(1970, 1, 1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _SMALL = tuple(bytes([n << 1]) for n in range(64))  # zig-zag varints of 0..63: one byte each
-_PRESENT_SMALL = tuple(b"\x02" + small for small in _SMALL)  # the same after a union's branch 1 (not null)
+PRESENT_SMALL = tuple(b"\x02" + small for small in _SMALL)  # the same after a union's branch 1 (not null)
 
 
 def long_bytes(value: int) -> bytes:
@@ -51,11 +51,11 @@ def _present_string(value: str) -> bytes:
     """Branch 1 of a ["null", "string"] union, then the string: the commonest thing in a change set."""
     data = value.encode("utf-8")
     size = len(data)
-    return (_PRESENT_SMALL[size] if size < 64 else b"\x02" + long_bytes(size)) + data
+    return (PRESENT_SMALL[size] if size < 64 else b"\x02" + long_bytes(size)) + data
 
 
 def _present_long(value: int) -> bytes:
-    return _PRESENT_SMALL[value] if 0 <= value < 64 else b"\x02" + long_bytes(value)
+    return PRESENT_SMALL[value] if 0 <= value < 64 else b"\x02" + long_bytes(value)
 
 
 def _date_bytes(value: dt.date | int) -> bytes:

@@ -37,8 +37,25 @@ def long_bytes(value: int) -> bytes:
         return bytes((number & 0x7F | 0x80, number >> 7 & 0x7F | 0x80, number >> 14))
     if number < 0x10000000:
         return bytes((number & 0x7F | 0x80, number >> 7 & 0x7F | 0x80, number >> 14 & 0x7F | 0x80, number >> 21))
-    last = (number.bit_length() - 1) // 7 * 7  # the shift of the final group: timestamps in µs take 8 groups
-    return bytes([number >> shift & 0x7F | 0x80 for shift in range(0, last, 7)] + [number >> last])
+    if 0x2000000000000 <= number < 0x100000000000000:  # 8 groups: a timestamp in µs, one in every record
+        return bytes(
+            (
+                number & 0x7F | 0x80,
+                number >> 7 & 0x7F | 0x80,
+                number >> 14 & 0x7F | 0x80,
+                number >> 21 & 0x7F | 0x80,
+                number >> 28 & 0x7F | 0x80,
+                number >> 35 & 0x7F | 0x80,
+                number >> 42 & 0x7F | 0x80,
+                number >> 49,
+            )
+        )
+    groups = bytearray()
+    while number >= 0x80:
+        groups.append(number & 0x7F | 0x80)
+        number >>= 7
+    groups.append(number)
+    return bytes(groups)
 
 
 def string_bytes(value: str) -> bytes:

@@ -91,7 +91,10 @@ def discard(url: str, folder: Path | None) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         for path in Path(str(parsed.database)).parent.glob(Path(str(parsed.database)).name + "*"):
-            path.unlink()
+            if path.is_dir():  # the store's side folder of step locks (mmi.store.locks)
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     else:
         schema = str(parsed.query["options"]).split("=", 1)[1]
         with create_engine(POSTGRES, isolation_level="AUTOCOMMIT").connect() as connection:

@@ -21,7 +21,7 @@ Encode = Callable[[Any], bytes]
 _EPOCH_DAY = dt.date(1970, 1, 1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _SMALL = tuple(bytes([n << 1]) for n in range(64))  # zig-zag varints of 0..63: one byte each
-_PRESENT_SMALL = tuple(b"\x02" + small for small in _SMALL)  # the same after a union's branch 1 (not null)
+PRESENT_SMALL = tuple(b"\x02" + small for small in _SMALL)  # the same after a union's branch 1 (not null)
 
 
 def long_bytes(value: int) -> bytes:
@@ -37,8 +37,25 @@ def long_bytes(value: int) -> bytes:
         return bytes((number & 0x7F | 0x80, number >> 7 & 0x7F | 0x80, number >> 14))
     if number < 0x10000000:
         return bytes((number & 0x7F | 0x80, number >> 7 & 0x7F | 0x80, number >> 14 & 0x7F | 0x80, number >> 21))
-    last = (number.bit_length() - 1) // 7 * 7  # the shift of the final group: timestamps in µs take 8 groups
-    return bytes([number >> shift & 0x7F | 0x80 for shift in range(0, last, 7)] + [number >> last])
+    if 0x2000000000000 <= number < 0x100000000000000:  # 8 groups: a timestamp in µs, one in every record
+        return bytes(
+            (
+                number & 0x7F | 0x80,
+                number >> 7 & 0x7F | 0x80,
+                number >> 14 & 0x7F | 0x80,
+                number >> 21 & 0x7F | 0x80,
+                number >> 28 & 0x7F | 0x80,
+                number >> 35 & 0x7F | 0x80,
+                number >> 42 & 0x7F | 0x80,
+                number >> 49,
+            )
+        )
+    groups = bytearray()
+    while number >= 0x80:
+        groups.append(number & 0x7F | 0x80)
+        number >>= 7
+    groups.append(number)
+    return bytes(groups)
 
 
 def string_bytes(value: str) -> bytes:
@@ -51,11 +68,11 @@ def _present_string(value: str) -> bytes:
     """Branch 1 of a ["null", "string"] union, then the string: the commonest thing in a change set."""
     data = value.encode("utf-8")
     size = len(data)
-    return (_PRESENT_SMALL[size] if size < 64 else b"\x02" + long_bytes(size)) + data
+    return (PRESENT_SMALL[size] if size < 64 else b"\x02" + long_bytes(size)) + data
 
 
 def _present_long(value: int) -> bytes:
-    return _PRESENT_SMALL[value] if 0 <= value < 64 else b"\x02" + long_bytes(value)
+    return PRESENT_SMALL[value] if 0 <= value < 64 else b"\x02" + long_bytes(value)
 
 
 def _date_bytes(value: dt.date | int) -> bytes:

@@ -4,8 +4,9 @@ Avro change-event record (or None when the event is not sent to it), with no dat
 `routing.Projector` builds the record as a dict and `encoder.RecordEncoder` walks that dict again: two passes, a
 dict and a `get` per field, a call per value. Here what depends only on the subscription is worked out once (its
 fields, their Person positions and types, the constant bytes of the fields it may not see) and generated as
-Python source: one function that reads the person's values before and after, compares them, and encodes the
-Person records, and a closure that writes the rest of the record in schema order. It gives exactly the bytes of
+Python source, one function per subscription: it reads the person's values before and after, compares them,
+encodes the Person records, groups and encodes the lineage of the listed fields, and writes the rest of the record
+in schema order, with no call or loop per field that the schema and the subscription decide. It gives exactly the bytes of
 `RecordEncoder(Projector(event))` (the tests compare the two, and both with fastavro) and is used only for the
 record layout it was written for: `compiled()` returns None for any other schema, and the publisher then takes
 the two-pass way.
@@ -20,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from mmi.exchange.encoder import RecordEncoder, long_bytes
+from mmi.exchange.encoder import PRESENT_SMALL, RecordEncoder
 from mmi.exchange.routing import DATE_FIELDS, OutboxEvent, Source
 from mmi.exchange.subscriptions import Subscription
 from schemas.changeset import schema_json, shareable_fields
@@ -46,7 +47,6 @@ LAYOUT = (
     "jurisdiction_change",
 )
 SOURCE_LAYOUT = ("fields", "department", "source_key", "version", "record_id", "rule")
-_NO_SOURCES = b"\x00"  # an empty array
 
 
 @cache
@@ -64,9 +64,7 @@ def compiled(version: int, subscription: Subscription) -> Deliver | None:
         return None
     encoder = RecordEncoder(schema, shown={"Person": set(subscription.fields)})
     golden = _golden_reader(shareable_fields(version))
-    return _deliverer(
-        subscription, encoder, _person_function(subscription, encoder, person[1]), golden, _sources_reader(subscription.fields)
-    )
+    return _deliverer(subscription, encoder, person[1], golden, _sources_reader(subscription.fields))
 
 
 def _golden_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent, str], Any]:
@@ -110,22 +108,23 @@ def _sources_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent], Any]:
     return read
 
 
-def _person_function(subscription: Subscription, encoder: RecordEncoder, person: dict[str, Any]) -> Callable[..., Any]:
-    """Generated: (golden before, golden after) → (Person bytes before, after, the changed listed fields)."""
+def _person_lines(subscription: Subscription, encoder: RecordEncoder, person: dict[str, Any]) -> list[str]:
+    """Generated: from the golden structs `b` and `a` (or None), the Person bytes `pb` and `pa` and `changed`, the
+    listed fields whose value differs."""
     fields = person["fields"]
     shown = set(subscription.fields)
     listed = [field["name"] for field in fields if field["name"] in shown]
-    lines = ["def person(b, a):"]
+    lines = []
     for side in ("b", "a"):
-        lines.append(f"    if {side} is None:")
-        lines.append("        " + " = ".join(f"{side}{index}" for index in range(len(listed))) + " = None")
-        lines.append("    else:")
+        lines.append(f"if {side} is None:")
+        lines.append("    " + " = ".join(f"{side}{index}" for index in range(len(listed))) + " = None")
+        lines.append("else:")
         for index, name in enumerate(listed):
-            lines.append(f"        {side}{index} = {side}.{name}")
+            lines.append(f"    {side}{index} = {side}.{name}")
             if name in DATE_FIELDS:
-                lines.append(f"        if isinstance({side}{index}, str): {side}{index} = FROMISO({side}{index})")
+                lines.append(f"    if isinstance({side}{index}, str): {side}{index} = FROMISO({side}{index})")
     comparisons = ", ".join(f"({name!r}, b{index}, a{index})" for index, name in enumerate(listed))
-    lines.append(f"    changed = [name for name, x, y in ({comparisons},) if x != y]")
+    lines.append(f"changed = [name for name, x, y in ({comparisons},) if x != y]")
     for side in ("b", "a"):
         parts: list[str] = []
         constant = b""
@@ -139,12 +138,8 @@ def _person_function(subscription: Subscription, encoder: RecordEncoder, person:
                 constant += _default_bytes(encoder, field)
         if constant:
             parts.append(encoder.constant(constant))
-        lines.append(f"    p{side} = b'\\x00' if {side} is None else b''.join((b'\\x02', {', '.join(parts)}))")
-    lines.append("    return pb, pa, changed")
-    namespace = dict(encoder.namespace) | {"FROMISO": dt.date.fromisoformat}
-    exec("\n".join(lines), namespace)  # noqa: S102 - source generated above from the schema and the subscription alone
-    function: Callable[..., Any] = namespace["person"]
-    return function
+        lines.append(f"p{side} = b'\\x00' if {side} is None else b''.join((b'\\x02', {', '.join(parts)}))")
+    return lines
 
 
 def _default_bytes(encoder: RecordEncoder, field: dict[str, Any]) -> bytes:
@@ -153,110 +148,133 @@ def _default_bytes(encoder: RecordEncoder, field: dict[str, Any]) -> bytes:
     return bytes(eval(f"lambda value: {expression}", encoder.namespace)(default))  # noqa: S307 - generated from the schema
 
 
+def _lineage_lines(fields: tuple[str, ...]) -> list[str]:
+    """Generated: from the sources struct `sources` (or None), `lineage`, the bytes of the lineage array: one
+    FieldSource per distinct source, with the fields it supplied, in the order of the fields (as routing.Projector
+    groups them)."""
+    lines = ["grouped = {}", "if sources is not None:"]
+    for name in fields:
+        lines.append(f"    if (found := sources.{name}) is not None:")
+        lines.append(f"        if (names := grouped.get(found)) is None: grouped[found] = [{name!r}]")
+        lines.append(f"        else: names.append({name!r})")
+    lines += [
+        "if grouped:",
+        "    parts = [L(len(grouped))]",
+        "    for found, names in grouped.items():",
+        "        if (listed := FIELDS_BYTES.get(key := tuple(names))) is None: listed = FIELDS_BYTES[key] = AS(names)",
+        "        department, source_key, version, record_id, rule = found.department, found.source_key, found.version, found.record_id, found.rule",
+        "        parts += (",
+        "            listed,",
+        "            WORDS[department] if department in WORDS else WORD(department),",
+        "            b'\\x00' if source_key is None else PS(source_key),",
+        "            b'\\x00' if version is None else PRESENT_SMALL[version] if 0 <= version < 64 else b'\\x02' + L(version),",
+        "            b'\\x00' if record_id is None else PRESENT_SMALL[record_id] if 0 <= record_id < 64 else b'\\x02' + L(record_id),",
+        "            WORDS[rule] if rule in WORDS else WORD(rule),",
+        "        )",
+        "    parts.append(b'\\x00')",
+        "    lineage = b''.join(parts)",
+        "else:",
+        "    lineage = b'\\x00'",
+    ]
+    return lines
+
+
+# The record after the Person parts, as generated source: every name is bound in `_deliverer`'s namespace.
+_RECORD = """\
+def deliver(event):
+    district_after, district_before = event.district_after, event.district_before
+    now = district_after is not None and district_after.startswith(JURISDICTION)
+    was = district_before is not None and district_before.startswith(JURISDICTION)
+    if not (now or was):
+        return None
+    row = event.row
+    b, a = GOLDEN(event, "golden_before"), GOLDEN(event, "golden_after")
+{person}
+    records_before, records_after = row["records_before"], row["records_after"]
+    own_before = OWN_RECORDS(event, "records_before") if records_before and OWN in records_before else NONE
+    own_after = OWN_RECORDS(event, "records_after") if records_after and OWN in records_after else NONE
+    crossing = None if (was == now or not row["golden_before"] or not row["golden_after"]) else (MOVED_IN if now else MOVED_OUT)
+    operation = row["operation"]
+    if operation == "update" and not changed and own_before == own_after and crossing is None:
+        return None
+    sources = SOURCES(event)
+{lineage}
+    related = row["related"]
+    return b"".join(
+        (
+            S(str(row["event_id"])),
+            L(row["seq"]),
+            OPERATIONS[operation],
+            S(row["master_id"]),
+            b"\\x00" if not related or related == "[]" or not (ids := event.json("related")) else AS(ids),
+            pb,
+            pa,
+            b"\\x00" if not changed else AS(changed),
+            lineage,
+            b"\\x00" if not own_before else AS(own_before),
+            b"\\x00" if not own_after else AS(own_after),
+            L(row["run_id"]),
+            L(row["model_version_id"]),
+            T(row["occurred_at"]),
+            b"\\x00" if crossing is None else crossing,
+        )
+    )
+"""
+
+
 def _deliverer(
     subscription: Subscription,
     encoder: RecordEncoder,
-    person: Callable[..., Any],
+    person: dict[str, Any],
     golden: Callable[[OutboxEvent, str], Any],
     read_sources: Callable[[OutboxEvent], Any],
 ) -> Deliver:
-    """The record, field by field in LAYOUT order, around the generated Person part."""
+    """One generated function: the record, field by field in LAYOUT order, with the Person parts and the lineage
+    written out for the subscription's fields (no call, loop or lookup per field that the schema decides)."""
+    indent = "    "
+    source = _RECORD.format(  # first: the Person parts add their constants to the encoder's namespace
+        person="\n".join(indent + line for line in _person_lines(subscription, encoder, person)),
+        lineage="\n".join(indent + line for line in _lineage_lines(subscription.fields)),
+    )
     ns = encoder.namespace
-    string, string_array, timestamp = ns["S"], ns["AS"], ns["T"]
-    operations, crossings = ns["E_Operation"], ns["E_JurisdictionChange"]
-    moved_in, moved_out = b"\x02" + crossings["moved_in"], b"\x02" + crossings["moved_out"]
-    jurisdiction = subscription.jurisdiction
-    own_records = _own_records(subscription.department)
-    lineage = _lineage_encoder(subscription.fields, ns)
+    crossings = ns["E_JurisdictionChange"]
+    words: dict[str | None, bytes] = {None: b"\x00"}  # departments and rules: a handful of values, written again and again
 
-    def deliver(event: OutboxEvent) -> bytes | None:
-        after_district, before_district = event.district_after, event.district_before
-        now = after_district is not None and after_district.startswith(jurisdiction)
-        was = before_district is not None and before_district.startswith(jurisdiction)
-        if not (now or was):
-            return None
-        row = event.row
-        person_before, person_after, changed = person(golden(event, "golden_before"), golden(event, "golden_after"))
-        own_before, own_after = own_records(event, "records_before"), own_records(event, "records_after")
-        crossing = None if (was == now or not row["golden_before"] or not row["golden_after"]) else (moved_in if now else moved_out)
-        operation = row["operation"]
-        if operation == "update" and not changed and own_before == own_after and crossing is None:
-            return None
-        related = row["related"]
-        return b"".join(
-            (
-                string(str(row["event_id"])),
-                long_bytes(row["seq"]),
-                operations[operation],
-                string(row["master_id"]),
-                b"\x00" if not related or related == "[]" or not (ids := event.json("related")) else string_array(ids),
-                person_before,
-                person_after,
-                b"\x00" if not changed else string_array(changed),
-                lineage(read_sources(event)),
-                b"\x00" if not own_before else string_array(own_before),
-                b"\x00" if not own_after else string_array(own_after),
-                long_bytes(row["run_id"]),
-                long_bytes(row["model_version_id"]),
-                timestamp(row["occurred_at"]),
-                b"\x00" if crossing is None else crossing,
-            )
-        )
+    def word(value: str) -> bytes:
+        if len(words) > 4096:
+            words.clear()
+            words[None] = b"\x00"
+        known = words[value] = ns["PS"](value)
+        return known
 
+    namespace = dict(ns) | {
+        "FROMISO": dt.date.fromisoformat,
+        "JURISDICTION": subscription.jurisdiction,
+        "GOLDEN": golden,
+        "SOURCES": read_sources,
+        "OWN": f"{subscription.department}|",
+        "OWN_RECORDS": _own_records(subscription.department),
+        "NONE": [],
+        "MOVED_IN": b"\x02" + crossings["moved_in"],
+        "MOVED_OUT": b"\x02" + crossings["moved_out"],
+        "OPERATIONS": ns["E_Operation"],
+        "PRESENT_SMALL": PRESENT_SMALL,
+        "FIELDS_BYTES": {},  # the fields arrays of the lineage: a few groupings recur
+        "WORDS": words,
+        "WORD": word,
+    }
+    exec(source, namespace)  # noqa: S102 - source generated above from the schema and the subscription alone
+    deliver: Deliver = namespace["deliver"]
     return deliver
 
 
 def _own_records(department: str) -> Callable[[OutboxEvent, str], list[str]]:
-    """(event, column) → the keys of the department's own records in it, without the department; the JSON list is
-    decoded only when the department's name is in it."""
+    """(event, column) → the keys of the department's own records in it, without the department (called only when
+    the department's name is in the column's text)."""
     own = f"{department}|"
     size = len(own)
 
     def own_records(event: OutboxEvent, column: str) -> list[str]:
-        raw = event.row[column]
-        if not raw or own not in raw:
-            return []
         return sorted(key[size:] for key in event.json(column) if key.startswith(own))
 
     return own_records
-
-
-def _lineage_encoder(fields: tuple[str, ...], ns: dict[str, Any]) -> Callable[[Any], bytes]:
-    """The lineage array of `fields`: one FieldSource per distinct source, with the fields it supplied, in the
-    order of the fields (as routing.Projector groups them)."""
-    present_string, present_long, string_array = ns["PS"], ns["PL"], ns["AS"]
-    names_bytes: dict[tuple[str, ...], bytes] = {}  # the fields arrays: a few groupings recur
-    words: dict[str, bytes] = {}  # departments and rules: a handful of values, written again and again
-
-    def word(value: str | None) -> bytes:
-        if value is None:
-            return b"\x00"
-        if (known := words.get(value)) is None:
-            if len(words) > 4096:
-                words.clear()
-            known = words[value] = present_string(value)
-        return known
-
-    def lineage(sources: Any) -> bytes:
-        grouped: dict[Any, list[str]] = {}
-        for name in fields if sources is not None else ():
-            if (found := getattr(sources, name)) is not None:
-                grouped.setdefault(found, []).append(name)
-        if not grouped:
-            return _NO_SOURCES
-        parts = [long_bytes(len(grouped))]
-        for found, names in grouped.items():
-            if (listed := names_bytes.get(key := tuple(names))) is None:
-                listed = names_bytes[key] = string_array(names)
-            parts += (
-                listed,
-                word(found.department),
-                b"\x00" if found.source_key is None else present_string(found.source_key),
-                b"\x00" if found.version is None else present_long(found.version),
-                b"\x00" if found.record_id is None else present_long(found.record_id),
-                word(found.rule),
-            )
-        parts.append(b"\x00")
-        return b"".join(parts)
-
-    return lineage

@@ -259,7 +259,7 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
     """Insert many rows with the same keys. On PostgreSQL through COPY, within the same transaction: per row it
     costs the server a fraction of an INSERT, which made ingest 1.5x faster at a million rows."""
     if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
+        _insert_many(connection, table, rows)
         return
     names = list(rows[0])
     # COPY bypasses SQLAlchemy's types, so apply our one custom conversion (aware → naive UTC) ourselves: COPY of
@@ -275,6 +275,31 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
             for i in utc:
                 values[i] = to_naive_utc(values[i])
             copy.write_row(values)
+
+
+def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT of every row in one executemany. Where SQLAlchemy would change nothing (no column of the rows has a
+    type that converts values, no column left out has a default of ours), the rows go to the driver as tuples: that
+    halves the cost of recording a publication's deliveries on SQLite."""
+    names = list(rows[0])
+    dialect = connection.dialect
+    converted = any(table.c[name].type.bind_processor(dialect) is not None for name in names)
+    defaulted = any(column.default is not None for column in table.c if column.name not in rows[0])
+    if converted or defaulted or dialect.paramstyle != "qmark":
+        connection.execute(insert(table), rows)
+        return
+    preparer = dialect.identifier_preparer
+    statement = (
+        f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in names)})"
+        f" VALUES ({', '.join('?' * len(names))})"
+    )
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(statement, [tuple(row[name] for name in names) for row in rows])
+    finally:
+        cursor.close()
 
 
 def _current_versions(connection: Connection, table: Table, department: str, keys: set[str]) -> dict[str, tuple[int | None, int, str]]:

@@ -60,9 +60,11 @@ def run(feeds: Path, store: str) -> dict[str, object]:
         accuracy = evaluate_index(open_store(url), work / "truth.csv")
         generate_delta(work, seed=100, fraction=0.01)
         for department in DAILY:
-            steps[f"daily_ingest_{department}"] = _timed(department, ["ingest", "--source", department], config, url, work)
+            steps[f"daily_ingest_{department}"] = _timed(
+                f"daily_ingest_{department}", ["ingest", "--source", department], config, url, work
+            )
         for step in ("link", "publish"):
-            steps[f"daily_{step}"] = _timed(step, [step], config, url, work)
+            steps[f"daily_{step}"] = _timed(f"daily_{step}", [step], config, url, work)
     first_day = [steps[step] for step in ("ingest", "link", "publish")]
     daily = [figures for step, figures in steps.items() if step.startswith("daily_")]
     return {

@@ -21,10 +21,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from bench.feeds import MMI, RESULTS, ROOT, config_for_port, generated_feeds, health_api
 from bench.ingest import store_url, watch_memory
 from mmi.index.evaluation import evaluate_index
 from mmi.store.database import open_store
+from mmi.store.index_tables import master_record
+from mmi.store.tables import service_event, source_record
 from synthetic import generate_delta
 
 DAILY = ("public_security", "human_resources", "health")  # a survey wave is a quarterly bulk load, not a daily delta
@@ -68,7 +72,8 @@ def run(feeds: Path, store: str) -> dict[str, object]:
     first_day = [steps[step] for step in ("ingest", "link", "publish")]
     daily = [figures for step, figures in steps.items() if step.startswith("daily_")]
     return {
-        "source_records": _delivered(work / "ingest.out"),
+        "delivered_rows": _delivered(work / "ingest.out"),
+        **_held(url),
         "steps": steps,
         "first_day_seconds": round(sum(s["seconds"] for s in first_day), 1),
         "first_day_peak_rss_mib": max(s["peak_rss_mib"] for s in first_day),
@@ -105,8 +110,22 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _held(url: str) -> dict[str, int]:
+    """What the store holds after the daily 1%: current source (person) records and service events, masters."""
+    tables = {"source_records": source_record, "service_events": service_event}
+    with open_store(url).connect() as connection:
+        held = {
+            name: int(connection.execute(select(func.count()).select_from(table).where(table.c.is_current.is_(True))).scalar_one())
+            for name, table in tables.items()
+        }
+        active = master_record.c.status == "active"
+        held["masters"] = int(connection.execute(select(func.count()).select_from(master_record).where(active)).scalar_one())
+    return held
+
+
 def _delivered(ingest_output: Path) -> int:
-    """The records the first ingest delivered, from its report (the last line of its output, JSON)."""
+    """The rows the first ingest delivered (person records and service events), from its report (the last line of
+    its output, JSON)."""
     reports = json.loads(ingest_output.read_text(encoding="utf-8").strip().splitlines()[-1])
     return sum(int(report["delivered"]) for report in reports)
 

@@ -25,7 +25,7 @@ from connectors.registry import source
 from mmi.audit.checkpoints import AuditSettings, audit_settings, make_checkpoint
 from mmi.config import Settings
 from mmi.standardising import PARALLEL_AFTER, Item, Standardised, Standardiser
-from mmi.store.database import open_store
+from mmi.store.database import open_store, refresh_statistics
 from mmi.store.faults import describe, store_fault
 from mmi.store.heartbeat import fail_dead_runs
 from mmi.store.landing import BatchWriter, PendingQuarantine, PendingVersion, StoredSourceState
@@ -66,14 +66,18 @@ def ingest(settings: Settings, engine: Engine, only: str | None = None, *, paral
     connectors = connectors_for(settings.sources, only)
     workers = min(os.cpu_count() or 1, len(connectors))
     if not parallel or workers < 2:
-        return [_guarded(connector.department, _ingest_locked, engine, settings, connector) for connector in connectors]
-    names = [connector.department for connector in connectors]
-    # Largest feeds first, so no core is left with the biggest one at the end; before any run, each source's
-    # typical share decides (health has two streams, public security registers nearly everyone, statistics samples).
-    order = sorted(names, key=lambda name: (-_last_delivered(engine, name), -source(name).typical_share))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {name: pool.submit(_ingest_in_child, settings, name) for name in order}
-        return [_guarded(name, Future.result, futures[name]) for name in names]
+        reports = [_guarded(connector.department, _ingest_locked, engine, settings, connector) for connector in connectors]
+    else:
+        names = [connector.department for connector in connectors]
+        # Largest feeds first, so no core is left with the biggest one at the end; before any run, each source's
+        # typical share decides (health has two streams, public security registers nearly everyone, statistics samples).
+        order = sorted(names, key=lambda name: (-_last_delivered(engine, name), -source(name).typical_share))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {name: pool.submit(_ingest_in_child, settings, name) for name in order}
+            reports = [_guarded(name, Future.result, futures[name]) for name in names]
+    if any(report.new_versions for report in reports):
+        refresh_statistics(engine)  # the link run that follows plans its reads of the new records with them
+    return reports
 
 
 def _guarded(department: str, run: Callable[..., IngestReport], *args: Any, **kwargs: Any) -> IngestReport:

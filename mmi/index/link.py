@@ -107,7 +107,7 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
             _fail_run(engine, report.run_id, error)
             raise
     failpoint("link_after_workspace")
-    refresh_statistics(engine)  # a run rewrites much of the index: the planner's statistics follow (SQLite)
+    refresh_statistics(engine)  # a run rewrites much of the index: the planner's statistics follow
     from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
 
     # The stewards' queue follows the index: resolved items leave, new ones arrive (after an incremental run, only

@@ -32,6 +32,7 @@ BATCH_ROWS = 50_000
 GOLDEN_COLUMNS = ("master_id", "record_count", "birth_date", "sex", "name", "phone", "current_address", "id_number")
 
 _RECORD = source_record.c
+XREF_RECORD = (_RECORD.department == master_xref.c.department) & (_RECORD.source_key == master_xref.c.source_key)  # the record a key names
 _PERSONS_SQL = """
 CREATE OR REPLACE TABLE {g}.persons AS
 WITH grouped AS (
@@ -85,8 +86,7 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
         masters = area_masters(area_prefix)
         # Each read starts from the area's masters (xref by master, then each record or service by its key), so
         # that it costs what the area holds; SQLite finds that order once it has statistics (refresh_statistics).
-        by_master = master_xref.join(source_record, (_RECORD.department == xref_c.department) & (_RECORD.source_key == xref_c.source_key))
-        records = records.select_from(by_master).where(xref_c.master_id.in_(masters))
+        records = records.select_from(master_xref.join(source_record, XREF_RECORD)).where(xref_c.master_id.in_(masters))
         services = services.select_from(master_xref.join(service_event, event.person_key == xref_c.source_key)).where(
             xref_c.department == "health", xref_c.master_id.in_(masters)
         )
@@ -105,10 +105,9 @@ def load_store(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, are
 def area_masters(area_prefix: str) -> Select[Any]:
     """The masters with a current registration or survey record whose district starts with `area_prefix`. A range,
     not LIKE: both stores then read the area through ix_source_record_area."""
-    xref_c = master_xref.c
     return (
-        select(xref_c.master_id)
-        .join(source_record, (_RECORD.department == xref_c.department) & (_RECORD.source_key == xref_c.source_key))
+        select(master_xref.c.master_id)
+        .join(source_record, XREF_RECORD)
         .where(
             _RECORD.department.in_(("public_security", "statistics")),
             _RECORD.is_current.is_(True),

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, select
 
 from mmi.indicators.compute import open_frame, prepare_schedule, unit_query
 from mmi.indicators.definitions import Definitions, load_definitions
+from mmi.indicators.frame import XREF_RECORD
 from mmi.indicators.predicates import since, unmet
 from mmi.store.index_tables import master_record, master_xref
 from mmi.store.tables import source_record
@@ -64,10 +65,7 @@ def guardian_contacts(source: Engine | Connection, children: dict[str, str]) -> 
         chunk = ids[start : start + 500]
         by_record = (
             select(source_record.c.id_number, master_xref.c.master_id)
-            .join(
-                master_xref,
-                (master_xref.c.department == source_record.c.department) & (master_xref.c.source_key == source_record.c.source_key),
-            )
+            .join(master_xref, XREF_RECORD)
             .where(source_record.c.is_current.is_(True), source_record.c.id_number.in_(chunk))
         )
         by_golden = select(master_record.c.id_number, master_record.c.master_id).where(

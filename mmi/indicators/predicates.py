@@ -72,7 +72,7 @@ class Spec:
     params: dict[str, type]
     sql: Sql
     since: Sql | None = None  # population: since when it held; served: when it fell due again (NULL: never served)
-    unmet: Callable[[dict[str, object], dt.date], str] | None = None
+    unmet: str | None = None  # served: what is missing, in English, from the parameters and `as_of` (str.format)
     units: tuple[str, ...] = ("person", "disease_report")
 
 
@@ -107,23 +107,23 @@ PREDICATES: dict[str, Spec] = {
         "served",
         {},
         lambda _, a: f"(p.health_record_date <= {lit(a)} OR {_service_exists('HEALTH_RECORD', None, a)})",
-        unmet=lambda _, a: f"no standardized health record on or before {a}",
+        unmet="no standardized health record on or before {as_of}",
     ),
     "service_on_or_before": Spec(
         "served",
         {"service_type": str},
         lambda q, a: _service_exists(str(q["service_type"]), None, a),
-        unmet=lambda q, a: f"no {q['service_type']} on or before {a}",
+        unmet="no {service_type} on or before {as_of}",
     ),
     "service_within": Spec(
         "served",
         {"service_type": str, "months": int},
         lambda q, a: _service_exists(str(q["service_type"]), months_before(a, int(str(q["months"]))), a),
         since=lambda q, a: _last_service_plus(str(q["service_type"]), int(str(q["months"])), a),
-        unmet=lambda q, a: f"no {q['service_type']} in the {q['months']} months to {a}",
+        unmet="no {service_type} in the {months} months to {as_of}",
     ),
     "vaccination_schedule_up_to_date": Spec(
-        "served", {}, lambda _, a: _schedule_up_to_date(a), unmet=lambda _, a: f"a dose of the immunization schedule due by {a} is missing"
+        "served", {}, lambda _, a: _schedule_up_to_date(a), unmet="a dose of the immunization schedule due by {as_of} is missing"
     ),
     "reported_within": Spec(
         "served",
@@ -137,7 +137,7 @@ PREDICATES: dict[str, Spec] = {
         "served",
         {"department": str},
         lambda q, _: f"p.has_{q['department']}",
-        unmet=lambda q, _: f"not linked to any {q['department']} record",
+        unmet="not linked to any {department} record",
     ),
 }
 
@@ -176,8 +176,7 @@ def since(predicates: tuple[Predicate, ...], as_of: dt.date) -> list[str]:
 def unmet(predicates: tuple[Predicate, ...], as_of: dt.date) -> str:
     """What a person lacks, in English: the text of the worklist's files, CSV and API (the pages translate
     `unmet_parts` instead)."""
-    texts = [PREDICATES[p.name].unmet for p in predicates]
-    return "; ".join(make(dict(p.params), as_of) for p, make in zip(predicates, texts, strict=True) if make is not None)
+    return "; ".join(str(PREDICATES[name].unmet).format(**values) for name, values in unmet_parts(predicates, as_of))
 
 
 def unmet_parts(predicates: tuple[Predicate, ...], as_of: dt.date) -> list[tuple[str, dict[str, str]]]:

@@ -20,7 +20,10 @@ def upgrade() -> None:
     with op.batch_alter_table("master_record", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_master_record_id_number"), ["id_number"], unique=False)
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("ANALYZE")  # SQLite plans without statistics until asked (see mmi.store.database.refresh_statistics)
+        # SQLite plans without statistics until asked (mmi.store.database.refresh_statistics takes them after each
+        # ingest and link run); sampled as there, so that migrating a large store does not read all of it.
+        op.execute("PRAGMA analysis_limit = 1000")
+        op.execute("ANALYZE")
 
 
 def downgrade() -> None:

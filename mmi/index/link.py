@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import resource
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -39,7 +41,7 @@ from mmi.failpoints import failpoint
 from mmi.index.conflicts import check_identity_invariant, conflict_rows, identities_of
 from mmi.index.constraints import pending_constraint_keys, stored_constraints
 from mmi.index.engines import linkage_engine
-from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, IndexChanges, compose_changes
+from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, GOLDEN_NEXT, IndexChanges, compose_changes
 from mmi.index.inputs import load_person_records
 from mmi.index.model_versions import ModelVersion, current_model, train_and_store
 from mmi.index.workspace import Workspace
@@ -62,9 +64,27 @@ class LinkReport:
     conflicts_refused: int = 0  # matches an identity conflict kept apart (link_conflict rows written by this run)
     events: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    stages: Stages = field(default_factory=lambda: Stages())
 
     def as_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "events": dict(sorted(self.events.items()))}
+        return {**self.__dict__, "events": dict(sorted(self.events.items())), "stages": self.stages.timings}
+
+
+class Stages:
+    """Where a run's time and memory went: each stage's wall seconds, and the process's peak resident memory once
+    it ended (a peak that jumps at a stage is that stage's)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, dict[str, float]] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+            self.timings[name] = {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(peak_kib / 1024)}
 
 
 def link_index(
@@ -81,12 +101,22 @@ def link_index(
 def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.datetime | None, on: LinkageEngine | None) -> LinkReport:
     started = time.monotonic()
     splink = on or linkage_engine(settings)
-    version = current_model(engine) or train_and_store(engine, trained_by="mmi link (the store had no model yet)", on=splink)
+    stages = Stages()
+    version = current_model(engine)
     config = settings.linkage
     with Workspace.open(config.workspace) as workspace:
+        loaded = None
+        if version is None:  # the first run trains on the records it links: read from the store once, for both
+            workspace.mark_out_of_step()
+            with stages.stage("load_records"):
+                loaded = load_person_records(engine, workspace.duck, "records", golden_inputs="golden_inputs")
+            with stages.stage("train"):
+                version = train_and_store(
+                    engine, trained_by="mmi link (the store had no model yet)", on=splink, loaded=workspace.duck.table("records").arrow()
+                )
         in_step = workspace.in_step_with(_last_done_run(engine), version.id)
         mode = "incremental" if in_step and not full else "full"
-        report = LinkReport(_start_run(engine, version.id, mode, config), mode, version.id)
+        report = LinkReport(_start_run(engine, version.id, mode, config), mode, version.id, stages=stages)
         try:
             with Heartbeat(engine, linkage_run, report.run_id, settings.store.heartbeat_seconds):
                 failpoint("link_after_start")
@@ -94,26 +124,31 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
                 if mode == "incremental":
                     _score_incremental(engine, workspace, splink, version, config, report)
                 else:
-                    _score_full(engine, workspace, splink, version, config, report, reload_index=not in_step)
+                    _score_full(engine, workspace, splink, version, config, report, reload_index=not in_step, loaded=loaded)
                 failpoint("link_after_score")
                 changes = _recluster(engine, workspace, config, report, full=mode == "full")
                 failpoint("link_after_recluster")
                 run = {"id": report.run_id, "model_version_id": version.id, **report.as_dict()}
-                write_changes(engine, workspace.duck, run, changes, now or dt.datetime.now(dt.UTC))
+                with stages.stage("write"):
+                    write_changes(engine, workspace.duck, run, changes, now or dt.datetime.now(dt.UTC))
                 failpoint("link_after_commit")
-                _advance_workspace(workspace, changes)
-                workspace.mark_in_step(report.run_id, version.id)
+                with stages.stage("advance_workspace"):
+                    _advance_workspace(workspace, changes, full=mode == "full")
+                    workspace.mark_in_step(report.run_id, version.id)
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
     failpoint("link_after_workspace")
-    refresh_statistics(engine)  # a run rewrites much of the index: the planner's statistics follow
+    with stages.stage("statistics"):
+        refresh_statistics(engine)  # a run rewrites much of the index: the planner's statistics follow
     from mmi.review.refresh import refresh_queue  # here: the review service reads the index through mmi.index
 
     # The stewards' queue follows the index: resolved items leave, new ones arrive (after an incremental run, only
     # about the records it reclustered).
-    refresh_queue(engine, scope=changes.conflict_scope)
-    make_checkpoint(engine, audit_settings(settings), "link")  # signs the run's leaves (mmi.audit)
+    with stages.stage("review_queue"):
+        refresh_queue(engine, scope=changes.conflict_scope)
+    with stages.stage("checkpoint"):
+        make_checkpoint(engine, audit_settings(settings), "link")  # signs the run's leaves (mmi.audit)
     report.seconds = round(time.monotonic() - started, 2)
     return report
 
@@ -127,35 +162,46 @@ def _score_full(
     report: LinkReport,
     *,
     reload_index: bool,
+    loaded: int | None,
 ) -> None:
-    duck = workspace.duck
+    """Score every current record; `loaded`: how many the run has already read into the workspace, if it has."""
+    duck, stage = workspace.duck, report.stages.stage
     if reload_index:  # the previous state, to diff against; an in-step workspace already holds it
-        workspace.load_index_from_store(engine)
-    report.records_changed = load_person_records(engine, duck, "records", golden_inputs="golden_inputs")
-    report.pairs_scored = splink.score_within(duck, "records", version.model, config.review_threshold, "pairs_next")
-    _stage_pair_changes(workspace, touched="pairs")  # in a full run, every stored pair may change
-    duck.execute("CREATE OR REPLACE TABLE pairs AS SELECT * FROM pairs_next")
-    duck.execute("CREATE OR REPLACE TABLE affected AS SELECT unique_id FROM records UNION SELECT unique_id FROM master_of")
+        with stage("load_index"):
+            workspace.load_index_from_store(engine)
+    if loaded is None:
+        with stage("load_records"):
+            loaded = load_person_records(engine, duck, "records", golden_inputs="golden_inputs")
+    report.records_changed = loaded
+    with stage("score"):
+        report.pairs_scored = splink.score_within(duck, "records", version.model, config.review_threshold, "pairs_next")
+    with stage("diff_pairs"):
+        _stage_pair_changes(workspace, touched="pairs")  # in a full run, every stored pair may change
+        duck.execute("CREATE OR REPLACE TABLE pairs AS SELECT * FROM pairs_next")
+        duck.execute("CREATE OR REPLACE TABLE affected AS SELECT unique_id FROM records UNION SELECT unique_id FROM master_of")
 
 
 def _score_incremental(
     engine: Engine, workspace: Workspace, splink: LinkageEngine, version: ModelVersion, config: LinkageSettings, report: LinkReport
 ) -> None:
-    duck = workspace.duck
-    report.records_changed = load_person_records(engine, duck, "changed", golden_inputs="changed_golden", changed_only=True)
-    for table, rows in (("records", "changed"), ("golden_inputs", "changed_golden")):
-        duck.execute(f"DELETE FROM {table} WHERE unique_id IN (SELECT unique_id FROM {rows})")
-        duck.execute(f"INSERT INTO {table} SELECT * FROM {rows}")
-    if report.records_changed:
-        report.pairs_scored = splink.score_between(duck, "changed", "records", version.model, config.review_threshold, "pairs_next")
-    else:
-        duck.execute("CREATE OR REPLACE TABLE pairs_next AS SELECT * FROM pairs LIMIT 0")
-    duck.execute("""CREATE OR REPLACE TABLE touched AS SELECT * FROM pairs
-                    WHERE left_key IN (SELECT unique_id FROM changed) OR right_key IN (SELECT unique_id FROM changed)""")
-    _stage_pair_changes(workspace, touched="touched")
-    _close_affected(workspace, config.match_threshold, pending_constraint_keys(engine))
-    duck.execute("DELETE FROM pairs WHERE left_key IN (SELECT unique_id FROM changed) OR right_key IN (SELECT unique_id FROM changed)")
-    duck.execute("INSERT INTO pairs SELECT * FROM pairs_next")
+    duck, stage = workspace.duck, report.stages.stage
+    with stage("load_records"):
+        report.records_changed = load_person_records(engine, duck, "changed", golden_inputs="changed_golden", changed_only=True)
+        for table, rows in (("records", "changed"), ("golden_inputs", "changed_golden")):
+            duck.execute(f"DELETE FROM {table} WHERE unique_id IN (SELECT unique_id FROM {rows})")
+            duck.execute(f"INSERT INTO {table} SELECT * FROM {rows}")
+    with stage("score"):
+        if report.records_changed:
+            report.pairs_scored = splink.score_between(duck, "changed", "records", version.model, config.review_threshold, "pairs_next")
+        else:
+            duck.execute("CREATE OR REPLACE TABLE pairs_next AS SELECT * FROM pairs LIMIT 0")
+    with stage("diff_pairs"):
+        duck.execute("""CREATE OR REPLACE TABLE touched AS SELECT * FROM pairs
+                        WHERE left_key IN (SELECT unique_id FROM changed) OR right_key IN (SELECT unique_id FROM changed)""")
+        _stage_pair_changes(workspace, touched="touched")
+        _close_affected(workspace, config.match_threshold, pending_constraint_keys(engine))
+        duck.execute("DELETE FROM pairs WHERE left_key IN (SELECT unique_id FROM changed) OR right_key IN (SELECT unique_id FROM changed)")
+        duck.execute("INSERT INTO pairs SELECT * FROM pairs_next")
 
 
 def _stage_pair_changes(workspace: Workspace, touched: str) -> None:
@@ -189,19 +235,24 @@ def _close_affected(workspace: Workspace, match_threshold: float, constraint_key
 
 
 def _recluster(engine: Engine, workspace: Workspace, config: LinkageSettings, report: LinkReport, *, full: bool) -> IndexChanges:
-    duck = workspace.duck
-    affected = [key for (key,) in duck.execute("SELECT unique_id FROM affected JOIN records USING (unique_id) ORDER BY 1").fetchall()]
-    report.records_reclustered = len(affected)
-    matches = duck.execute(f"""
-        SELECT left_key, right_key, match_probability, match_weight FROM pairs
-        WHERE match_probability >= {config.match_threshold}
-          AND left_key IN (SELECT unique_id FROM affected) AND right_key IN (SELECT unique_id FROM affected)
-    """).fetchall()
-    must_link, cannot_link = stored_constraints(engine)
-    clustering = cluster_records(affected, [(left, right, p) for left, right, p, _ in matches], must_link, cannot_link, identities_of(duck))
-    master_of, membership = _carry_master_ids(engine, duck, clustering.cluster_of)
-    changes = compose_changes(duck, master_of, membership)
-    check_identity_invariant(duck, must_link)
+    duck, stage = workspace.duck, report.stages.stage
+    with stage("cluster"):
+        affected = [key for (key,) in duck.execute("SELECT unique_id FROM affected JOIN records USING (unique_id) ORDER BY 1").fetchall()]
+        report.records_reclustered = len(affected)
+        matches = duck.execute(f"""
+            SELECT left_key, right_key, match_probability, match_weight FROM pairs
+            WHERE match_probability >= {config.match_threshold}
+              AND left_key IN (SELECT unique_id FROM affected) AND right_key IN (SELECT unique_id FROM affected)
+        """).fetchall()
+        must_link, cannot_link = stored_constraints(engine)
+        clustering = cluster_records(
+            affected, [(left, right, p) for left, right, p, _ in matches], must_link, cannot_link, identities_of(duck)
+        )
+    with stage("master_ids"):
+        master_of, membership = _carry_master_ids(engine, duck, clustering.cluster_of)
+    with stage("golden_and_events"):
+        changes = compose_changes(duck, master_of, membership)
+        check_identity_invariant(duck, must_link)
     weights = {(left, right): weight for left, right, _, weight in matches}
     changes.conflicts = conflict_rows(clustering.identity_conflicts, weights, master_of)
     changes.conflict_scope = None if full else affected
@@ -244,11 +295,15 @@ def _carry_master_ids(
     return kept | assignment.master_of, assignment.events
 
 
-def _advance_workspace(workspace: Workspace, changes: IndexChanges) -> None:
-    """The workspace's copies of master_xref and master_record follow the store's, now committed."""
+def _advance_workspace(workspace: Workspace, changes: IndexChanges, *, full: bool) -> None:
+    """The workspace's copies of master_xref and master_record follow the store's, now committed. A full run
+    reclustered every record, so its assignment and golden records replace the copies outright."""
     duck = workspace.duck
-    duck.execute("DELETE FROM master_of WHERE unique_id IN (SELECT unique_id FROM affected)")
+    duck.execute("DELETE FROM master_of" + ("" if full else " WHERE unique_id IN (SELECT unique_id FROM affected)"))
     duck.execute(f"INSERT INTO master_of SELECT a.unique_id, a.master_id, r.version FROM {ASSIGNMENT} a JOIN records r USING (unique_id)")
+    if full:
+        duck.execute(f"DELETE FROM golden; INSERT INTO golden SELECT * FROM {GOLDEN_NEXT}")
+        return
     retired = pa.table({"master_id": pa.array(list(changes.retired), pa.string())})  # noqa: F841 - read by DuckDB
     duck.execute(f"DELETE FROM golden WHERE master_id IN (SELECT master_id FROM {GOLDEN_CHANGED} UNION ALL SELECT master_id FROM retired)")
     duck.execute(f"INSERT INTO golden SELECT * EXCLUDE (is_new, previous_json) FROM {GOLDEN_CHANGED}")

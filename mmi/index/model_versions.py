@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import Engine, func, insert, select, update
 
 from linkage.inputs import RECORDS
@@ -32,12 +33,24 @@ class ModelVersion:
     trained_at: dt.datetime
 
 
-def train_and_store(engine: Engine, trained_by: str, *, now: dt.datetime | None = None, on: LinkageEngine = DUCKDB_ENGINE) -> ModelVersion:
+def train_and_store(
+    engine: Engine,
+    trained_by: str,
+    *,
+    now: dt.datetime | None = None,
+    on: LinkageEngine = DUCKDB_ENGINE,
+    loaded: pa.RecordBatchReader | None = None,
+) -> ModelVersion:
     """Train on the store's current person records (with Splink `on` an engine) and make the result the current
     model version. Either engine stores the model with its levels in DuckDB's SQL (linkage.scoring.trained_model):
-    the same model, whichever trained it."""
+    the same model, whichever trained it. `loaded`: those records as linkage.inputs' table already holds them
+    (a first link run has just read them into its workspace), so that they are not read from the store twice."""
     duck = duckdb.connect()
-    records = load_person_records(engine, duck, RECORDS)
+    if loaded is None:
+        records = load_person_records(engine, duck, RECORDS)
+    else:
+        duck.execute(f"CREATE TABLE {RECORDS} AS SELECT * FROM loaded")
+        [(records,)] = duck.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()
     per_department = dict(duck.execute(f"SELECT department, count(*) FROM {RECORDS} GROUP BY ALL ORDER BY 1").fetchall())
     model = on.train(duck, RECORDS)
     duck.close()

@@ -156,6 +156,31 @@ def test_every_run_names_its_model_version_and_a_new_model_relinks_everyone(inde
     assert runs == [first.model_version_id, newer.id] and versions == 2 and pair_versions == {newer.id}
 
 
+def test_a_first_run_trains_on_the_records_it_links_and_reports_where_its_time_went(index, model) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from mmi.index.model_versions import current_model
+
+    settings, engine = index()
+    with engine.begin() as connection:  # a store with no current model: the run must train one
+        connection.execute(update(model_version).values(is_current=False))
+    first = link_index(settings, engine)
+    trained = current_model(engine)
+    assert trained and first.model_version_id == trained.id
+    # Trained on the records the run read into its workspace, not read again: the same records as a model trained
+    # on the store's directly (the module's fixture) saw, whose term frequencies are counted over every record (its
+    # u probabilities come from random samples, which differ from one training to the next), as many as it linked.
+    assert trained.model.term_frequencies == model.term_frequencies
+    with engine.connect() as connection:
+        trained_on = json.loads(connection.execute(select(model_version.c.trained_on).where(model_version.c.id == trained.id)).scalar_one())
+    assert trained_on["records"] == first.records_changed == sum(trained_on["per_department"].values())
+    first_stages = first.as_dict()["stages"]
+    assert list(first_stages)[:2] == ["load_records", "train"] and {"score", "cluster", "write", "review_queue"} <= set(first_stages)
+    assert all(stage["seconds"] >= 0 and stage["peak_rss_mb"] > 0 for stage in first_stages.values())
+    again = link_index(settings, engine)
+    assert again.mode == "incremental" and "train" not in again.stages.timings and "score" in again.stages.timings
+
+
 def test_a_run_that_fails_while_writing_leaves_no_trace_and_the_next_run_recovers(index, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     import mmi.index.writes as writes
 

@@ -33,7 +33,9 @@ class IndexChanges:
     (`golden_changed`), where the writer streams them from: a first run creates as many masters as there are people."""
 
     retired: dict[str, str | None] = field(default_factory=dict)  # master → the master it lives on in, if any
-    events: list[dict[str, Any]] = field(default_factory=list)  # master_event rows, without run and model
+    # master_event rows, without run, model and lineage: the writer takes each event's lineage from GOLDEN_NEXT as
+    # it streams them (event_lineage), so a first run's lineages, 2-3 KB a master, never all sit in memory.
+    events: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # link_conflict rows, without run and model
     conflict_scope: list[str] | None = None  # the records whose stored conflicts they replace (None: all)
 
@@ -53,32 +55,33 @@ def compose_changes(duck: duckdb.DuckDBPyConnection, master_of: Mapping[str, str
     explained = pa.table({"master_id": pa.array(sorted({event.master_id for event in membership}), pa.string())})  # noqa: F841
     duck.execute("CREATE OR REPLACE TEMP TABLE explained AS SELECT * FROM explained")
     before = dict(duck.execute("SELECT master_id, golden_json FROM golden JOIN explained USING (master_id)").fetchall())
-    after = {
-        master: (values, lineage)
-        for master, values, lineage in duck.execute(
-            f"SELECT master_id, golden_json, lineage FROM {GOLDEN_NEXT} JOIN explained USING (master_id)"
-        ).fetchall()
-    }
+    after = dict(duck.execute(f"SELECT master_id, golden_json FROM {GOLDEN_NEXT} JOIN explained USING (master_id)").fetchall())
     for event in membership:
         changes.events.append(_membership_event(event, before.get(event.master_id), after.get(event.master_id)))
         if event.operation == "retire":
             changes.retired[event.master_id] = event.related[0] if event.related else None
-    value_changes = duck.execute(f"""SELECT master_id, previous_json, golden_json, lineage FROM {GOLDEN_CHANGED}
+    value_changes = duck.execute(f"""SELECT master_id, previous_json, golden_json FROM {GOLDEN_CHANGED}
         WHERE NOT is_new AND golden_json <> previous_json AND master_id NOT IN (SELECT master_id FROM explained)""").fetchall()
     members = _members(master_of, {master for master, *_ in value_changes})
-    for master, previous, values, lineage in value_changes:
+    for master, previous, values in value_changes:
         records = sorted(members[master])
-        changes.events.append(_event("update", master, (), records, records, previous, values, lineage))
+        changes.events.append(_event("update", master, (), records, records, previous, values))
     return changes
 
 
-def _membership_event(event: MasterEvent, before: str | None, after: tuple[str, str] | None) -> dict[str, Any]:
+def event_lineage(duck: duckdb.DuckDBPyConnection, events: list[dict[str, Any]]) -> list[str]:
+    """Each event's lineage: its master's golden record's (GOLDEN_NEXT), or none for a master retired."""
+    living = pa.table({"master_id": pa.array(sorted({e["master_id"] for e in events if e["operation"] != "retire"}), pa.string())})  # noqa: F841
+    lineage = dict(duck.execute(f"SELECT master_id, lineage FROM {GOLDEN_NEXT} JOIN living USING (master_id)").fetchall())
+    return ["{}" if event["operation"] == "retire" else lineage.get(event["master_id"], "{}") for event in events]
+
+
+def _membership_event(event: MasterEvent, before: str | None, after: str | None) -> dict[str, Any]:
     if event.operation in ("create", "split"):
         before = None
     if event.operation == "retire":
         after = None
-    values, lineage = after if after else (None, "{}")
-    return _event(event.operation, event.master_id, event.related, sorted(event.before), sorted(event.after), before, values, lineage)
+    return _event(event.operation, event.master_id, event.related, sorted(event.before), sorted(event.after), before, after)
 
 
 def _event(
@@ -89,7 +92,6 @@ def _event(
     records_after: list[str],
     before: str | None,
     after: str | None,
-    lineage: str,
 ) -> dict[str, Any]:
     values_before, values_after = json.loads(before) if before else {}, json.loads(after) if after else {}
     changed = [name for name in GOLDEN_FIELDS if values_before.get(name) != values_after.get(name)]
@@ -103,7 +105,6 @@ def _event(
         "golden_before": before,
         "golden_after": after,
         "changed_fields": json.dumps(changed),
-        "lineage": lineage,
     }
 
 

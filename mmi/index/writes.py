@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, upda
 from mmi.audit.log import append_entries, row_entry
 from mmi.failpoints import failpoint
 from mmi.index.conflicts import write_conflicts
-from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges
+from mmi.index.events import GOLDEN_CHANGED, XREF_CHANGES, IndexChanges, event_lineage
 from mmi.index.golden import GOLDEN_FIELDS
 from mmi.store.index_tables import (
     link_constraint,
@@ -42,11 +42,9 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
         _write_xref(connection, duck, run_id)
         _write_pairs(connection, duck, run_id, model_version_id)
         write_conflicts(connection, changes.conflicts, run, changes.conflict_scope)
-        events = [{**event, "run_id": run_id, "model_version_id": model_version_id, "occurred_at": now} for event in changes.events]
-        if events:
-            bulk_insert(connection, master_event, events)
-            if held := gained_records(events, run_id):
-                bulk_insert(connection, master_held_record, held)
+        logged = _write_events(
+            connection, duck, changes.events, {"run_id": run_id, "model_version_id": model_version_id, "occurred_at": now}
+        )
         connection.execute(update(link_constraint).where(link_constraint.c.applied_run_id.is_(None)).values(applied_run_id=run_id))
         counts = {key: run[key] for key in ("records_changed", "records_reclustered", "pairs_scored")}
         connection.execute(
@@ -54,8 +52,24 @@ def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str
             .where(linkage_run.c.id == run_id)
             .values(status="done", finished_at=dt.datetime.now(dt.UTC), events=len(changes.events), **counts)
         )
-        log_run(connection, run_id, events)
+        log_run(connection, run_id, logged)
         failpoint("link_before_commit")
+
+
+def _write_events(
+    connection: Connection, duck: duckdb.DuckDBPyConnection, events: list[dict[str, Any]], run: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Store the events, CHUNK at a time with their lineage (mmi.index.events.event_lineage) and the records each
+    master gained; returns their audit log entries, which hold a digest of each row rather than the row."""
+    entries = []
+    for start in range(0, len(events), CHUNK):
+        chunk = events[start : start + CHUNK]
+        rows = [{**event, **run, "lineage": lineage} for event, lineage in zip(chunk, event_lineage(duck, chunk), strict=True)]
+        bulk_insert(connection, master_event, rows)
+        if held := gained_records(rows, run["run_id"]):
+            bulk_insert(connection, master_held_record, held)
+        entries += [row_entry("master_event", master_event, row) for row in rows]
+    return entries
 
 
 def gained_records(events: list[dict[str, Any]], run_id: int) -> list[dict[str, Any]]:
@@ -67,15 +81,15 @@ def gained_records(events: list[dict[str, Any]], run_id: int) -> list[dict[str, 
     return rows
 
 
-def log_run(connection: Connection, run_id: int, events: list[dict[str, Any]]) -> None:
-    """The run and each of its master events, as leaves of the tamper-evident log (mmi.audit.log)."""
+def log_run(connection: Connection, run_id: int, event_entries: list[dict[str, Any]]) -> None:
+    """The run and each of its master events (their entries), as leaves of the tamper-evident log (mmi.audit.log)."""
     run_row = connection.execute(select(linkage_run).where(linkage_run.c.id == run_id)).one()._mapping
     model_sha = connection.execute(select(model_version.c.sha256).where(model_version.c.id == run_row["model_version_id"])).scalar_one()
     append_entries(
         connection,
         [
             row_entry("linkage_run", linkage_run, run_row, model_sha256=model_sha),
-            *(row_entry("master_event", master_event, event) for event in events),
+            *event_entries,
         ],
     )
 

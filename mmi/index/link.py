@@ -135,6 +135,8 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
                 with stages.stage("advance_workspace"):
                     _advance_workspace(workspace, changes, full=mode == "full")
                     workspace.mark_in_step(report.run_id, version.id)
+                review_scope = changes.conflict_scope
+                del changes  # stored: a first run's events need not sit in memory beside the review queue's view below
         except BaseException as error:
             _fail_run(engine, report.run_id, error)
             raise
@@ -146,7 +148,7 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
     # The stewards' queue follows the index: resolved items leave, new ones arrive (after an incremental run, only
     # about the records it reclustered).
     with stages.stage("review_queue"):
-        refresh_queue(engine, scope=changes.conflict_scope)
+        refresh_queue(engine, scope=review_scope)
     with stages.stage("checkpoint"):
         make_checkpoint(engine, audit_settings(settings), "link")  # signs the run's leaves (mmi.audit)
     report.seconds = round(time.monotonic() - started, 2)

@@ -7,7 +7,8 @@ feeds (430,000 people make about a million source records) and a fresh store of 
 time, CPU seconds and the peak resident memory of the step's processes together (ingest runs one process per department).
 Then the daily 1% (1% of people new or changed, from the departments that deliver daily) ingested, linked
 incrementally and published. Accuracy of the first index against truth.csv. The issue's aims: the first day in at
-most 5 minutes with at most 4 GB. Printed and appended to bench/results/end_to_end.jsonl, with the machine's load.
+most 5 minutes with at most 4 GB. The link runs' own stages (mmi.index.link.Stages) come with them. Printed and
+appended to bench/results/end_to_end.jsonl, with the machine's load.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def run(feeds: Path, store: str) -> dict[str, object]:
         "delivered_rows": _delivered(work / "ingest.out"),
         **_held(url),
         "steps": steps,
+        "link_stages": _link_stages(work / "link.out"),
+        "daily_link_stages": _link_stages(work / "daily_link.out"),
         "first_day_seconds": round(sum(s["seconds"] for s in first_day), 1),
         "first_day_peak_rss_mib": max(s["peak_rss_mib"] for s in first_day),
         "daily_seconds": round(sum(s["seconds"] for s in daily), 1),
@@ -121,6 +124,11 @@ def _held(url: str) -> dict[str, int]:
         active = master_record.c.status == "active"
         held["masters"] = int(connection.execute(select(func.count()).select_from(master_record).where(active)).scalar_one())
     return held
+
+
+def _link_stages(link_output: Path) -> dict[str, dict[str, float]]:
+    """Where a link run's time and memory went: its report's stages (mmi.index.link.Stages), from the last line."""
+    return dict(json.loads(link_output.read_text(encoding="utf-8").strip().splitlines()[-1])["stages"])
 
 
 def _delivered(ingest_output: Path) -> int:

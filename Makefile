@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 3000
 
-.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline bench-review bench-indicators bench-end-to-end clean
+.PHONY: install demo test test-sqlite test-dags lint format bench-ingest bench-blocking bench-linkage bench-publish bench-grid bench-versus-baseline bench-review bench-indicators bench-end-to-end bench-link-stages bench-spark clean
 
 install: $(VENV)/.installed
 
@@ -68,6 +68,14 @@ bench-indicators: install
 # ingest -> first link -> publish at ~1M source records, then the daily 1%, on SQLite and PostgreSQL.
 bench-end-to-end: install
 	$(BIN)/python -m bench.end_to_end
+
+# Where a first mmi link's time and memory go, stage by stage (50,000 people; --profile adds a cProfile).
+bench-link-stages: install
+	$(BIN)/python -m bench.link_stages
+
+# The same store linked on DuckDB and on Spark local[2] (needs Java 17), side by side.
+bench-spark: install
+	$(BIN)/python -m bench.spark --people 20000 50000
 
 # Formats the tree with the settings of pyproject's [tool.ruff.format].
 format: install

@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Select, TypeDecorator, and_, or_, select, tuple_
+from sqlalchemy import Connection, Engine, Select, TypeDecorator, and_, or_, select, tuple_
 from sqlalchemy.types import TypeEngine
 
 from linkage.inputs import GOLDEN_ONLY_COLUMNS, READ_COLUMNS, RECORDS, create_input_tables, insert_input_batch
@@ -92,14 +92,36 @@ def arrow_schema(query: Select[Any]) -> pa.Schema:
     return pa.schema([(column.name, _ARROW_TYPES[_python_type(column.type)]) for column in query.selected_columns])
 
 
-def arrow_batches(engine: Engine, query: Select[Any], rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
-    """A store query's rows streamed as Arrow tables of `rows` rows, built column by column (for DuckDB to read)."""
+def arrow_batches(source: Engine | Connection, query: Select[Any], rows: int | None = None) -> Iterator[pa.Table]:
+    """A store query's rows streamed as Arrow tables of `rows` rows, of the columns' declared types (for DuckDB to
+    read). Fetched by the driver's own cursor: SQLAlchemy's row objects and result processing cost as much as the
+    fetch itself. SQLite's driver gives dates and times as text and booleans as integers; Arrow converts them."""
     schema = arrow_schema(query)
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=rows).execute(query)
-        for chunk in result.partitions(rows):
-            arrays = [pa.array(column, type) for column, type in zip(zip(*chunk, strict=True), schema.types, strict=True)]
-            yield pa.Table.from_arrays(arrays, schema=schema)
+    if isinstance(source, Engine):
+        with source.connect() as connection:
+            yield from arrow_batches(connection, query, rows)
+        return
+    rows = rows or BATCH_ROWS
+    sql = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))  # literals quoted by the dialect
+    driver = source.connection.driver_connection
+    # PostgreSQL: a server-side cursor, so a large store arrives batch by batch instead of all at once
+    cursor = driver.cursor(name="mmi_arrow_batches") if source.dialect.name == "postgresql" else driver.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(rows):
+            columns = zip(*chunk, strict=True)
+            yield pa.Table.from_arrays([_array(values, kind) for values, kind in zip(columns, schema.types, strict=True)], schema=schema)
+    finally:
+        cursor.close()
+
+
+def _array(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # SQLite's text dates and times, integer booleans
+        raw = pa.array(values)
+        # The store keeps times as naive UTC (mmi.store.tables.UTCDateTime): parsed as such, then marked UTC.
+        return raw.cast(pa.timestamp(kind.unit)).cast(kind) if pa.types.is_timestamp(kind) else raw.cast(kind)
 
 
 def _python_type(column_type: TypeEngine[Any]) -> type:

@@ -14,7 +14,7 @@ registration, area, birth date, sex, survey, health record, departments linked),
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import duckdb
@@ -22,13 +22,12 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, Select, false, select
 
 from connectors.registry import DEPARTMENTS
-from mmi.index.inputs import arrow_schema
+from mmi.index.inputs import arrow_batches, arrow_schema
 from mmi.store.index_tables import master_record, master_xref, match_pair
 from mmi.store.tables import service_event, source_record
 
 GROUPINGS = ("index", "review", "certain")
 CERTAIN_THRESHOLD = 0.999999  # "the most certain links": a match weight of about 20 and more
-BATCH_ROWS = 50_000
 GOLDEN_COLUMNS = ("master_id", "record_count", "birth_date", "sex", "name", "phone", "current_address", "id_number")
 
 _RECORD = source_record.c
@@ -210,36 +209,5 @@ def copy_query(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, que
     """A store query's rows into a new DuckDB table of that name, streamed in Arrow batches."""
     empty = arrow_schema(query).empty_table()  # noqa: F841 - read by DuckDB
     duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty")
-    for batch in _batches(source, query):  # noqa: B007 - read by DuckDB
+    for batch in arrow_batches(source, query):  # noqa: B007 - read by DuckDB
         duck.execute(f"INSERT INTO {table} SELECT * FROM batch")
-
-
-def _batches(source: Engine | Connection, query: Select[Any]) -> Iterator[pa.Table]:
-    """The query's rows in Arrow batches, fetched by the driver's own cursor: SQLAlchemy's row objects and result
-    processing cost as much as the fetch itself here. Where the driver's values are not yet of the column's type
-    (SQLite gives dates as text and booleans as integers) the batch keeps them as they came, and DuckDB's insert
-    into the typed table converts them."""
-    schema = arrow_schema(query)
-    if isinstance(source, Engine):
-        with source.connect() as connection:
-            yield from _batches(connection, query)
-        return
-    sql = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))  # only literals of our own
-    driver = source.connection.driver_connection
-    # PostgreSQL: a server-side cursor, so a large store arrives batch by batch instead of all at once
-    cursor = driver.cursor(name="mmi_indicator_frame") if source.dialect.name == "postgresql" else driver.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        while chunk := cursor.fetchmany(BATCH_ROWS):
-            yield pa.Table.from_arrays(
-                [_array(column, kind) for column, kind in zip(zip(*chunk, strict=True), schema.types, strict=True)], names=schema.names
-            )
-    finally:
-        cursor.close()
-
-
-def _array(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
-    try:
-        return pa.array(values, kind)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array(values)

@@ -44,3 +44,25 @@ def test_current_person_records_load_with_derived_columns(store: Engine, tmp_pat
 def test_an_empty_store_says_to_ingest_first(store: Engine) -> None:
     with pytest.raises(LinkageError, match="run `mmi ingest` first"):
         inputs.load_person_records(store, duckdb.connect())
+
+
+def test_batches_read_by_the_driver_hold_what_sqlalchemy_reads(store: Engine, tmp_path: Path) -> None:
+    """The driver's own values (SQLite: text dates and times, integer booleans) come out as the columns' types,
+    the same instants and values SQLAlchemy's result processing gives, in every batch, all-NULL ones included."""
+    from sqlalchemy import select
+
+    from mmi.store.tables import source_record
+
+    shutil.copytree(SAMPLES / "human_resources", tmp_path / "hr")
+    shutil.copytree(SAMPLES / "statistics", tmp_path / "stats")
+    ingest_department(store, HumanResourcesConnector(tmp_path / "hr"))
+    ingest_department(store, StatisticsConnector(tmp_path / "stats"))
+    query = select(source_record).order_by(source_record.c.id)
+    with store.connect() as connection:
+        expected = [dict(row._mapping) for row in connection.execute(query)]
+    batches = list(inputs.arrow_batches(store, query, rows=5))
+    assert len(batches) == 8 and all(batch.schema == inputs.arrow_schema(query) for batch in batches)
+    read = [row for batch in batches for row in batch.to_pylist()]
+    assert read == expected
+    kinds = {type(row[name]) for row in read for name in ("ingested_at", "is_current", "birth_date") if row[name] is not None}
+    assert kinds >= {bool, type(expected[0]["ingested_at"]), type(expected[0]["birth_date"])} and expected[0]["ingested_at"].tzinfo

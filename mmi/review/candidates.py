@@ -26,7 +26,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, select
+from sqlalchemy import ARRAY, ColumnElement, Connection, Row, Table, any_, bindparam, select
 
 from linkage.clustering import Pair
 from mmi.store.index_tables import link_conflict, link_constraint, linkage_run, master_xref, match_pair
@@ -118,11 +118,17 @@ def read_index(connection: Connection, scope: Collection[str] | None = None) -> 
     )
 
 
-def chunks(keys: Collection[K]) -> Iterator[list[K]]:
-    """`keys` in order, CHUNK at a time: each chunk one IN (…) list."""
+def among(connection: Connection, column: ColumnElement[Any], keys: Collection[K]) -> Iterator[ColumnElement[bool]]:
+    """Conditions that together say `column IN keys`, each for its own query. PostgreSQL: one, `column = ANY(…)`
+    with the keys as a single array parameter, however many (SQLAlchemy renders no placeholder per key: at 70,000
+    keys that rendering cost more than the queries). SQLite: an IN (…) list per CHUNK keys, in order."""
     ordered = sorted(keys)
+    if connection.dialect.name == "postgresql":
+        if ordered:
+            yield column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))
+        return
     for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]
+        yield column.in_(ordered[start : start + CHUNK])
 
 
 def by_department(keys: Collection[str]) -> dict[str, list[str]]:
@@ -137,9 +143,9 @@ def by_department(keys: Collection[str]) -> dict[str, list[str]]:
 def rows_touching(connection: Connection, table: Table, keys: Collection[str], *where: ColumnElement[bool]) -> list[Row[Any]]:
     """The rows of a pair table (left_key, right_key) with either key in `keys`, each once."""
     found: dict[tuple[str, str], Row[Any]] = {}
-    for chunk in chunks(keys):
-        for side in (table.c.left_key, table.c.right_key):
-            for row in connection.execute(select(table).where(side.in_(chunk), *where)):
+    for side in (table.c.left_key, table.c.right_key):
+        for condition in among(connection, side, keys):
+            for row in connection.execute(select(table).where(condition, *where)):
                 found[(row.left_key, row.right_key)] = row
     return [found[pair] for pair in sorted(found)]
 
@@ -164,10 +170,8 @@ def _decided_with(connection: Connection, scope: set[str]) -> set[str]:
 def _masters_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for department, source_keys in by_department(keys).items():
-        for chunk in chunks(source_keys):
-            query = select(master_xref.c.source_key, master_xref.c.master_id).where(
-                master_xref.c.department == department, master_xref.c.source_key.in_(chunk)
-            )
+        for condition in among(connection, master_xref.c.source_key, source_keys):
+            query = select(master_xref.c.source_key, master_xref.c.master_id).where(master_xref.c.department == department, condition)
             found |= {f"{department}|{source_key}": master for source_key, master in connection.execute(query)}
     return found
 
@@ -175,10 +179,8 @@ def _masters_of(connection: Connection, keys: Collection[str]) -> dict[str, str]
 def _members_of(connection: Connection, masters: Collection[str]) -> dict[str, str]:
     """Record key → master, for every record of `masters`."""
     found: dict[str, str] = {}
-    for chunk in chunks(masters):
-        query = select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(
-            master_xref.c.master_id.in_(chunk)
-        )
+    for condition in among(connection, master_xref.c.master_id, masters):
+        query = select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(condition)
         found |= {f"{d}|{k}": m for d, k, m in connection.execute(query)}
     return found
 
@@ -186,9 +188,9 @@ def _members_of(connection: Connection, masters: Collection[str]) -> dict[str, s
 def _current_records(connection: Connection, keys: Collection[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for department, source_keys in by_department(keys).items():
-        for chunk in chunks(source_keys):
+        for condition in among(connection, source_record.c.source_key, source_keys):
             query = select(*_RECORD_COLUMNS).where(
-                source_record.c.department == department, source_record.c.source_key.in_(chunk), source_record.c.is_current.is_(True)
+                source_record.c.department == department, condition, source_record.c.is_current.is_(True)
             )
             found |= {f"{row.department}|{row.source_key}": row._asdict() for row in connection.execute(query)}
     return found

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
-from mmi.review.candidates import Candidate, IndexView, by_department, chunks
+from mmi.review.candidates import Candidate, IndexView, among, by_department
 from mmi.review.models import PriorityFactor
 from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch
 from mmi.store.index_tables import master_event, master_xref
@@ -33,12 +33,12 @@ CHILD_VACCINATION_WEIGHT, CHILD_YEARS = 1.0, 7
 def delivered_to(connection: Connection, masters: Iterable[str]) -> dict[str, set[str]]:
     """Master ID → subscribers that received an event about it (their systems hold the ID)."""
     reached: dict[str, set[str]] = defaultdict(set)
-    for chunk in chunks(set(masters)):
+    for condition in among(connection, master_event.c.master_id, set(masters)):
         query = (
             select(master_event.c.master_id, changeset_event.c.subscriber)
             .distinct()
             .select_from(master_event.join(changeset_event, changeset_event.c.outbox_seq == master_event.c.seq))
-            .where(master_event.c.master_id.in_(chunk))
+            .where(condition)
         )
         for master, subscriber in connection.execute(query):
             reached[master].add(subscriber)
@@ -67,11 +67,9 @@ def services_of(connection: Connection, records: Iterable[str]) -> dict[str, dic
     """Record key → service type → current service records (services name their person by the same department's key)."""
     found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for department, keys in by_department(set(records)).items():
-        for chunk in chunks(keys):
+        for condition in among(connection, service_event.c.person_key, keys):
             query = select(service_event.c.person_key, service_event.c.service_type).where(
-                service_event.c.department == department,
-                service_event.c.is_current.is_(True),
-                service_event.c.person_key.in_(chunk),
+                service_event.c.department == department, service_event.c.is_current.is_(True), condition
             )
             for person, service in connection.execute(query):
                 found[f"{department}|{person}"][service] += 1

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, or_, select, update
 
-from mmi.review.candidates import Candidate, IndexView, all_candidates, chunks, read_index
+from mmi.review.candidates import Candidate, IndexView, all_candidates, among, read_index
 from mmi.review.explain import explain_pairs
 from mmi.review.models import RefreshReport
 from mmi.review.priority import delivered_since, delivered_to, prioritise, services_of
@@ -65,8 +65,8 @@ def _resolve_not_raised(connection: Connection, scope: set[str] | None, now: dt.
     if scope is None:
         return int(connection.execute(resolve).rowcount)
     resolved = 0
-    for chunk in chunks(scope):
-        looked_at = select(review_item_record.c.item_id).where(review_item_record.c.record_key.in_(chunk))
+    for condition in among(connection, review_item_record.c.record_key, scope):
+        looked_at = select(review_item_record.c.item_id).where(condition)
         resolved += int(connection.execute(resolve.where(review_item.c.id.in_(looked_at))).rowcount)
     return resolved
 
@@ -158,8 +158,8 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
     """Insert new items, update those already there (reopening any the index raises again); returns how many opened."""
     existing = {
         item.item_key: item
-        for chunk in chunks({row["item_key"] for row in rows})
-        for item in connection.execute(select(review_item).where(review_item.c.item_key.in_(chunk)))
+        for condition in among(connection, review_item.c.item_key, {row["item_key"] for row in rows})
+        for item in connection.execute(select(review_item).where(condition))
     }
     fresh = [row for row in rows if row["item_key"] not in existing]
     _insert(
@@ -173,8 +173,8 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
     fresh_keys = {row["item_key"] for row in fresh}
     ids = {
         key: item_id
-        for chunk in chunks(fresh_keys)
-        for key, item_id in connection.execute(select(review_item.c.item_key, review_item.c.id).where(review_item.c.item_key.in_(chunk)))
+        for condition in among(connection, review_item.c.item_key, fresh_keys)
+        for key, item_id in connection.execute(select(review_item.c.item_key, review_item.c.id).where(condition))
     }
     changed, unexplained, reopened = [], [], 0
     for row in rows:
@@ -199,8 +199,8 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
         ids[row["item_key"]] = old.id
     if changed:
         connection.execute(update(review_item).where(review_item.c.id == bindparam("key")), changed)
-    for chunk in chunks(unexplained):  # their scores or records changed: explained again below
-        connection.execute(delete(review_explanation).where(review_explanation.c.item_id.in_(chunk)))
+    for condition in among(connection, review_explanation.c.item_id, unexplained):  # scores or records changed: explained again below
+        connection.execute(delete(review_explanation).where(condition))
     _write_records(connection, rows, ids, fresh_keys)
     return len(fresh) + reopened
 
@@ -217,8 +217,10 @@ def _columns(row: dict[str, Any]) -> dict[str, Any]:
 def _write_records(connection: Connection, rows: list[dict[str, Any]], ids: dict[str, int], fresh_keys: set[str]) -> None:
     """Each item's records with department and district: rewritten where they differ from what is stored."""
     stored: dict[int, set[tuple[str, str, str | None]]] = {}
-    for chunk in chunks({ids[row["item_key"]] for row in rows if row["item_key"] not in fresh_keys}):
-        query = select(review_item_record).where(review_item_record.c.item_id.in_(chunk))
+    for condition in among(
+        connection, review_item_record.c.item_id, {ids[row["item_key"]] for row in rows if row["item_key"] not in fresh_keys}
+    ):
+        query = select(review_item_record).where(condition)
         for item_id, key, department, district in connection.execute(query):
             stored.setdefault(item_id, set()).add((key, department, district))
     rewrite = {
@@ -226,8 +228,8 @@ def _write_records(connection: Connection, rows: list[dict[str, Any]], ids: dict
         for row in rows
         if row["item_key"] in fresh_keys or stored.get(ids[row["item_key"]]) != set(row["_records"])
     }
-    for chunk in chunks([item_id for item_id in rewrite if item_id in stored]):
-        connection.execute(delete(review_item_record).where(review_item_record.c.item_id.in_(chunk)))
+    for condition in among(connection, review_item_record.c.item_id, [item_id for item_id in rewrite if item_id in stored]):
+        connection.execute(delete(review_item_record).where(condition))
     _insert(
         connection,
         review_item_record,

@@ -53,23 +53,6 @@ from mmi.store.index_tables import linkage_run, master_record
 from mmi.store.locks import step_lock
 
 
-@dataclass
-class LinkReport:
-    run_id: int
-    mode: str
-    model_version_id: int
-    records_changed: int = 0
-    records_reclustered: int = 0
-    pairs_scored: int = 0
-    conflicts_refused: int = 0  # matches an identity conflict kept apart (link_conflict rows written by this run)
-    events: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-    stages: Stages = field(default_factory=lambda: Stages())
-
-    def as_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "events": dict(sorted(self.events.items())), "stages": self.stages.timings}
-
-
 class Stages:
     """Where a run's time and memory went: each stage's wall seconds, and the process's peak resident memory once
     it ended (a peak that jumps at a stage is that stage's)."""
@@ -84,7 +67,24 @@ class Stages:
             yield
         finally:
             peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-            self.timings[name] = {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(peak_kib / 1024)}
+            self.timings[name] = {"seconds": round(time.monotonic() - started, 2), "peak_rss_mib": round(peak_kib / 1024)}
+
+
+@dataclass
+class LinkReport:
+    run_id: int
+    mode: str
+    model_version_id: int
+    records_changed: int = 0
+    records_reclustered: int = 0
+    pairs_scored: int = 0
+    conflicts_refused: int = 0  # matches an identity conflict kept apart (link_conflict rows written by this run)
+    events: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    stages: Stages = field(default_factory=Stages)
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "events": dict(sorted(self.events.items())), "stages": self.stages.timings}
 
 
 def link_index(
@@ -109,7 +109,7 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
         if version is None:  # the first run trains on the records it links: read from the store once, for both
             workspace.mark_out_of_step()
             with stages.stage("load_records"):
-                loaded = load_person_records(engine, workspace.duck, "records", golden_inputs="golden_inputs")
+                loaded = _load_all_records(engine, workspace)
             with stages.stage("train"):
                 version = train_and_store(
                     engine, trained_by="mmi link (the store had no model yet)", on=splink, loaded=workspace.duck.table("records").arrow()
@@ -173,7 +173,7 @@ def _score_full(
             workspace.load_index_from_store(engine)
     if loaded is None:
         with stage("load_records"):
-            loaded = load_person_records(engine, duck, "records", golden_inputs="golden_inputs")
+            loaded = _load_all_records(engine, workspace)
     report.records_changed = loaded
     with stage("score"):
         report.pairs_scored = splink.score_within(duck, "records", version.model, config.review_threshold, "pairs_next")
@@ -181,6 +181,11 @@ def _score_full(
         _stage_pair_changes(workspace, touched="pairs")  # in a full run, every stored pair may change
         duck.execute("CREATE OR REPLACE TABLE pairs AS SELECT * FROM pairs_next")
         duck.execute("CREATE OR REPLACE TABLE affected AS SELECT unique_id FROM records UNION SELECT unique_id FROM master_of")
+
+
+def _load_all_records(engine: Engine, workspace: Workspace) -> int:
+    """Every current person record into the workspace's `records` and `golden_inputs`; how many."""
+    return load_person_records(engine, workspace.duck, "records", golden_inputs="golden_inputs")
 
 
 def _score_incremental(

@@ -278,8 +278,8 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
 
 
 def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT of every row in one executemany, the rows going to the driver as tuples, converted by the columns'
-    own bind processors (what SQLAlchemy would apply: booleans, UTCDateTime): SQLAlchemy's per-row parameter
+    """INSERT of every row in one executemany, the rows going to the driver as lists of values, converted by the
+    columns' own bind processors (what SQLAlchemy would apply: booleans, UTCDateTime): SQLAlchemy's per-row parameter
     handling cost more than the insert itself (halving the cost of recording deliveries, a tenth of an ingest).
     Where a column left out has a default of ours, SQLAlchemy inserts, since it fills the default in."""
     names = list(rows[0])
@@ -293,17 +293,13 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
         f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in names)})"
         f" VALUES ({', '.join('?' * len(names))})"
     )
-    processors = [table.c[name].type.bind_processor(dialect) for name in names]
-    if any(processors):
-        converting = [(i, process) for i, process in enumerate(processors) if process is not None]
-        values = []
-        for row in rows:
-            value = [row[name] for name in names]
-            for i, process in converting:
-                value[i] = process(value[i])
-            values.append(value)
-    else:
-        values = [[row[name] for name in names] for row in rows]
+    processors = [(i, process) for i, name in enumerate(names) if (process := table.c[name].type.bind_processor(dialect))]
+    values = []
+    for row in rows:
+        value = [row[name] for name in names]
+        for i, process in processors:
+            value[i] = process(value[i])
+        values.append(value)
     driver = connection.connection.driver_connection
     assert driver is not None
     cursor = driver.cursor()

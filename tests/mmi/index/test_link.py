@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from mmi.index import add_constraint, link_index
 from mmi.index.evaluation import evaluate_index
@@ -157,8 +157,6 @@ def test_every_run_names_its_model_version_and_a_new_model_relinks_everyone(inde
 
 
 def test_a_first_run_trains_on_the_records_it_links_and_reports_where_its_time_went(index, model) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import update
-
     from mmi.index.model_versions import current_model
 
     settings, engine = index()
@@ -176,7 +174,7 @@ def test_a_first_run_trains_on_the_records_it_links_and_reports_where_its_time_w
     assert trained_on["records"] == first.records_changed == sum(trained_on["per_department"].values())
     first_stages = first.as_dict()["stages"]
     assert list(first_stages)[:2] == ["load_records", "train"] and {"score", "cluster", "write", "review_queue"} <= set(first_stages)
-    assert all(stage["seconds"] >= 0 and stage["peak_rss_mb"] > 0 for stage in first_stages.values())
+    assert all(stage["seconds"] >= 0 and stage["peak_rss_mib"] > 0 for stage in first_stages.values())
     again = link_index(settings, engine)
     assert again.mode == "incremental" and "train" not in again.stages.timings and "score" in again.stages.timings
 

@@ -48,6 +48,7 @@ from mmi.exchange import publish
 from mmi.index.golden import RULES
 from mmi.store.database import open_store
 from mmi.store.index_tables import linkage_run, master_event, model_version
+from schemas.lineage import compact_lineage
 from synthetic.generate import MMI_TOML
 from synthetic.places import places
 
@@ -254,7 +255,7 @@ def _event(
         people[master_id] = after
     records = [f"public_security|GA{number:09d}", f"health|JK{number:09d}", f"human_resources|RS{number:09d}"]
     changed = [field for field in (after or before or {}) if (before or {}).get(field) != (after or {}).get(field)]
-    lineage = _lineage(rng, records, number) if after else {}
+    lineage = _lineage(rng, records, number) if after else "{}"
     return {
         "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
         "run_id": run,
@@ -267,25 +268,20 @@ def _event(
         "golden_before": json.dumps(before, ensure_ascii=False) if before else None,
         "golden_after": json.dumps(after, ensure_ascii=False) if after else None,
         "changed_fields": json.dumps(changed),
-        "lineage": json.dumps(lineage, ensure_ascii=False),
+        "lineage": lineage,
         "occurred_at": now + dt.timedelta(seconds=number),
     }
 
 
-def _lineage(rng: random.Random, records: list[str], number: int) -> dict[str, Any]:
-    """As linkage writes it: per survivorship rule, the record of one department (usually the most trusted)."""
-    lineage: dict[str, Any] = {}
+def _lineage(rng: random.Random, records: list[str], number: int) -> str:
+    """As linkage writes it (schemas.lineage, format 2): per survivorship rule, the record of one department
+    (usually the most trusted)."""
+    lineage: dict[str, tuple[str, str, int, int] | None] = {}
     for rule in RULES:
         department, key = rng.choice(records).split("|") if rng.random() < 0.3 else records[0].split("|")
-        source = {
-            "department": department,
-            "source_key": key,
-            "version": rng.randint(1, 3),
-            "record_id": number * 3 + 1,
-            "rule": rule.describe(),
-        }
+        source = (department, key, rng.randint(1, 3), number * 3 + 1)
         lineage |= {name: source for name in rule.fields}
-    return lineage
+    return compact_lineage(lineage)
 
 
 def _golden(rng: random.Random) -> dict[str, Any]:

@@ -22,9 +22,10 @@ from typing import Any
 import msgspec
 
 from mmi.exchange.encoder import PRESENT_SMALL, RecordEncoder
-from mmi.exchange.routing import DATE_FIELDS, OutboxEvent, Source
+from mmi.exchange.routing import DATE_FIELDS, OutboxEvent
 from mmi.exchange.subscriptions import Subscription
 from schemas.changeset import schema_json, shareable_fields
+from schemas.lineage import Source, field_sources
 
 Deliver = Callable[[OutboxEvent], "bytes | None"]
 # The change-event record this module writes, field by field (schemas/changeset/v2.avsc and any later version
@@ -87,22 +88,16 @@ def _golden_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent, str], Any]
     return read
 
 
-def _sources_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent], Any]:
-    """event → the lineage of `fields` only (a struct: name → Source or None); the other fields' entries are
-    skipped unread. Leniently decoded, as routing's lineage is, when an entry does not match Source exactly."""
-    sources = msgspec.defstruct("Sources", [(name, Source | None, None) for name in fields], gc=False)
-    decode = msgspec.json.Decoder(sources).decode
+def _sources_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent], dict[str, Source | None] | None]:
+    """event → the lineage of `fields` only (name → Source or None), decoded once per event and subscription's
+    fields (schemas.lineage reads either stored format)."""
     key = f"lineage:{','.join(fields)}"
 
-    def read(event: OutboxEvent) -> Any:
+    def read(event: OutboxEvent) -> dict[str, Source | None] | None:
         cache = event._decoded
         if key not in cache:
             raw = event.row["lineage"]
-            try:
-                cache[key] = decode(raw) if raw else None
-            except msgspec.ValidationError:
-                loose = event.json("lineage") or {}
-                cache[key] = sources(**{name: loose.get(name) for name in fields})
+            cache[key] = field_sources(raw, fields) if raw else None
         return cache[key]
 
     return read
@@ -149,12 +144,12 @@ def _default_bytes(encoder: RecordEncoder, field: dict[str, Any]) -> bytes:
 
 
 def _lineage_lines(fields: tuple[str, ...]) -> list[str]:
-    """Generated: from the sources struct `sources` (or None), `lineage`, the bytes of the lineage array: one
+    """Generated: from the sources `sources` (field → Source or None; or None), `lineage`, the bytes of the lineage array: one
     FieldSource per distinct source, with the fields it supplied, in the order of the fields (as routing.Projector
     groups them)."""
     lines = ["grouped = {}", "if sources is not None:"]
     for name in fields:
-        lines.append(f"    if (found := sources.{name}) is not None:")
+        lines.append(f"    if (found := sources[{name!r}]) is not None:")
         lines.append(f"        if (names := grouped.get(found)) is None: grouped[found] = [{name!r}]")
         lines.append(f"        else: names.append({name!r})")
     lines += [

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from mmi.exchange.subscriptions import Subscription
+from schemas.lineage import Source, field_sources
 
 DATE_FIELDS = frozenset({"birth_date", "residence_start"})
 
@@ -42,7 +43,7 @@ class OutboxEvent:
     def json(self, column: str) -> Any:
         if column not in self._decoded:
             raw = self.row[column]
-            self._decoded[column] = (_decode_lineage if column == "lineage" else _decode_json)(raw) if raw else None
+            self._decoded[column] = (field_sources if column == "lineage" else _decode_json)(raw) if raw else None
         return self._decoded[column]
 
     @property
@@ -133,31 +134,6 @@ class Projector:
 
 
 _EMPTY: dict[str, Any] = {}
-
-
-class Source(msgspec.Struct, frozen=True, gc=False):
-    """One golden field's source in linkage's lineage JSON (other keys there are ignored)."""
-
-    department: str | None = None
-    source_key: str | None = None
-    version: int | None = None
-    record_id: int | None = None
-    rule: str | None = None
-
-
-_decode_lineage_typed = msgspec.json.Decoder(dict[str, Source | None]).decode
-
-
-def _decode_lineage(raw: str) -> dict[str, Source | None]:
-    """linkage's lineage, field → Source; decoded leniently (value types unchecked) if it does not match exactly."""
-    try:
-        return _decode_lineage_typed(raw)
-    except msgspec.ValidationError:
-        loose = _decode_json(raw)
-        return {
-            name: Source(**{key: source.get(key) for key in Source.__struct_fields__}) if isinstance(source, dict) else None
-            for name, source in loose.items()
-        }
 
 
 def _crossing(event: OutboxEvent, subscription: Subscription) -> str | None:

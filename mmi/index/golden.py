@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import duckdb
 
 from connectors.registry import SOURCES
-from schemas.golden import GOLDEN_FIELDS
+from schemas.golden import CURRENT_RULE_SET, GOLDEN_FIELDS, RULE_SETS
 
 PS, HR, HEALTH = "public_security", "human_resources", "health"
 
@@ -54,6 +54,10 @@ RULES = (  # identity and contact follow the departments' general trust (public 
 )
 RULE_OF = {name: rule for rule in RULES for name in rule.fields}
 assert set(RULE_OF) == set(GOLDEN_FIELDS), "every golden field needs exactly one rule"
+# Lineage names the rule set, not each rule's text (schemas.lineage): a changed rule needs a new set there.
+assert {name: rule.describe() for name, rule in RULE_OF.items()} == RULE_SETS[CURRENT_RULE_SET], (
+    "the survivorship rules changed: add their texts as a new rule set in schemas/golden.py and make it CURRENT_RULE_SET"
+)
 
 
 GOLDEN_JSON = "to_json(struct_pack(" + ", ".join(f"{name} := {name}" for name in GOLDEN_FIELDS) + "))"
@@ -68,9 +72,10 @@ GOLDEN_TABLE_SQL = (
 def stage_golden_records(duck: duckdb.DuckDBPyConnection, inputs: str, assignment: str, into: str) -> None:
     """Table `into` (GOLDEN_TABLE_SQL's columns): the golden record of every master in `assignment`
     (unique_id, master_id), chosen from `inputs` (linkage.inputs' golden inputs). `golden_json` holds the values
-    as the events carry them, `lineage` each value's source version and rule, both as JSON text."""
+    as the events carry them, `lineage` each value's source version and rule set (schemas.lineage, format 2),
+    both as JSON text."""
     choices = ",\n".join(_choice_sql(name) for name in GOLDEN_FIELDS)
-    lineage = "to_json(struct_pack(" + ", ".join(f"{name} := {_pointer_sql(name)}" for name in GOLDEN_FIELDS) + "))"
+    pointers = ", ".join(f"{_pointer_sql(name)} AS p_{name}" for name in GOLDEN_FIELDS)
     values = ", ".join(f"{name}.v AS {name}" for name in GOLDEN_FIELDS)
     duck.execute(f"""
         CREATE OR REPLACE TABLE {into} AS
@@ -78,17 +83,30 @@ def stage_golden_records(duck: duckdb.DuckDBPyConnection, inputs: str, assignmen
             SELECT a.master_id, count(*) AS record_count, {choices}
             FROM {assignment} a JOIN {inputs} g USING (unique_id)
             GROUP BY a.master_id
-        ), typed AS (SELECT master_id, record_count, {lineage} AS lineage, {values} FROM chosen)
+        ), pointed AS (
+            SELECT *, {pointers} FROM chosen
+        ), sourced AS (
+            SELECT *, list_sort(list_distinct([{", ".join(f"p_{name}" for name in GOLDEN_FIELDS)}])) AS sources FROM pointed
+        ), typed AS (SELECT master_id, record_count, {_LINEAGE_SQL} AS lineage, {values} FROM sourced)
         SELECT master_id, record_count, {GOLDEN_JSON} AS golden_json, * EXCLUDE (master_id, record_count) FROM typed
     """)
 
 
 def _pointer_sql(name: str) -> str:
-    rule = RULE_OF[name].describe().replace("'", "''")
+    """The chosen value's source version, as a struct that sorts by department, key, version, record."""
     return (
         f"CASE WHEN {name} IS NULL THEN NULL ELSE struct_pack(department := {name}.department, source_key := {name}.source_key, "
-        f"version := {name}.version, record_id := {name}.record_id, rule := '{rule}') END"
+        f"version := {name}.version, record_id := {name}.record_id) END"
     )
+
+
+# schemas.lineage's format 2, from `sources` (the distinct pointers, sorted) and each field's pointer `p_<field>`:
+# list_distinct drops the NULLs of fields without a value, and list_position finds none for them (NULL).
+_LINEAGE_SQL = (
+    f"json_object('rules', '{CURRENT_RULE_SET}', "
+    "'sources', list_transform(sources, lambda s: json_array(s.department, s.source_key, s.version, s.record_id)), "
+    "'fields', json_object(" + ", ".join(f"'{name}', list_position(sources, p_{name}) - 1" for name in GOLDEN_FIELDS) + "))::VARCHAR"
+)
 
 
 def _choice_sql(name: str) -> str:

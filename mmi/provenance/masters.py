@@ -32,6 +32,7 @@ from mmi.store.index_tables import link_constraint, master_record, master_xref, 
 from mmi.store.review_tables import review_decision, review_item_record
 from mmi.store.tables import source_record
 from schemas.golden import GOLDEN_FIELDS
+from schemas.lineage import Source, field_sources
 
 
 def master_view(connection: Connection, principal: Principal, master_id: str, as_of: dt.datetime | None = None) -> MasterView:
@@ -70,7 +71,7 @@ def _current_state(connection: Connection, master_id: str, events: list[Any]) ->
         "status": row.status,
         "successor": row.successor_id,
         "values": {name: plain(getattr(row, name)) for name in GOLDEN_FIELDS},
-        "lineage": json_object(row.lineage) or {},
+        "lineage": field_sources(row.lineage) if row.lineage else {},
         "records": records,
         "district": row.current_district,
     }
@@ -87,29 +88,30 @@ def _state_at(master_id: str, events: list[Any], as_of: dt.datetime) -> dict[str
         "status": "retired" if retired else "active",
         "successor": (json_list(last.related) or [None])[0] if retired else None,
         "values": values or {},
-        "lineage": (json_object(shaped.lineage) if shaped is not None else None) or {},
+        "lineage": field_sources(shaped.lineage) if shaped is not None and shaped.lineage else {},
         "records": json_list(last.records_before if retired else last.records_after),
         "district": (values or {}).get("current_district"),
     }
 
 
-def _fields(connection: Connection, values: dict[str, Any], lineage: dict[str, Any]) -> dict[str, GoldenField]:
-    pointers = {name: pointer for name, pointer in lineage.items() if isinstance(pointer, dict)}
-    versions = _versions(connection, [(p["department"], p["source_key"], int(p["version"])) for p in pointers.values()])
+def _fields(connection: Connection, values: dict[str, Any], lineage: dict[str, Source | None]) -> dict[str, GoldenField]:
+    pointers = {name: pointer for name, pointer in lineage.items() if pointer is not None and pointer.version is not None}
+    versions = _versions(connection, [(str(p.department), str(p.source_key), int(p.version or 0)) for p in pointers.values()])
     fields = {}
     for name in GOLDEN_FIELDS:
         pointer = pointers.get(name)
         source = None
         if pointer is not None:
-            found = versions.get((pointer["department"], pointer["source_key"], int(pointer["version"])), {})
+            key = (str(pointer.department), str(pointer.source_key), int(pointer.version or 0))
+            found = versions.get(key, {})
             source = FieldSource(
-                department=pointer["department"],
-                source_key=pointer["source_key"],
-                version=int(pointer["version"]),
+                department=key[0],
+                source_key=key[1],
+                version=key[2],
                 location=found.get("location"),
                 batch_id=found.get("batch_id"),
                 payload_sha256=found.get("payload_sha256"),
-                rule=str(pointer.get("rule", "")),
+                rule=pointer.rule or "",
             )
         fields[name] = GoldenField(value=values.get(name), source=source)
     return fields

@@ -79,7 +79,7 @@ master_record = Table(
     Column("employer", Text),
     Column("insurance_status", String(32)),
     Column("health_record_no", String(32)),
-    Column("lineage", Text, nullable=False),  # JSON: field → {department, source_key, version, record_id, rule}
+    Column("lineage", Text, nullable=False),  # JSON: each field's source version and rule (schemas.lineage)
     Index("ix_master_record_status", "status"),
     Index("ix_master_record_current_district", "current_district"),
     Index("ix_master_record_id_number", "id_number"),
@@ -139,7 +139,7 @@ master_event = Table(
     Column("golden_before", Text),  # JSON object of golden fields; NULL for a create
     Column("golden_after", Text),  # NULL for a retire
     Column("changed_fields", Text, nullable=False),  # JSON list
-    Column("lineage", Text, nullable=False),  # JSON: golden_after's field → source version
+    Column("lineage", Text, nullable=False),  # JSON: golden_after's fields' source versions (schemas.lineage)
     Column("occurred_at", UTCDateTime, nullable=False),
     Index("ix_master_event_master_id", "master_id"),
     Index("ix_master_event_run_id", "run_id"),

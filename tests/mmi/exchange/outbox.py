@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, insert
 from mmi.config import Settings, settings_from_dict
 from mmi.store.index_tables import linkage_run, master_event, model_version
 from schemas.changeset import shareable_fields
+from schemas.lineage import compact_lineage
 
 FIELDS = shareable_fields()
 SUBSCRIBERS = {
@@ -99,7 +100,7 @@ class Outbox:
         records_before: list[str] | None = None,
         records_after: list[str] | None = None,
         related: list[str] | None = None,
-        lineage: dict[str, Any] | None = None,
+        lineage: dict[str, Any] | str | None = None,
         seq: int | None = None,
         connection: Connection | None = None,
     ) -> dict[str, Any]:
@@ -116,7 +117,11 @@ class Outbox:
             "golden_before": json.dumps(before, ensure_ascii=False) if before else None,
             "golden_after": json.dumps(after, ensure_ascii=False) if after else None,
             "changed_fields": json.dumps([f for f in FIELDS if (before or {}).get(f) != (after or {}).get(f)]),
-            "lineage": json.dumps(lineage if lineage is not None else _lineage(after or {}, master_id), ensure_ascii=False),
+            "lineage": _lineage(after or {}, master_id)
+            if lineage is None
+            else lineage
+            if isinstance(lineage, str)
+            else json.dumps(lineage, ensure_ascii=False),
             "occurred_at": dt.datetime.now(dt.UTC),
         } | ({"seq": seq} if seq is not None else {})
         if connection is None:
@@ -127,9 +132,6 @@ class Outbox:
         return row
 
 
-def _lineage(after: dict[str, Any], master_id: str) -> dict[str, Any]:
-    return {
-        name: {"department": "public_security", "source_key": f"GA-{master_id}", "version": 1, "record_id": 7, "rule": "most_recent"}
-        for name, value in after.items()
-        if value is not None
-    }
+def _lineage(after: dict[str, Any], master_id: str) -> str:
+    """As linkage writes it (schemas.lineage, format 2): every valued field from one public-security record."""
+    return compact_lineage({name: None if value is None else ("public_security", f"GA-{master_id}", 1, 7) for name, value in after.items()})

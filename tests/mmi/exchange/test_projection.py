@@ -20,6 +20,7 @@ from mmi.exchange.projection import compiled
 from mmi.exchange.routing import OutboxEvent, Projector
 from mmi.exchange.subscriptions import Subscription
 from schemas.changeset import latest_version, parsed_schema, shareable_fields, versions
+from schemas.lineage import compact_lineage
 from tests.mmi.exchange.outbox import Outbox, golden
 
 FIELDS = shareable_fields()
@@ -54,7 +55,14 @@ def _person(rng: random.Random) -> dict[str, Any]:
     return record
 
 
-def _lineage(rng: random.Random, number: int) -> dict[str, Any]:
+def _lineage(rng: random.Random, number: int) -> dict[str, Any] | str:
+    """Half as linkage writes it now (schemas.lineage, format 2), half as stores linked before hold it (format 1,
+    with keys the schema does not know and entries of the wrong shape)."""
+    if rng.random() < 0.5:
+        pointers = [
+            (department, f"K{number}-{department}", rng.randint(1, 3), rng.randrange(10**6)) for department in ("health", "statistics")
+        ]
+        return compact_lineage({name: rng.choice(pointers) if rng.random() < 0.9 else None for name in FIELDS})
     sources = [
         {
             "department": department,
@@ -104,7 +112,7 @@ def _add_events(outbox: Outbox, count: int, rng: random.Random) -> None:
             records_before=keys if before else [],
             records_after=rng.sample(keys, len(keys)) if after else [],
             related=[f"M{number + 1}"] if operation != "create" else [],
-            lineage=_lineage(rng, number) if after else {},
+            lineage=_lineage(rng, number) if after else "{}",
         )
         if after is None:
             people.pop(master_id, None)

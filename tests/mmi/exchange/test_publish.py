@@ -14,6 +14,7 @@ from mmi.store.database import open_store
 from mmi.store.exchange_tables import changeset_event, exchange_gap
 from mmi.store.index_tables import linkage_run, master_event, model_version
 from schemas.changeset import latest_version, schema_fingerprint
+from schemas.golden import CURRENT_RULE_SET, RULE_SETS
 from tests.mmi.exchange.outbox import Outbox, exchange_config, golden
 from tests.mmi.exchange.readers import delivered_events, published, read_apache_avro, read_fastavro
 
@@ -70,8 +71,16 @@ def test_each_subscriber_gets_the_events_of_its_jurisdiction_with_only_its_field
         "sex",
         "current_district",
         "residence_start",
-    ]  # one source: one entry
-    assert len(create["lineage"]) == 1 and create["lineage"][0]["source_key"] == "GA-M1"
+    ]
+    # one source, four survivorship rules among these fields: an entry per source and rule, with the rule's text
+    assert [source["fields"] for source in create["lineage"]] == [
+        ["name"],
+        ["id_number", "birth_date", "sex"],
+        ["current_district"],
+        ["residence_start"],
+    ]
+    assert {source["source_key"] for source in create["lineage"]} == {"GA-M1"}
+    assert create["lineage"][1]["rule"] == RULE_SETS[CURRENT_RULE_SET]["id_number"]
     assert move["changed_fields"] == ["current_district"]  # the address changed too, but health may not see it
     assert merge["related_ids"] == ["M5"] and merge["changed_fields"] == []  # only the phone changed: not its business, but a merge is
     assert police[2]["person_after"] is None and police[2]["related_ids"] == ["M1"]

@@ -1,0 +1,88 @@
+"""Lineage: the source version each golden value came from and the rule that chose it, as stored in
+`master_record.lineage` and `master_event.lineage` (JSON text), and read back by the exchange and the auditors.
+
+Written since format 2: each source version once, each field naming its source by position in that list, and the
+rules by the rule set the values were chosen under (schemas.golden.RULE_SETS holds every set's texts):
+
+    {"rules":"1","sources":[["health","H1",2,17],["public_security","GA1",1,5]],"fields":{"name":1,…,"ethnicity":null}}
+
+Each source is [department, source_key, version, record_id], sorted, so that the same choices always give the same
+text (runs compare lineage as text). Format 1 spelt out, for every field, its source and its rule's full text:
+
+    {"name":{"department":"public_security","source_key":"GA1","version":1,"record_id":5,"rule":"trust …"},…}
+
+which is 2.6 KB a master where format 2 is about 0.4 KB; a master and its event each carry one, and that volume was
+most of what a first link wrote. Stores linked before keep their format-1 rows (the audit log's digests are of
+them as stored); `field_sources` reads both, and a full link run rewrites a master's lineage in format 2 (without
+an event: the values did not change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import msgspec
+
+from schemas.errors import MMIError
+from schemas.golden import CURRENT_RULE_SET, RULE_SETS
+
+
+class Source(msgspec.Struct, frozen=True, gc=False):
+    """One golden field's source: the source record version and the rule's text (other keys are ignored)."""
+
+    department: str | None = None
+    source_key: str | None = None
+    version: int | None = None
+    record_id: int | None = None
+    rule: str | None = None
+
+
+class _Compact(msgspec.Struct, gc=False):
+    rules: str
+    sources: list[tuple[str, str, int, int]]
+    fields: dict[str, int | None]
+
+
+_COMPACT_PREFIX = '{"rules":'
+_decode_compact = msgspec.json.Decoder(_Compact).decode
+_decode_spelt_out = msgspec.json.Decoder(dict[str, Source | None]).decode
+_decode_any = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
+
+
+def field_sources(text: str, fields: Collection[str] | None = None) -> dict[str, Source | None]:
+    """Field → its Source (None: the field has no value), from lineage text of either format; only `fields` if
+    given. An entry of format 1 that is not a source object reads as None, as it always did."""
+    if text.startswith(_COMPACT_PREFIX):
+        compact = _decode_compact(text)
+        rules = RULE_SETS.get(compact.rules)
+        if rules is None:
+            raise MMIError(
+                f"lineage names survivorship rule set {compact.rules!r}, which this version of mmi does not know: it was"
+                " written by a newer one; read it with that version"
+            )
+        sources = compact.sources
+        wanted = compact.fields.items() if fields is None else ((name, compact.fields.get(name)) for name in fields)
+        return {name: None if index is None else Source(*sources[index], rules.get(name)) for name, index in wanted}
+    try:
+        spelt_out = _decode_spelt_out(text)
+    except msgspec.ValidationError:  # value types off: read leniently, an entry of the wrong shape as None
+        spelt_out = {
+            name: Source(**{key: source.get(key) for key in Source.__struct_fields__}) if isinstance(source, dict) else None
+            for name, source in _decode_any(text).items()
+        }
+    return spelt_out if fields is None else {name: spelt_out.get(name) for name in fields}
+
+
+def compact_lineage(sources: Mapping[str, tuple[str, str, int, int] | None], rules: str = CURRENT_RULE_SET) -> str:
+    """Format 2's text for field → (department, source_key, version, record_id) or None: the very text
+    mmi.index.golden's SQL writes (tests hold the two equal); for tests and benchmarks that build an outbox."""
+    distinct = sorted({source for source in sources.values() if source is not None})
+    position = {source: index for index, source in enumerate(distinct)}
+    document: dict[str, Any] = {
+        "rules": rules,
+        "sources": [list(source) for source in distinct],
+        "fields": {name: None if source is None else position[source] for name, source in sources.items()},
+    }
+    return _encode(document).decode("utf-8")

@@ -7,11 +7,11 @@ never publishes an event whose change was not stored, and no stored change lacks
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import duckdb
+import msgspec
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
 
 from mmi.audit.log import append_entries, row_entry
@@ -29,9 +29,10 @@ from mmi.store.index_tables import (
     match_pair,
     model_version,
 )
-from mmi.store.landing import bulk_insert
+from mmi.store.landing import bulk_insert, insert_rows
 
 CHUNK = 20_000
+_decode_list = msgspec.json.Decoder(list[str]).decode
 
 
 def write_changes(engine: Engine, duck: duckdb.DuckDBPyConnection, run: dict[str, Any], changes: IndexChanges, now: dt.datetime) -> None:
@@ -67,17 +68,19 @@ def _write_events(
         rows = [{**event, **run, "lineage": lineage} for event, lineage in zip(chunk, event_lineage(duck, chunk), strict=True)]
         bulk_insert(connection, master_event, rows)
         if held := gained_records(rows, run["run_id"]):
-            bulk_insert(connection, master_held_record, held)
+            insert_rows(connection, master_held_record, ("record_key", "master_id", "run_id"), held)
         entries += [row_entry("master_event", master_event, row) for row in rows]
     return entries
 
 
-def gained_records(events: list[dict[str, Any]], run_id: int) -> list[dict[str, Any]]:
-    """The records each event's master gained (records_after less records_before): rows of master_held_record."""
+def gained_records(events: list[dict[str, Any]], run_id: int) -> list[tuple[str, str, int]]:
+    """The records each event's master gained (records_after less records_before): master_held_record's
+    (record_key, master_id, run_id)."""
     rows = []
     for event in events:
-        gained = set(json.loads(event["records_after"])) - set(json.loads(event["records_before"]))
-        rows += [{"record_key": key, "master_id": event["master_id"], "run_id": run_id} for key in sorted(gained)]
+        master = event["master_id"]
+        gained = set(_decode_list(event["records_after"])).difference(_decode_list(event["records_before"]))
+        rows += [(key, master, run_id) for key in sorted(gained)]
     return rows
 
 
@@ -97,15 +100,9 @@ def log_run(connection: Connection, run_id: int, event_entries: list[dict[str, A
 def _write_masters(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int, changes: IndexChanges) -> None:
     columns = ("master_id", "record_count", "lineage", *GOLDEN_FIELDS)
     selected = f"SELECT {', '.join(columns)} FROM {GOLDEN_CHANGED}"
-    for chunk in _streamed(duck, f"{selected} WHERE is_new"):
-        bulk_insert(
-            connection,
-            master_record,
-            [
-                {**dict(zip(columns, row, strict=True)), "status": "active", "created_run_id": run_id, "updated_run_id": run_id}
-                for row in chunk
-            ],
-        )
+    created = f"SELECT {', '.join(columns)}, 'active', {int(run_id)}, {int(run_id)} FROM {GOLDEN_CHANGED} WHERE is_new"
+    for chunk in _streamed(duck, created):
+        insert_rows(connection, master_record, (*columns, "status", "created_run_id", "updated_run_id"), chunk)
     statement = update(master_record).where(master_record.c.master_id == bindparam("key"))
     for chunk in _streamed(duck, f"{selected} WHERE NOT is_new"):
         connection.execute(
@@ -130,19 +127,16 @@ def _write_xref(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id:
     statement = delete(master_xref).where(and_(master_xref.c.department == bindparam("d"), master_xref.c.source_key == bindparam("k")))
     for chunk in _streamed(duck, f"SELECT department, source_key FROM {XREF_CHANGES} WHERE was_linked"):
         connection.execute(statement, [{"d": department, "k": key} for department, key in chunk])
-    keys = ("department", "source_key", "version", "source_record_id", "master_id")
-    for chunk in _streamed(duck, f"SELECT department, source_key, version, record_id, master_id FROM {XREF_CHANGES}"):
-        bulk_insert(connection, master_xref, [{**dict(zip(keys, row, strict=True)), "run_id": run_id} for row in chunk])
+    names = ("department", "source_key", "version", "source_record_id", "master_id", "run_id")
+    for chunk in _streamed(duck, f"SELECT department, source_key, version, record_id, master_id, {int(run_id)} FROM {XREF_CHANGES}"):
+        insert_rows(connection, master_xref, names, chunk)
 
 
 def _write_pairs(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int, model_version_id: int) -> None:
     statement = delete(match_pair).where(and_(match_pair.c.left_key == bindparam("left"), match_pair.c.right_key == bindparam("right")))
     for chunk in _streamed(duck, "SELECT left_key, right_key FROM pairs_removed"):
         connection.execute(statement, [{"left": left, "right": right} for left, right in chunk])
-    keys = ("left_key", "right_key", "match_probability", "match_weight")
-    for chunk in _streamed(duck, "SELECT left_key, right_key, match_probability, match_weight FROM pairs_added"):
-        bulk_insert(
-            connection,
-            match_pair,
-            [{**dict(zip(keys, row, strict=True)), "model_version_id": model_version_id, "run_id": run_id} for row in chunk],
-        )
+    names = ("left_key", "right_key", "match_probability", "match_weight", "model_version_id", "run_id")
+    added = f"SELECT left_key, right_key, match_probability, match_weight, {int(model_version_id)}, {int(run_id)} FROM pairs_added"
+    for chunk in _streamed(duck, added):
+        insert_rows(connection, match_pair, names, chunk)

@@ -15,30 +15,16 @@ versions): what an incremental run scores.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import duckdb
-import pyarrow as pa
-from sqlalchemy import Connection, Engine, Select, TypeDecorator, and_, or_, select, tuple_
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import Engine, and_, or_, select, tuple_
 
 from linkage.inputs import GOLDEN_ONLY_COLUMNS, READ_COLUMNS, RECORDS, create_input_tables, insert_input_batch
 from mmi.store.index_tables import master_xref
+from mmi.store.reads import arrow_batches, arrow_schema
 from mmi.store.tables import source_record
 from schemas.errors import LinkageError
-
-BATCH_ROWS = 50_000
-
-_ARROW_TYPES = {
-    str: pa.string(),
-    bool: pa.bool_(),
-    int: pa.int64(),
-    float: pa.float64(),
-    dt.date: pa.date32(),
-    dt.datetime: pa.timestamp("us", tz="UTC"),
-}
 
 
 def load_person_records(
@@ -84,46 +70,3 @@ def load_person_records(
     if not count and not changed_only and keys is None:
         raise LinkageError("the store holds no person records yet: run `mmi ingest` first")
     return int(count)
-
-
-def arrow_schema(query: Select[Any]) -> pa.Schema:
-    """The Arrow schema of a store query's rows, declared from its columns' types, not inferred: a batch in which
-    a column happens to be all NULL must not make it a NULL-typed column."""
-    return pa.schema([(column.name, _ARROW_TYPES[_python_type(column.type)]) for column in query.selected_columns])
-
-
-def arrow_batches(source: Engine | Connection, query: Select[Any], rows: int | None = None) -> Iterator[pa.Table]:
-    """A store query's rows streamed as Arrow tables of `rows` rows, of the columns' declared types (for DuckDB to
-    read). Fetched by the driver's own cursor: SQLAlchemy's row objects and result processing cost as much as the
-    fetch itself. SQLite's driver gives dates and times as text and booleans as integers; Arrow converts them."""
-    schema = arrow_schema(query)
-    if isinstance(source, Engine):
-        with source.connect() as connection:
-            yield from arrow_batches(connection, query, rows)
-        return
-    rows = rows or BATCH_ROWS
-    sql = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))  # literals quoted by the dialect
-    driver = source.connection.driver_connection
-    # PostgreSQL: a server-side cursor, so a large store arrives batch by batch instead of all at once
-    cursor = driver.cursor(name="mmi_arrow_batches") if source.dialect.name == "postgresql" else driver.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        while chunk := cursor.fetchmany(rows):
-            columns = zip(*chunk, strict=True)
-            yield pa.Table.from_arrays([_array(values, kind) for values, kind in zip(columns, schema.types, strict=True)], schema=schema)
-    finally:
-        cursor.close()
-
-
-def _array(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
-    try:
-        return pa.array(values, kind)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # SQLite's text dates and times, integer booleans
-        raw = pa.array(values)
-        # The store keeps times as naive UTC (mmi.store.tables.UTCDateTime): parsed as such, then marked UTC.
-        return raw.cast(pa.timestamp(kind.unit)).cast(kind) if pa.types.is_timestamp(kind) else raw.cast(kind)
-
-
-def _python_type(column_type: TypeEngine[Any]) -> type:
-    base = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
-    return base.python_type

@@ -19,9 +19,9 @@ import duckdb
 from sqlalchemy import Engine, Select, select
 
 from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON
-from mmi.index.inputs import arrow_batches, arrow_schema
 from mmi.index.staging import PERSISTENT_DDL
 from mmi.store.index_tables import master_record, master_xref, match_pair
+from mmi.store.reads import arrow_batches, arrow_schema
 from schemas.errors import LinkageBusy
 
 # DuckDB would take 80% of the machine's memory for its buffers; beyond this it spills to `<workspace>.tmp/`.

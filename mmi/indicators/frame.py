@@ -22,8 +22,8 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, Select, false, select
 
 from connectors.registry import DEPARTMENTS
-from mmi.index.inputs import arrow_batches, arrow_schema
 from mmi.store.index_tables import master_record, master_xref, match_pair
+from mmi.store.reads import arrow_batches, arrow_schema
 from mmi.store.tables import service_event, source_record
 
 GROUPINGS = ("index", "review", "certain")

@@ -30,6 +30,7 @@ from sqlalchemy import ARRAY, ColumnElement, Connection, Row, Table, any_, bindp
 
 from linkage.clustering import Pair
 from mmi.store.index_tables import link_conflict, link_constraint, linkage_run, master_xref, match_pair
+from mmi.store.reads import arrow_batches, driver_rows
 from mmi.store.review_tables import review_decision
 from mmi.store.tables import source_record
 
@@ -91,11 +92,13 @@ def read_index(connection: Connection, scope: Collection[str] | None = None) -> 
     run = runs[0]
     if len(runs) < 2 or (runs[1].match_threshold, runs[1].review_threshold) != (run.match_threshold, run.review_threshold):
         scope = None
-    if scope is None:
+    if scope is None:  # a million rows each: read by the driver (mmi.store.reads)
         xref = select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id)
-        master_of = {f"{d}|{k}": m for d, k, m in connection.execute(xref)}
+        master_of = {f"{d}|{k}": m for d, k, m in driver_rows(connection, xref)}
         current = select(*_RECORD_COLUMNS).where(source_record.c.is_current.is_(True))
-        records = {f"{row.department}|{row.source_key}": row._asdict() for row in connection.execute(current)}
+        records = {
+            f"{row['department']}|{row['source_key']}": row for batch in arrow_batches(connection, current) for row in batch.to_pylist()
+        }
     else:
         scope = set(scope)
         around = scope | _partners(connection, scope) | _decided_with(connection, scope)
@@ -199,7 +202,7 @@ def _current_records(connection: Connection, keys: Collection[str]) -> dict[str,
 def _pair_rows(connection: Connection, view: IndexView, table: Table, *where: ColumnElement[bool]) -> list[Row[Any]]:
     """A pair table's rows, all of them or those touching the view's scope."""
     if view.scope is None:
-        return list(connection.execute(select(table).where(*where)))
+        return list(driver_rows(connection, select(table).where(*where)))
     return rows_touching(connection, table, view.scope, *where)
 
 

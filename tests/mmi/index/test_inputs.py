@@ -13,6 +13,7 @@ from connectors.human_resources import HumanResourcesConnector
 from connectors.statistics import StatisticsConnector
 from mmi.index import inputs
 from mmi.ingest import ingest_department
+from mmi.store import reads
 from schemas.errors import LinkageError
 from tests.conftest import SAMPLES
 from tests.helpers import current_records
@@ -24,7 +25,7 @@ def test_current_person_records_load_with_derived_columns(store: Engine, tmp_pat
     ingest_department(store, HumanResourcesConnector(tmp_path / "hr"))
     ingest_department(store, StatisticsConnector(tmp_path / "stats"))
     # Batches of 5: most hold no statistics rows, so their masked-ID columns are all NULL. Types must not follow.
-    monkeypatch.setattr(inputs, "BATCH_ROWS", 5)
+    monkeypatch.setattr(reads, "BATCH_ROWS", 5)
     duck = duckdb.connect()
     count = inputs.load_person_records(store, duck)
     expected = len(current_records(store, "human_resources")) + len(current_records(store, "statistics"))
@@ -60,8 +61,8 @@ def test_batches_read_by_the_driver_hold_what_sqlalchemy_reads(store: Engine, tm
     query = select(source_record).order_by(source_record.c.id)
     with store.connect() as connection:
         expected = [dict(row._mapping) for row in connection.execute(query)]
-    batches = list(inputs.arrow_batches(store, query, rows=5))
-    assert len(batches) == 8 and all(batch.schema == inputs.arrow_schema(query) for batch in batches)
+    batches = list(reads.arrow_batches(store, query, rows=5))
+    assert len(batches) == 8 and all(batch.schema == reads.arrow_schema(query) for batch in batches)
     read = [row for batch in batches for row in batch.to_pylist()]
     assert read == expected
     kinds = {type(row[name]) for row in read for name in ("ingested_at", "is_current", "birth_date") if row[name] is not None}

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from schemas.canonical_json import canonical_json
 from schemas.raw import RawPerson
 
 RecordKind = Literal["person", "service"]
@@ -90,7 +90,7 @@ class Connector(Protocol):
 
 def payload_json(payload: dict[str, Any]) -> str:
     """The canonical JSON of a payload: what is stored, and what its checksum is taken over."""
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_jsonable)
+    return canonical_json(payload, default=_jsonable)
 
 
 def sha256_hex(data: bytes | str) -> str:

@@ -8,6 +8,7 @@ Starting a worker costs about half a second, so it starts only once a department
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -59,11 +60,17 @@ def _standardise(item: Item) -> Standardised | str:
         return f"standardisation failed ({type(failure).__name__}: {failure}); report this row to the MMI team"
     columns = {name: getattr(record, name) for name in names}
     # Stored as JSON text: done here, in the worker when there is one, rather than in the process that writes.
-    columns["quality_flags"] = json.dumps(list(columns["quality_flags"]), ensure_ascii=False)
+    columns["quality_flags"] = _flags_json(tuple(columns["quality_flags"]))
     if "detail" in columns:
         columns["detail"] = json.dumps(columns["detail"], ensure_ascii=False, sort_keys=True)
     text = payload_json(item.payload)
     return Standardised(columns, text, sha256_hex(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _flags_json(flags: tuple[str, ...]) -> str:
+    """A record's quality flags as stored: a few combinations recur over millions of rows, so each is written once."""
+    return json.dumps(list(flags), ensure_ascii=False)
 
 
 class Standardiser:

@@ -46,6 +46,7 @@ from sqlalchemy import Connection, Table, select, update
 from mmi.audit.merkle import Frontier, leaf_hash
 from mmi.store.audit_tables import audit_head, audit_leaf
 from mmi.store.landing import bulk_insert
+from schemas.canonical_json import canonical_bytes
 
 KINDS = (
     "source_version",
@@ -79,7 +80,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 
 def canonical(value: Any) -> bytes:
     """The canonical bytes of a JSON value: what every hash of the log is taken over."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return canonical_bytes(value)
 
 
 _AS_IS = frozenset({type(None), bool, int, str})

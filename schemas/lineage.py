@@ -20,7 +20,7 @@ an event: the values did not change).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -38,6 +38,15 @@ class Source(msgspec.Struct, frozen=True, gc=False):
     rule: str | None = None
 
 
+class Lineage(NamedTuple):
+    """Lineage of either format, read into format 2's shape: the distinct source versions (department, source_key,
+    version, record_id), each field's position among them (None: no value) and each field's rule text."""
+
+    sources: list[tuple[Any, ...]]
+    fields: dict[str, int | None]
+    rules: Mapping[str, str | None]
+
+
 class _Compact(msgspec.Struct, gc=False):
     rules: str
     sources: list[tuple[str, str, int, int]]
@@ -51,9 +60,9 @@ _decode_any = msgspec.json.Decoder().decode
 _encode = msgspec.json.Encoder().encode
 
 
-def field_sources(text: str, fields: Collection[str] | None = None) -> dict[str, Source | None]:
-    """Field → its Source (None: the field has no value), from lineage text of either format; only `fields` if
-    given. An entry of format 1 that is not a source object reads as None, as it always did."""
+def read_lineage(text: str) -> Lineage:
+    """The lineage in `text` (either format). Format 2 is decoded as it is, its rules' texts looked up by rule set
+    (the exchange reads every event's: no Source per field is made); format 1 is gathered into the same shape."""
     if text.startswith(_COMPACT_PREFIX):
         compact = _decode_compact(text)
         rules = RULE_SETS.get(compact.rules)
@@ -62,17 +71,48 @@ def field_sources(text: str, fields: Collection[str] | None = None) -> dict[str,
                 f"lineage names survivorship rule set {compact.rules!r}, which this version of mmi does not know: it was"
                 " written by a newer one; read it with that version"
             )
-        sources = compact.sources
-        wanted = compact.fields.items() if fields is None else ((name, compact.fields.get(name)) for name in fields)
-        return {name: None if index is None else Source(*sources[index], rules.get(name)) for name, index in wanted}
+        return Lineage(compact.sources, compact.fields, rules)  # type: ignore[arg-type]
+    spelt_out = _spelt_out(text)
+    sources: dict[tuple[Any, ...], int] = {}
+    index: dict[str, int | None] = {}
+    for name, source in spelt_out.items():
+        version = None if source is None else (source.department, source.source_key, source.version, source.record_id)
+        index[name] = None if version is None else sources.setdefault(version, len(sources))
+    return Lineage(list(sources), index, {name: source.rule for name, source in spelt_out.items() if source is not None})
+
+
+def field_sources(text: str, fields: Collection[str] | None = None) -> dict[str, Source | None]:
+    """Field → its Source (None: the field has no value), from lineage text of either format; only `fields` if
+    given. An entry of format 1 that is not a source object reads as None, as it always did."""
+    if not text.startswith(_COMPACT_PREFIX):
+        spelt_out = _spelt_out(text)
+        return spelt_out if fields is None else {name: spelt_out.get(name) for name in fields}
+    lineage = read_lineage(text)
+    wanted = lineage.fields if fields is None else fields
+    made: dict[tuple[int, str | None], Source] = {}  # fields of one source and rule share their Source
+    found: dict[str, Source | None] = {}
+    for name in wanted:
+        position = lineage.fields.get(name)
+        if position is None:
+            found[name] = None
+            continue
+        key = (position, lineage.rules.get(name))
+        if (source := made.get(key)) is None:
+            department, source_key, version, record_id = lineage.sources[position]
+            source = made[key] = Source(department, source_key, version, record_id, key[1])
+        found[name] = source
+    return found
+
+
+def _spelt_out(text: str) -> dict[str, Source | None]:
+    """Format 1; an entry that is not a source object reads as None, as it always did."""
     try:
-        spelt_out = _decode_spelt_out(text)
-    except msgspec.ValidationError:  # value types off: read leniently, an entry of the wrong shape as None
-        spelt_out = {
+        return _decode_spelt_out(text)
+    except msgspec.ValidationError:  # value types off: read leniently
+        return {
             name: Source(**{key: source.get(key) for key in Source.__struct_fields__}) if isinstance(source, dict) else None
             for name, source in _decode_any(text).items()
         }
-    return spelt_out if fields is None else {name: spelt_out.get(name) for name in fields}
 
 
 def compact_lineage(sources: Mapping[str, tuple[str, str, int, int] | None], rules: str = CURRENT_RULE_SET) -> str:

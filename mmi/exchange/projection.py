@@ -25,7 +25,7 @@ from mmi.exchange.encoder import PRESENT_SMALL, RecordEncoder
 from mmi.exchange.routing import DATE_FIELDS, OutboxEvent
 from mmi.exchange.subscriptions import Subscription
 from schemas.changeset import schema_json, shareable_fields
-from schemas.lineage import Source, field_sources
+from schemas.lineage import Lineage, read_lineage
 
 Deliver = Callable[[OutboxEvent], "bytes | None"]
 # The change-event record this module writes, field by field (schemas/changeset/v2.avsc and any later version
@@ -65,7 +65,7 @@ def compiled(version: int, subscription: Subscription) -> Deliver | None:
         return None
     encoder = RecordEncoder(schema, shown={"Person": set(subscription.fields)})
     golden = _golden_reader(shareable_fields(version))
-    return _deliverer(subscription, encoder, person[1], golden, _sources_reader(subscription.fields))
+    return _deliverer(subscription, encoder, person[1], golden)
 
 
 def _golden_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent, str], Any]:
@@ -88,19 +88,16 @@ def _golden_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent, str], Any]
     return read
 
 
-def _sources_reader(fields: tuple[str, ...]) -> Callable[[OutboxEvent], dict[str, Source | None] | None]:
-    """event → the lineage of `fields` only (name → Source or None), decoded once per event and subscription's
-    fields (schemas.lineage reads either stored format)."""
-    key = f"lineage:{','.join(fields)}"
+def _read_lineage(event: OutboxEvent) -> Lineage | None:
+    """The event's lineage (schemas.lineage.read_lineage), read once per event for every subscriber."""
+    cache = event._decoded
+    if (found := cache.get("lineage:read", _UNREAD)) is _UNREAD:
+        raw = event.row["lineage"]
+        found = cache["lineage:read"] = read_lineage(raw) if raw else None
+    return found
 
-    def read(event: OutboxEvent) -> dict[str, Source | None] | None:
-        cache = event._decoded
-        if key not in cache:
-            raw = event.row["lineage"]
-            cache[key] = field_sources(raw, fields) if raw else None
-        return cache[key]
 
-    return read
+_UNREAD = object()
 
 
 def _person_lines(subscription: Subscription, encoder: RecordEncoder, person: dict[str, Any]) -> list[str]:
@@ -144,20 +141,21 @@ def _default_bytes(encoder: RecordEncoder, field: dict[str, Any]) -> bytes:
 
 
 def _lineage_lines(fields: tuple[str, ...]) -> list[str]:
-    """Generated: from the sources `sources` (field → Source or None; or None), `lineage`, the bytes of the lineage array: one
-    FieldSource per distinct source, with the fields it supplied, in the order of the fields (as routing.Projector
-    groups them)."""
-    lines = ["grouped = {}", "if sources is not None:"]
+    """Generated: from the event's lineage `lin` (schemas.lineage.Lineage, or None), `lineage`, the bytes of the
+    lineage array: one FieldSource per distinct source version and rule, with the fields it supplied, in the order
+    of the fields (as routing.Projector groups them)."""
+    lines = ["grouped = {}", "if lin is not None:", "    index, rules = lin.fields, lin.rules"]
     for name in fields:
-        lines.append(f"    if (found := sources[{name!r}]) is not None:")
-        lines.append(f"        if (names := grouped.get(found)) is None: grouped[found] = [{name!r}]")
+        lines.append(f"    if (i := index.get({name!r})) is not None:")
+        lines.append(f"        if (names := grouped.get(key := (i, rules.get({name!r})))) is None: grouped[key] = [{name!r}]")
         lines.append(f"        else: names.append({name!r})")
     lines += [
         "if grouped:",
         "    parts = [L(len(grouped))]",
-        "    for found, names in grouped.items():",
+        "    sources = lin.sources",
+        "    for (i, rule), names in grouped.items():",
         "        if (listed := FIELDS_BYTES.get(key := tuple(names))) is None: listed = FIELDS_BYTES[key] = AS(names)",
-        "        department, source_key, version, record_id, rule = found.department, found.source_key, found.version, found.record_id, found.rule",
+        "        department, source_key, version, record_id = sources[i]",
         "        parts += (",
         "            listed,",
         "            WORDS[department] if department in WORDS else WORD(department),",
@@ -192,7 +190,7 @@ def deliver(event):
     operation = row["operation"]
     if operation == "update" and not changed and own_before == own_after and crossing is None:
         return None
-    sources = SOURCES(event)
+    lin = LINEAGE(event)
 {lineage}
     related = row["related"]
     return b"".join(
@@ -222,7 +220,6 @@ def _deliverer(
     encoder: RecordEncoder,
     person: dict[str, Any],
     golden: Callable[[OutboxEvent, str], Any],
-    read_sources: Callable[[OutboxEvent], Any],
 ) -> Deliver:
     """One generated function: the record, field by field in LAYOUT order, with the Person parts and the lineage
     written out for the subscription's fields (no call, loop or lookup per field that the schema decides)."""
@@ -246,7 +243,7 @@ def _deliverer(
         "FROMISO": dt.date.fromisoformat,
         "JURISDICTION": subscription.jurisdiction,
         "GOLDEN": golden,
-        "SOURCES": read_sources,
+        "LINEAGE": _read_lineage,
         "OWN": f"{subscription.department}|",
         "OWN_RECORDS": _own_records(subscription.department),
         "NONE": [],

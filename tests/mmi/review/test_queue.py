@@ -145,3 +145,23 @@ def test_each_link_run_refreshes_the_queue_resolved_items_leave_new_ones_arrive(
         resolutions = set(connection.execute(select(review_item.c.resolution).where(review_item.c.id.in_(gone))).scalars())
     assert resolutions == {"gone"}
     assert all(item.kind != "pair" or (item.match_probability or 0) < 0.6 for item in lowered.values())
+
+
+def test_a_refresh_after_a_publication_raises_the_delivered_masters_items_as_a_whole_refresh_would(linked) -> None:  # type: ignore[no-untyped-def]
+    """Publishing delivers masters (their items' harm grows): the next run's refresh takes up the open items about
+    them, and only those, and leaves the queue as a whole refresh would."""
+    from mmi.exchange import publish
+
+    state = linked()
+    before = {item.id: item for item in whole_queue(state.engine)}
+    assert all(factor.value == 1.0 for item in before.values() for factor in item.factors if factor.name == "subscribers")
+    assert publish(state.settings, state.engine).deliveries > 0
+    generate_delta(state.feeds, seed=6, fraction=0.02)
+    state.ingest()
+    assert link_index(state.settings, state.engine).mode == "incremental"
+    after = {item.id: item for item in whole_queue(state.engine)}
+    raised = [item for item in after.values() if any(f.name == "subscribers" and f.value > 1.0 for f in item.factors)]
+    assert raised and {item.id for item in raised} & set(before), "items open before the publication were raised"
+    whole = refresh_queue(state.engine)
+    assert (whole.opened, whole.resolved) == (0, 0)
+    assert sorted(map(_standing, whole_queue(state.engine))) == sorted(map(_standing, after.values()))

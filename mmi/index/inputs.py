@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import Engine, and_, or_, select, tuple_
 
-from linkage.inputs import GOLDEN_ONLY_COLUMNS, READ_COLUMNS, RECORDS, create_input_tables, insert_input_batch
+from linkage.inputs import GOLDEN_ONLY_COLUMNS, READ_COLUMNS, RECORDS, create_input_tables
 from mmi.store.index_tables import master_xref
 from mmi.store.reads import arrow_batches, arrow_schema
 from mmi.store.tables import source_record
@@ -63,9 +64,9 @@ def load_person_records(
     if keys is not None:
         named = sorted({(key.partition("|")[0], key.partition("|")[2]) for key in keys})
         query = query.where(tuple_(source_record.c.department, source_record.c.source_key).in_(named))
-    create_input_tables(duck, table, golden_inputs, arrow_schema(query))
-    for batch in arrow_batches(engine, query):
-        insert_input_batch(duck, table, golden_inputs, batch)
+    schema = arrow_schema(query)
+    stream = (part for batch in arrow_batches(engine, query) for part in batch.to_batches())
+    create_input_tables(duck, table, golden_inputs, pa.RecordBatchReader.from_batches(schema, stream))
     [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
     if not count and not changed_only and keys is None:
         raise LinkageError("the store holds no person records yet: run `mmi ingest` first")

@@ -18,12 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import duckdb
-import pyarrow as pa
 from sqlalchemy import Engine, and_, or_, select, tuple_
 
 from linkage.inputs import GOLDEN_ONLY_COLUMNS, READ_COLUMNS, RECORDS, create_input_tables
 from mmi.store.index_tables import master_xref
-from mmi.store.reads import arrow_batches, arrow_schema
+from mmi.store.reads import arrow_stream
 from mmi.store.tables import source_record
 from schemas.errors import LinkageError
 
@@ -64,9 +63,7 @@ def load_person_records(
     if keys is not None:
         named = sorted({(key.partition("|")[0], key.partition("|")[2]) for key in keys})
         query = query.where(tuple_(source_record.c.department, source_record.c.source_key).in_(named))
-    schema = arrow_schema(query)
-    stream = (part for batch in arrow_batches(engine, query) for part in batch.to_batches())
-    create_input_tables(duck, table, golden_inputs, pa.RecordBatchReader.from_batches(schema, stream))
+    create_input_tables(duck, table, golden_inputs, arrow_stream(engine, query))
     [(count,)] = duck.execute(f"SELECT count(*) FROM {table}").fetchall()  # fetched whole: DuckDB 2 wants results finished
     if not count and not changed_only and keys is None:
         raise LinkageError("the store holds no person records yet: run `mmi ingest` first")

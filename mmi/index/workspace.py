@@ -21,7 +21,7 @@ from sqlalchemy import Engine, Select, select
 from mmi.index.golden import GOLDEN_FIELDS, GOLDEN_JSON
 from mmi.index.staging import PERSISTENT_DDL
 from mmi.store.index_tables import master_record, master_xref, match_pair
-from mmi.store.reads import arrow_batches, arrow_schema
+from mmi.store.reads import arrow_stream
 from schemas.errors import LinkageBusy
 
 # DuckDB would take 80% of the machine's memory for its buffers; beyond this it spills to `<workspace>.tmp/`.
@@ -89,7 +89,8 @@ class Workspace:
 
 def _copy_query(engine: Engine, duck: duckdb.DuckDBPyConnection, query: Select[Any], table: str, *, create: bool = False) -> None:
     """The rows of a store query into a DuckDB table (emptied first, or created to match the query)."""
-    empty = arrow_schema(query).empty_table()  # noqa: F841 - read by DuckDB
-    duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty" if create else f"DELETE FROM {table}")
-    for batch in arrow_batches(engine, query):  # noqa: B007 - read by DuckDB
-        duck.execute(f"INSERT INTO {table} SELECT * FROM batch")
+    rows = arrow_stream(engine, query)  # noqa: F841 - read by DuckDB
+    if create:
+        duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM rows")
+    else:
+        duck.execute(f"DELETE FROM {table}; INSERT INTO {table} SELECT * FROM rows")

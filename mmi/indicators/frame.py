@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, Select, false, select
 
 from connectors.registry import DEPARTMENTS
 from mmi.store.index_tables import master_record, master_xref, match_pair
-from mmi.store.reads import arrow_batches, arrow_schema
+from mmi.store.reads import arrow_stream
 from mmi.store.tables import service_event, source_record
 
 GROUPINGS = ("index", "review", "certain")
@@ -207,7 +207,5 @@ def _table(duck: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, str],
 
 def copy_query(source: Engine | Connection, duck: duckdb.DuckDBPyConnection, query: Select[Any], table: str) -> None:
     """A store query's rows into a new DuckDB table of that name, streamed in Arrow batches."""
-    empty = arrow_schema(query).empty_table()  # noqa: F841 - read by DuckDB
-    duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty")
-    for batch in arrow_batches(source, query):  # noqa: B007 - read by DuckDB
-        duck.execute(f"INSERT INTO {table} SELECT * FROM batch")
+    rows = arrow_stream(source, query)  # noqa: F841 - read by DuckDB
+    duck.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM rows")

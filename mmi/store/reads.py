@@ -3,7 +3,7 @@ processing, which cost as much as the fetch itself (a million records read for l
 index).
 
 - `arrow_batches`: a query's rows as Arrow tables of the columns' declared types (SQLite's text dates and times and
-  integer booleans converted by Arrow), for DuckDB to read or for rows as dicts;
+  integer booleans converted by Arrow), for rows as dicts; `arrow_stream`, the same as one stream for DuckDB;
 - `driver_rows`: a query's rows as named tuples of the driver's values, for queries of text and numbers only.
 """
 
@@ -71,6 +71,13 @@ def _array(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
 def _python_type(column_type: TypeEngine[Any]) -> type:
     base = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
     return base.python_type
+
+
+def arrow_stream(source: Engine | Connection, query: Select[Any], rows: int | None = None) -> pa.RecordBatchReader:
+    """arrow_batches as one stream, for DuckDB to read in one statement: an INSERT per batch cost DuckDB fifteen
+    times as much as one statement over them all (a million records: 7 s against 0.4 s)."""
+    batches = (part for batch in arrow_batches(source, query, rows) for part in batch.to_batches())
+    return pa.RecordBatchReader.from_batches(arrow_schema(query), batches)
 
 
 def driver_rows(connection: Connection, query: Select[Any]) -> Iterator[Any]:

@@ -182,10 +182,9 @@ def _store(folder: Path, work: Path, spark_master: str | None = None) -> Store:
     config = work / "mmi.toml"
     text = f'[store]\nurl = "sqlite:///{work / "store.db"}"\n[linkage]\nworkspace = "{work / "workspace.duckdb"}"\n'
     if spark_master:
-        spark_conf = {
+        spark_conf = {  # over linkage.spark's defaults for a cluster, as an operator's config would say
             "spark.driver.host": "127.0.0.1",  # where the executors reach the driver (deploy/mmi.toml: airflow-worker)
             "spark.driver.bindAddress": "127.0.0.1",
-            "spark.sql.shuffle.partitions": "4",  # a 2-core worker and 1,000 people; linkage.spark's 64 are for clusters
             "spark.ui.enabled": "false",  # the driver's own UI: not needed, and port 4040 may be taken
             "spark.ui.showConsoleProgress": "false",
         }
@@ -246,7 +245,7 @@ class Linked:
 
 
 @pytest.fixture(scope="module")
-def linked(ingested: Path, cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Linked:
+def linked(cluster: Cluster, ingested: Path, tmp_path_factory: pytest.TempPathFactory) -> Linked:
     """The store linked in full on DuckDB (in this process) and on the cluster (`mmi link`)."""
     on_duckdb = _store(ingested, tmp_path_factory.mktemp("on-duckdb"))
     on_cluster = _store(ingested, tmp_path_factory.mktemp("on-cluster"), cluster.master)

@@ -65,6 +65,8 @@ def spark_session(master: str, conf: Mapping[str, str], work_dir: Path) -> Spark
     work_dir.mkdir(parents=True, exist_ok=True)
     settings = {
         **(LOCAL_DEFAULTS if master.startswith("local") else CLUSTER_DEFAULTS),
+        # On the driver's classpath, and served by the driver to every executor, which fetches it into its work
+        # folder: a cluster's workers need no copy of their own (tests/mmi/index/test_spark_cluster.py checks it).
         "spark.jars": similarity_jar_location(),
         "spark.sql.warehouse.dir": str(work_dir / "warehouse"),
         "spark.local.dir": str(work_dir / "scratch"),

@@ -100,7 +100,7 @@ def log_run(connection: Connection, run_id: int, event_entries: list[dict[str, A
 def _write_masters(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id: int, changes: IndexChanges) -> None:
     columns = ("master_id", "record_count", "lineage", *GOLDEN_FIELDS)
     selected = f"SELECT {', '.join(columns)} FROM {GOLDEN_CHANGED}"
-    created = f"SELECT {', '.join(columns)}, 'active', {int(run_id)}, {int(run_id)} FROM {GOLDEN_CHANGED} WHERE is_new"
+    created = f"SELECT {', '.join(columns)}, 'active', {int(run_id)}, {int(run_id)} FROM {GOLDEN_CHANGED} WHERE is_new ORDER BY master_id"
     for chunk in _streamed(duck, created):
         insert_rows(connection, master_record, (*columns, "status", "created_run_id", "updated_run_id"), chunk)
     statement = update(master_record).where(master_record.c.master_id == bindparam("key"))
@@ -117,7 +117,9 @@ def _write_masters(connection: Connection, duck: duckdb.DuckDBPyConnection, run_
 
 
 def _streamed(duck: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[Any]]:
-    """A workspace query's rows in chunks, so that a first run's hundreds of thousands never sit in memory at once."""
+    """A workspace query's rows in chunks, so that a first run's hundreds of thousands never sit in memory at once.
+    Rows to insert come in their table's key order: each goes at the end of the key's B-tree instead of at a random
+    page of it, which both stores do several times faster once the tree outgrows their cache."""
     result = duck.execute(sql)
     while rows := result.fetchmany(CHUNK):
         yield rows
@@ -128,7 +130,10 @@ def _write_xref(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id:
     for chunk in _streamed(duck, f"SELECT department, source_key FROM {XREF_CHANGES} WHERE was_linked"):
         connection.execute(statement, [{"d": department, "k": key} for department, key in chunk])
     names = ("department", "source_key", "version", "source_record_id", "master_id", "run_id")
-    for chunk in _streamed(duck, f"SELECT department, source_key, version, record_id, master_id, {int(run_id)} FROM {XREF_CHANGES}"):
+    added = (
+        f"SELECT department, source_key, version, record_id, master_id, {int(run_id)} FROM {XREF_CHANGES} ORDER BY department, source_key"
+    )
+    for chunk in _streamed(duck, added):
         insert_rows(connection, master_xref, names, chunk)
 
 
@@ -137,6 +142,6 @@ def _write_pairs(connection: Connection, duck: duckdb.DuckDBPyConnection, run_id
     for chunk in _streamed(duck, "SELECT left_key, right_key FROM pairs_removed"):
         connection.execute(statement, [{"left": left, "right": right} for left, right in chunk])
     names = ("left_key", "right_key", "match_probability", "match_weight", "model_version_id", "run_id")
-    added = f"SELECT left_key, right_key, match_probability, match_weight, {int(model_version_id)}, {int(run_id)} FROM pairs_added"
+    added = f"SELECT left_key, right_key, match_probability, match_weight, {int(model_version_id)}, {int(run_id)} FROM pairs_added ORDER BY left_key, right_key"
     for chunk in _streamed(duck, added):
         insert_rows(connection, match_pair, names, chunk)

@@ -1,8 +1,8 @@
 """Lineage: the source version each golden value came from and the rule that chose it, as stored in
 `master_record.lineage` and `master_event.lineage` (JSON text), and read back by the exchange and the auditors.
 
-Written since format 2: each source version once, each field naming its source by position in that list, and the
-rules by the rule set the values were chosen under (schemas.golden.RULE_SETS holds every set's texts):
+Format 2, written since 2026-12: each source version once, each field naming its source by position in that list,
+and the rules by the rule set the values were chosen under (schemas.golden.RULE_SETS holds every set's texts):
 
     {"rules":"1","sources":[["health","H1",2,17],["public_security","GA1",1,5]],"fields":{"name":1,…,"ethnicity":null}}
 
@@ -73,12 +73,12 @@ def read_lineage(text: str) -> Lineage:
             )
         return Lineage(compact.sources, compact.fields, rules)  # type: ignore[arg-type]
     spelt_out = _spelt_out(text)
-    sources: dict[tuple[Any, ...], int] = {}
-    index: dict[str, int | None] = {}
+    positions: dict[tuple[Any, ...], int] = {}  # each distinct source version, in the order first met
+    fields: dict[str, int | None] = {}
     for name, source in spelt_out.items():
         version = None if source is None else (source.department, source.source_key, source.version, source.record_id)
-        index[name] = None if version is None else sources.setdefault(version, len(sources))
-    return Lineage(list(sources), index, {name: source.rule for name, source in spelt_out.items() if source is not None})
+        fields[name] = None if version is None else positions.setdefault(version, len(positions))
+    return Lineage(list(positions), fields, {name: source.rule for name, source in spelt_out.items() if source is not None})
 
 
 def field_sources(text: str, fields: Collection[str] | None = None) -> dict[str, Source | None]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, FromClause, select
 
 from mmi.review.candidates import Candidate, IndexView, among, by_department
 from mmi.review.models import PriorityFactor
@@ -33,34 +33,64 @@ CHILD_VACCINATION_WEIGHT, CHILD_YEARS = 1.0, 7
 def delivered_to(connection: Connection, masters: Iterable[str]) -> dict[str, set[str]]:
     """Master ID → subscribers that received an event about it (their systems hold the ID)."""
     reached: dict[str, set[str]] = defaultdict(set)
-    for condition in among(connection, master_event.c.master_id, set(masters)):
-        query = (
-            select(master_event.c.master_id, changeset_event.c.subscriber)
-            .distinct()
-            .select_from(master_event.join(changeset_event, changeset_event.c.outbox_seq == master_event.c.seq))
-            .where(condition)
-        )
-        for master, subscriber in connection.execute(query):
-            reached[master].add(subscriber)
+    if not (subscribers := _subscribers(connection)):
+        return reached  # nothing published yet
+    master_of = _events_of(connection, set(masters))
+    for seq, subscriber in _deliveries(connection, subscribers, master_of):
+        reached[master_of[seq]].add(subscriber)
     return reached
 
 
-def delivered_since(connection: Connection, since: dt.datetime) -> set[str]:
-    """The record keys of the masters whose events were published after `since` (their items' harm grew)."""
-    published = (
-        select(master_event.c.master_id)
-        .distinct()
-        .select_from(
-            changeset_event.join(
-                changeset, (changeset.c.subscriber == changeset_event.c.subscriber) & (changeset.c.seq == changeset_event.c.changeset_seq)
-            )
-            .join(exchange_batch, exchange_batch.c.id == changeset.c.batch_id)
-            .join(master_event, master_event.c.seq == changeset_event.c.outbox_seq)
-        )
-        .where(exchange_batch.c.published_at > since)
-    )
-    xref = select(master_xref.c.department, master_xref.c.source_key).where(master_xref.c.master_id.in_(published))
-    return {f"{department}|{source_key}" for department, source_key in connection.execute(xref)}
+def delivered_since(connection: Connection, since: dt.datetime, records: Collection[str]) -> set[str]:
+    """Of `records` (record keys), those whose master had an event published after `since` (their items' harm grew).
+
+    Driven from the records, by key at each step: their masters, the masters' events, which of those events went
+    out in a batch published since. The day after a first publication every master was delivered since, and
+    starting from the publications read every delivery and the whole cross-reference to keep a few thousand."""
+    if not (subscribers := _subscribers(connection)):
+        return set()
+    records_of: dict[str, set[str]] = defaultdict(set)  # master → its records among `records`
+    for department, keys in by_department(records).items():
+        for condition in among(connection, master_xref.c.source_key, keys):
+            query = select(master_xref.c.master_id, master_xref.c.source_key).where(master_xref.c.department == department, condition)
+            for master, source_key in connection.execute(query):
+                records_of[master].add(f"{department}|{source_key}")
+    master_of = _events_of(connection, records_of)
+    delivered = {master_of[seq] for seq, _subscriber in _deliveries(connection, subscribers, master_of, published_after=since)}
+    return {key for master in delivered for key in records_of[master]}
+
+
+def _events_of(connection: Connection, masters: Collection[str]) -> dict[int, str]:
+    """Outbox event number → master, for every event about `masters`."""
+    master_of: dict[int, str] = {}
+    for condition in among(connection, master_event.c.master_id, masters):
+        query = select(master_event.c.seq, master_event.c.master_id).where(condition)
+        master_of.update((seq, master) for seq, master in connection.execute(query))
+    return master_of
+
+
+def _subscribers(connection: Connection) -> list[str]:
+    """The subscribers that have change sets."""
+    return sorted(connection.execute(select(changeset.c.subscriber).distinct()).scalars())
+
+
+def _deliveries(
+    connection: Connection, subscribers: list[str], events: Collection[int], *, published_after: dt.datetime | None = None
+) -> Iterator[tuple[int, str]]:
+    """(event number, subscriber) for each delivery of `events`, or only those in batches published after the time.
+
+    The subscribers are named along with the numbers: changeset_event's key is (subscriber, outbox_seq), and with
+    both given each delivery is found by its key, where SQLite otherwise walks every delivery for each chunk."""
+    source: FromClause = changeset_event
+    where: list[ColumnElement[bool]] = [changeset_event.c.subscriber.in_(subscribers)]
+    if published_after is not None:
+        source = changeset_event.join(
+            changeset, (changeset.c.subscriber == changeset_event.c.subscriber) & (changeset.c.seq == changeset_event.c.changeset_seq)
+        ).join(exchange_batch, exchange_batch.c.id == changeset.c.batch_id)
+        where.append(exchange_batch.c.published_at > published_after)
+    for condition in among(connection, changeset_event.c.outbox_seq, events):
+        query = select(changeset_event.c.outbox_seq, changeset_event.c.subscriber).select_from(source).where(condition, *where)
+        yield from ((seq, subscriber) for seq, subscriber in connection.execute(query))
 
 
 def services_of(connection: Connection, records: Iterable[str]) -> dict[str, dict[str, int]]:

@@ -63,7 +63,7 @@ def _delivered_items_records(connection: Connection, since: dt.datetime) -> set[
     a few thousand have an item: taking them all made the next day's refresh read half the index."""
     open_records = select(review_item_record.c.record_key).join(review_item, review_item.c.id == review_item_record.c.item_id)
     in_items = {key for (key,) in connection.execute(open_records.where(review_item.c.status == "open"))}
-    return delivered_since(connection, since) & in_items
+    return delivered_since(connection, since, in_items)
 
 
 def _resolve_not_raised(connection: Connection, scope: set[str] | None, now: dt.datetime) -> int:

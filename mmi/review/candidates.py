@@ -26,7 +26,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Row, Table, any_, bindparam, select
+import msgspec
+from sqlalchemy import ARRAY, ColumnElement, Connection, Row, String, Table, any_, bindparam, func, select
 
 from linkage.clustering import Pair
 from mmi.store.index_tables import link_conflict, link_constraint, linkage_run, master_xref, match_pair
@@ -36,7 +37,6 @@ from mmi.store.tables import source_record
 
 WEAK_MARGIN_BITS = 4.0  # a bottleneck link within this many bits of the threshold's weight is "near the threshold"
 SPARSE_DENSITY, SPARSE_SIZE = 0.5, 4  # masters of at least 4 records with under half their pairs linked
-CHUNK = 500  # keys per IN (…) list
 K = TypeVar("K", str, int)
 
 
@@ -122,16 +122,19 @@ def read_index(connection: Connection, scope: Collection[str] | None = None) -> 
 
 
 def among(connection: Connection, column: ColumnElement[Any], keys: Collection[K]) -> Iterator[ColumnElement[bool]]:
-    """Conditions that together say `column IN keys`, each for its own query. PostgreSQL: one, `column = ANY(…)`
-    with the keys as a single array parameter, however many (SQLAlchemy renders no placeholder per key: at 70,000
-    keys that rendering cost more than the queries). SQLite: an IN (…) list per CHUNK keys, in order."""
+    """Conditions that together say `column IN keys`, each for its own query: none for no keys, else one, with the
+    keys as a single parameter however many there are. PostgreSQL: `column = ANY(…)` over an array; SQLite:
+    `column IN (SELECT value FROM json_each(…))` over a JSON array, which it reads by the column's index as it
+    would a list. SQLAlchemy renders and coerces a placeholder per key of an IN list: at 60,000 keys that cost
+    more than the queries (an incremental refresh of the review queue at a million records: 8.1 -> 5.0 s)."""
     ordered = sorted(keys)
-    if connection.dialect.name == "postgresql":
-        if ordered:
-            yield column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))
+    if not ordered:
         return
-    for start in range(0, len(ordered), CHUNK):
-        yield column.in_(ordered[start : start + CHUNK])
+    if connection.dialect.name == "postgresql":
+        yield column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))
+        return
+    listed = func.json_each(bindparam(None, msgspec.json.encode(ordered).decode("utf-8"), type_=String)).table_valued("value")
+    yield column.in_(select(listed.c.value))
 
 
 def by_department(keys: Collection[str]) -> dict[str, list[str]]:

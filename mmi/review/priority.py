@@ -18,10 +18,10 @@ from collections.abc import Collection, Iterable, Iterator
 
 from sqlalchemy import ColumnElement, Connection, FromClause, select
 
-from mmi.review.candidates import Candidate, IndexView, among, by_department
+from mmi.review.candidates import Candidate, IndexView, _masters_of, among, by_department
 from mmi.review.models import PriorityFactor
 from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch
-from mmi.store.index_tables import master_event, master_xref
+from mmi.store.index_tables import master_event
 from mmi.store.tables import service_event
 
 KIND_WEIGHT = {"conflict": 3.0, "invalidated": 2.5, "cluster": 2.0, "pair": 1.0}
@@ -49,15 +49,10 @@ def delivered_since(connection: Connection, since: dt.datetime, records: Collect
     starting from the publications read every delivery and the whole cross-reference to keep a few thousand."""
     if not (subscribers := _subscribers(connection)):
         return set()
-    records_of: dict[str, set[str]] = defaultdict(set)  # master → its records among `records`
-    for department, keys in by_department(records).items():
-        for condition in among(connection, master_xref.c.source_key, keys):
-            query = select(master_xref.c.master_id, master_xref.c.source_key).where(master_xref.c.department == department, condition)
-            for master, source_key in connection.execute(query):
-                records_of[master].add(f"{department}|{source_key}")
-    master_of = _events_of(connection, records_of)
-    delivered = {master_of[seq] for seq, _subscriber in _deliveries(connection, subscribers, master_of, published_after=since)}
-    return {key for master in delivered for key in records_of[master]}
+    master_of_record = _masters_of(connection, records)
+    master_of_event = _events_of(connection, set(master_of_record.values()))
+    delivered = {master_of_event[seq] for seq, _subscriber in _deliveries(connection, subscribers, master_of_event, published_after=since)}
+    return {key for key, master in master_of_record.items() if master in delivered}
 
 
 def _events_of(connection: Connection, masters: Collection[str]) -> dict[int, str]:
@@ -65,6 +60,7 @@ def _events_of(connection: Connection, masters: Collection[str]) -> dict[int, st
     master_of: dict[int, str] = {}
     for condition in among(connection, master_event.c.master_id, masters):
         query = select(master_event.c.seq, master_event.c.master_id).where(condition)
+        # As pairs: a result has keys(), and dict.update would take it for a mapping.
         master_of.update((seq, master) for seq, master in connection.execute(query))
     return master_of
 
@@ -80,7 +76,7 @@ def _deliveries(
     """(event number, subscriber) for each delivery of `events`, or only those in batches published after the time.
 
     The subscribers are named along with the numbers: changeset_event's key is (subscriber, outbox_seq), and with
-    both given each delivery is found by its key, where SQLite otherwise walks every delivery for each chunk."""
+    both given each delivery is found by its key, where SQLite otherwise walks every delivery."""
     source: FromClause = changeset_event
     where: list[ColumnElement[bool]] = [changeset_event.c.subscriber.in_(subscribers)]
     if published_after is not None:

@@ -92,9 +92,11 @@ def ingest_dag(department: str, schedule: Any, doc: str | None) -> DAG:
 
 def announce(summary: dict[str, Any], asset: Asset, outlet_events: Any) -> dict[str, Any]:
     """Attach the step's summary to its Asset event, or skip the task (no event: the next DAG does not run) when
-    the step changed nothing."""
+    the step changed nothing or could not run yet."""
     if summary.get("not_configured"):
         raise AirflowSkipException(f"not configured: the mmi config has no [sources.{summary.get('department')}] section")
+    if summary.get("not_ready"):  # a first link before every department's records: the next ingest's run trains
+        raise AirflowSkipException(summary["not_ready"])
     if not summary["changed"]:
         raise AirflowSkipException(f"nothing new: {summary}")
     outlet_events[asset].extra = summary

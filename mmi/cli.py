@@ -16,7 +16,7 @@ from pathlib import Path
 
 from connectors.registry import DEPARTMENTS
 from mmi.indicators.cli import add_indicator_commands
-from schemas.errors import ConfigError, TransientError
+from schemas.errors import ConfigError, NotReadyToTrain, TransientError
 
 EXIT_OK, EXIT_RETRY, EXIT_FIX = 0, 1, 2
 
@@ -242,7 +242,12 @@ def _run(args: argparse.Namespace) -> int:
 
     code = _ingest(args_with(args, source=None, one_at_a_time=False))
     settings, engine = _engine(args)
-    print(json.dumps({"link": _as_plain(link_index(settings, engine, full=False))}, default=str))
+    try:
+        linked = link_index(settings, engine, full=False)
+    except NotReadyToTrain as waiting:  # a department failed before the first model: run again once it answers
+        print(f"mmi: {waiting}", file=sys.stderr)
+        return max(code, EXIT_RETRY)
+    print(json.dumps({"link": _as_plain(linked)}, default=str))
     print(json.dumps({"publish": publish(settings, engine).as_dict()}))
     return code
 

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from connectors.registry import source
 from mmi.config import Settings, load_settings
-from schemas.errors import MMIError, TransientError
+from schemas.errors import MMIError, NotReadyToTrain, TransientError
 
 CHINA = dt.timezone(dt.timedelta(hours=8))  # the departments' day: the indicators' as-of date by default
 
@@ -51,11 +51,17 @@ def run_ingest(department: str, config: str | Path | None = None) -> dict[str, A
 
 
 def run_linkage(config: str | Path | None = None, *, full: bool = False) -> dict[str, Any]:
-    """Link what changed since the last run into the master index (everything with `full`), as `mmi link` does."""
+    """Link what changed since the last run into the master index (everything with `full`), as `mmi link` does.
+
+    A first run before every configured department has been ingested does not train (mmi.index.model_versions):
+    its summary says why in `not_ready`, and a later ingest's run links."""
     from mmi.index import link_index
 
     settings = load_settings(config)
-    report = _with_store(settings, lambda engine: link_index(settings, engine, full=full))
+    try:
+        report = _with_store(settings, lambda engine: link_index(settings, engine, full=full))
+    except NotReadyToTrain as waiting:
+        return {"not_ready": str(waiting), "changed": False}
     return summarise(report) | {"changed": sum(report.events.values()) > 0}  # events: what publication sends
 
 

@@ -75,6 +75,11 @@ class LinkageError(MMIError):
     """Linkage cannot run as asked (no records yet, a constraint naming an unknown record)."""
 
 
+class NotReadyToTrain(LinkageError):
+    """The store does not yet hold what a model must be trained on (every configured department's records, enough
+    pairs under each training rule). Nothing failed: link again once more has been ingested."""
+
+
 class UnusableRecord(MMIError):
     """The row has nothing to link on, or no valid service type; the pipeline quarantines it with this reason."""
 

@@ -43,7 +43,7 @@ from mmi.index.constraints import pending_constraint_keys, stored_constraints
 from mmi.index.engines import linkage_engine
 from mmi.index.events import ASSIGNMENT, GOLDEN_CHANGED, GOLDEN_NEXT, IndexChanges, compose_changes
 from mmi.index.inputs import load_person_records
-from mmi.index.model_versions import ModelVersion, current_model, train_and_store
+from mmi.index.model_versions import ModelVersion, current_model, departments_delivered, train_and_store
 from mmi.index.workspace import Workspace
 from mmi.index.writes import write_changes
 from mmi.store.database import refresh_statistics
@@ -108,11 +108,14 @@ def _link_locked(settings: Settings, engine: Engine, *, full: bool, now: dt.date
         loaded = None
         if version is None:  # the first run trains on the records it links: read from the store once, for both
             workspace.mark_out_of_step()
-            with stages.stage("load_records"):
+            with departments_delivered(engine, settings.configured_sources, settings.store.lock_wait_seconds), stages.stage("load_records"):
                 loaded = _load_all_records(engine, workspace)
             with stages.stage("train"):
                 version = train_and_store(
-                    engine, trained_by="mmi link (the store had no model yet)", on=splink, loaded=workspace.duck.table("records").arrow()
+                    engine,
+                    trained_by="mmi link (the store had no model yet)",
+                    on=splink,
+                    loaded=workspace.duck.table("records").arrow(),
                 )
         in_step = workspace.in_step_with(_last_done_run(engine), version.id)
         mode = "incremental" if in_step and not full else "full"

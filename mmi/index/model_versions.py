@@ -4,12 +4,20 @@ Training reads every current person record from the store into a scratch DuckDB 
 linkage.model's recipe on it. The same settings and term frequencies hash to the same version, so retraining to
 an identical model adds no row; a new model becomes current, and the next `mmi link` re-scores everything with
 it (a full run).
+
+Nothing is trained on too little. The first `mmi link` trains only once every configured department has finished
+a delivery, and reads the records with every department's ingest lock held, so that none is half read (the
+first ingest to finish would otherwise give the model every later department is linked with); any training needs
+enough pairs under each of its rules. Until then they raise NotReadyToTrain, and the link DAG skips its run
+until the next ingest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +26,13 @@ import pyarrow as pa
 from sqlalchemy import Engine, func, insert, select, update
 
 from linkage.inputs import RECORDS
+from linkage.model import MIN_TRAINING_PAIRS, training_pairs
 from linkage.scoring import DUCKDB_ENGINE, LinkageEngine, TrainedModel
 from mmi.index.inputs import load_person_records
 from mmi.store.index_tables import model_version
-from mmi.store.tables import source_record
+from mmi.store.locks import step_lock
+from mmi.store.tables import ingest_batch, source_record
+from schemas.errors import NotReadyToTrain
 
 
 @dataclass(frozen=True)
@@ -44,20 +55,55 @@ def train_and_store(
     """Train on the store's current person records (with Splink `on` an engine) and make the result the current
     model version. Either engine stores the model with its levels in DuckDB's SQL (linkage.scoring.trained_model):
     the same model, whichever trained it. `loaded`: those records as linkage.inputs' table already holds them
-    (a first link run has just read them into its workspace), so that they are not read from the store twice."""
+    (a first link run has just read them into its workspace), so that they are not read from the store twice.
+
+    Raises NotReadyToTrain, before any training, when a training rule would see fewer than
+    linkage.model.MIN_TRAINING_PAIRS pairs."""
     duck = duckdb.connect()
-    if loaded is None:
-        records = load_person_records(engine, duck, RECORDS)
-    else:
-        duck.execute(f"CREATE TABLE {RECORDS} AS SELECT * FROM loaded")
-        [(records,)] = duck.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()
-    per_department = dict(duck.execute(f"SELECT department, count(*) FROM {RECORDS} GROUP BY ALL ORDER BY 1").fetchall())
-    model = on.train(duck, RECORDS)
-    duck.close()
+    try:
+        if loaded is None:
+            records = load_person_records(engine, duck, RECORDS)
+        else:
+            duck.execute(f"CREATE TABLE {RECORDS} AS SELECT * FROM loaded")
+            [(records,)] = duck.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()
+        per_department = dict(duck.execute(f"SELECT department, count(*) FROM {RECORDS} GROUP BY ALL ORDER BY 1").fetchall())
+        if short := {rule: count for rule, count in training_pairs(duck, RECORDS).items() if count < MIN_TRAINING_PAIRS}:
+            rules = "; ".join(f"`{rule}` gives {count}" for rule, count in short.items())
+            held = ", ".join(f"{department} {count}" for department, count in per_department.items()) or "none"
+            raise NotReadyToTrain(
+                f"not training yet: each training rule needs at least {MIN_TRAINING_PAIRS} pairs of records, and {rules} "
+                f"(records held: {held}). Ingest the departments' full feeds first."
+            )
+        model = on.train(duck, RECORDS)
+    finally:
+        duck.close()
     with engine.connect() as connection:
         newest_version = connection.execute(select(func.max(source_record.c.id))).scalar_one()
     trained_on = {"records": records, "per_department": per_department, "newest_source_record_id": newest_version, "engine": on.name}
     return save_model_version(engine, model, trained_by, trained_on, now=now)
+
+
+@contextlib.contextmanager
+def departments_delivered(engine: Engine, departments: Sequence[str], lock_wait_seconds: float) -> Iterator[None]:
+    """Hold every one of `departments`' ingest locks for the block, once each has finished a delivery (an ingest
+    batch done); else raise NotReadyToTrain. What a first model trains on links every later run: no department may
+    be missing from it, nor half read because its ingest was still writing. An ingest under way is waited for as
+    any step's lock is (mmi.store.locks: StepLocked, a TransientError, past `lock_wait_seconds`)."""
+    with contextlib.ExitStack() as locks:
+        for department in departments:  # ingests take only their own lock: no order can deadlock with them
+            locks.enter_context(step_lock(engine, f"ingest:{department}", lock_wait_seconds))
+        with engine.connect() as connection:
+            delivered = set(
+                connection.execute(
+                    select(ingest_batch.c.department).where(ingest_batch.c.department.in_(departments), ingest_batch.c.status == "done")
+                ).scalars()
+            )
+        if undelivered := [department for department in departments if department not in delivered]:
+            raise NotReadyToTrain(
+                f"not training yet: the first model waits for every configured department's records, and "
+                f"{', '.join(undelivered)} has not delivered yet. Link again once it has, or train on what is here with `mmi train`."
+            )
+        yield
 
 
 def save_model_version(

@@ -12,6 +12,7 @@ another project's keys, do not collide.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -33,7 +34,7 @@ from devtools import DAGS
 from mmi.airflow_local import AIRFLOW, airflow_env
 from mmi.store.database import open_store
 from mmi.store.exchange_tables import changeset
-from mmi.store.index_tables import master_record, master_xref
+from mmi.store.index_tables import master_record, master_xref, model_version
 from mmi.store.tables import source_record
 from synthetic import generate_feeds
 from synthetic.health_api import start_health_api
@@ -290,7 +291,8 @@ def check_what_ran(airflow: Airflow, queues: dict[str, str], feeds: dict[str, st
     # Finished tasks only: an hourly ingest DAG may have just been scheduled again if the test crossed its minute.
     tasks = airflow.query("SELECT dag_id, task_id, state, queue FROM task_instance WHERE end_date IS NOT NULL")
     assert {n for (n,) in airflow.query("SELECT try_number FROM task_instance WHERE end_date IS NOT NULL")} == {1}  # no retries
-    # A linkage run started by a later ingest's Asset may find everything linked already: it skips (no event).
+    # A linkage run started by a later ingest's Asset may find everything linked already, and one started before
+    # every department is in may not train yet: either skips (no event).
     assert {dag_id for dag_id, _task, state, _queue in tasks if state == "success"} == ALL_DAGS
     for dag_id, task_id, state, queue in tasks:
         assert state in ("success", "skipped"), (dag_id, task_id, state)
@@ -307,7 +309,10 @@ def check_what_ran(airflow: Airflow, queues: dict[str, str], feeds: dict[str, st
                 select(func.count()).select_from(master_record).where(master_record.c.status == "active")
             ).scalar_one()
             changesets = connection.execute(select(func.count()).select_from(changeset)).scalar_one()
+            trained_on = connection.execute(select(model_version.c.trained_on)).scalars().all()
     finally:
         store.dispose()
     assert linked == current > 0 and 0 < masters < current  # every department's records linked, people merged
+    # One model, trained once every department was in, whichever ingest finished first.
+    assert [sorted(json.loads(text)["per_department"]) for text in trained_on] == [sorted(INGEST_DAGS)]
     assert changesets > 0

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import duckdb
 from splink import DuckDBAPI
+from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
 from linkage.blocking import load_truth_pairs
 from linkage.evaluate import evaluate_clusters
-from linkage.model import trained_linker
+from linkage.inputs import RECORDS
+from linkage.model import EM_BLOCKS, PRIOR_BLOCK, block_rule, trained_linker, training_pairs
 
 
 def test_the_model_links_people_across_departments_at_three_times_the_noise(linked_inputs: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
@@ -23,6 +25,31 @@ def test_the_model_links_people_across_departments_at_three_times_the_noise(link
     assert accuracy.true_pairs > 1000
     assert accuracy.precision >= 0.995 and accuracy.recall >= 0.99, accuracy
     assert accuracy.people_exactly_clustered >= 0.98, accuracy
+
+
+def test_the_training_pairs_counted_before_training_are_those_splink_trains_on(
+    linked_inputs: tuple[duckdb.DuckDBPyConnection, Path],
+) -> None:
+    """Every department's records, then one department's alone (the first ingest to finish): our count of each
+    training rule's pairs equals Splink's exact count, so the readiness check sees what EM would."""
+    duck, _ = linked_inputs
+    duck.execute(f"CREATE OR REPLACE TABLE one_department AS SELECT * FROM {RECORDS} WHERE department = 'public_security'")
+    for table in (RECORDS, "one_department"):
+        counted = training_pairs(duck, table)
+        rules = [block_rule(block) for block in dict.fromkeys((PRIOR_BLOCK, *EM_BLOCKS))]
+        assert (
+            list(counted)
+            == rules
+            == ["l.id_number = r.id_number", "l.name_pinyin = r.name_pinyin AND l.birth_year_month = r.birth_year_month"]
+        )
+        records = DuckDBAPI(connection=duck).register(table)
+        for rule in rules:  # each rule alone: a session sees all of its rule's pairs, not only those new after the last
+            [splinks] = count_comparisons_from_blocking_rules(
+                records, blocking_rules=rule, link_type="dedupe_only", record_sample_proportion=1.0
+            )
+            assert splinks["cumulative_comparison_count"] == counted[rule], (table, rule)
+    everyone, one = training_pairs(duck, RECORDS), training_pairs(duck, "one_department")
+    assert all(everyone[rule] > 1000 for rule in everyone) and all(one[rule] < everyone[rule] / 20 for rule in one), (everyone, one)
 
 
 def test_evaluation_counts_pairs_and_exact_people() -> None:

@@ -70,3 +70,22 @@ def test_config_problems_exit_2_with_the_fix(tmp_path: Path, capsys: pytest.Capt
     (tmp_path / "mmi.toml").write_text('[store]\nurl = "sqlite:///x.db"\n', encoding="utf-8")
     assert main(["ingest", "--config", str(tmp_path / "mmi.toml"), "--source", "health"]) == EXIT_FIX
     assert "no [sources.health] section" in capsys.readouterr().err
+
+
+def test_a_first_link_without_every_department_or_enough_pairs_says_what_it_waits_for(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stats").rename(tmp_path / "elsewhere")
+    # `mmi run`: statistics' folder is missing (fix it first), and the first model waits for its records: nothing
+    # is linked or published
+    assert main(["run", "--config", str(config)]) == EXIT_FIX
+    captured = capsys.readouterr()
+    assert "the first model waits for every configured department's records, and statistics has not delivered yet" in captured.err
+    assert '"publish"' not in captured.out
+    # Both departments in, but the samples are a few dozen records: too few pairs to train on, by hand or not.
+    (tmp_path / "elsewhere").rename(tmp_path / "stats")
+    assert main(["ingest", "--config", str(config)]) == EXIT_OK
+    for command in ("link", "train"):
+        capsys.readouterr()
+        assert main([command, "--config", str(config)]) == EXIT_FIX
+        assert "each training rule needs at least 100 pairs of records, and `l.id_number = r.id_number` gives" in capsys.readouterr().err

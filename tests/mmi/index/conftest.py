@@ -46,19 +46,20 @@ def model(feeds: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel
 
 @pytest.fixture
 def index(feeds: Path, model: TrainedModel, tmp_path: Path, store_url: str) -> Iterator[Callable[..., tuple[Settings, Engine]]]:
-    """`index(delta=False)`: a store on this backend holding the feeds ingested (after a delta, if asked), with
-    the module's model as its current version. Each test gets its own copy of the feeds and workspace."""
+    """`index(delta=False, only=None)`: a store on this backend holding the feeds ingested (after a delta, if
+    asked; `only` that department's), with the module's model as its current version. Each test gets its own copy
+    of the feeds and workspace."""
     copy = tmp_path / "feeds"
     shutil.copytree(feeds, copy)
     settings = _settings(copy, tmp_path, store_url)
     engine = open_store(settings.store_url)
     save_model_version(engine, model, "tests", {"records": "fixture"})
 
-    def ingested(delta: bool = False, seed: int = 4) -> tuple[Settings, Engine]:
+    def ingested(delta: bool = False, seed: int = 4, only: str | None = None) -> tuple[Settings, Engine]:
         if delta:
             generate_delta(copy, seed=seed, fraction=0.05)
         with _serving(settings) as served:
-            reports = ingest(served, engine, parallel=False)
+            reports = ingest(served, engine, parallel=False, only=only)
         assert all(report.error is None for report in reports)
         return settings, engine
 

@@ -3,6 +3,7 @@ constraints, events that match the index exactly, model versions, and all-or-not
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from typing import Any
@@ -14,6 +15,8 @@ from mmi.index import add_constraint, link_index
 from mmi.index.evaluation import evaluate_index
 from mmi.index.golden import GOLDEN_FIELDS
 from mmi.store.index_tables import link_conflict, linkage_run, master_event, master_record, master_xref, match_pair, model_version
+from mmi.store.locks import StepLocked, step_lock
+from schemas.errors import NotReadyToTrain
 
 INDEX_TABLES = (master_record, master_xref, match_pair, link_conflict)
 
@@ -177,6 +180,44 @@ def test_a_first_run_trains_on_the_records_it_links_and_reports_where_its_time_w
     assert all(stage["seconds"] >= 0 and stage["peak_rss_mib"] > 0 for stage in first_stages.values())
     again = link_index(settings, engine)
     assert again.mode == "incremental" and "train" not in again.stages.timings and "score" in again.stages.timings
+
+
+def test_a_first_run_waits_for_every_configured_department_and_for_enough_pairs(index, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The first ingest to finish does not get to train the model every later department is linked with, nor does a
+    department half ingested: the run says what it waits for (or waits for the ingest under way) and leaves nothing
+    behind; once every department is in, the next run trains on all of them."""
+    import mmi.index.model_versions as model_versions
+    from mmi.index.model_versions import current_model
+
+    settings, engine = index(only="public_security")
+    with engine.begin() as connection:  # a store with no current model: a run must train one
+        connection.execute(update(model_version).values(is_current=False))
+    with pytest.raises(NotReadyToTrain, match="and human_resources, statistics, health has not delivered yet"):
+        link_index(settings, engine)
+    assert current_model(engine) is None
+    assert index_state(engine) == {"master_record": [], "master_xref": [], "match_pair": [], "link_conflict": [], "events": 0}
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(linkage_run)).scalar_one() == 0  # no run started
+
+    settings, engine = index()  # the other departments ingested; then health's next delivery starts and is not over
+    impatient = dataclasses.replace(settings, store=dataclasses.replace(settings.store, lock_wait_seconds=0.5))
+    with step_lock(engine, "ingest:health", 0), pytest.raises(StepLocked, match="step 'ingest:health' is running elsewhere"):
+        link_index(impatient, engine)  # it waits for that ingest as for any lock, then says so (exit 1: retry)
+    with monkeypatch.context() as patched:  # the pairs' floor, raised past what these feeds give, refuses too
+        patched.setattr(model_versions, "MIN_TRAINING_PAIRS", 10**9)
+        with pytest.raises(NotReadyToTrain, match=r"`l.id_number = r.id_number` gives \d+; `l.name_pinyin = .*` gives \d+"):
+            link_index(settings, engine)
+    assert current_model(engine) is None
+    first = link_index(settings, engine)
+    trained = current_model(engine)
+    assert trained and first.model_version_id == trained.id and first.mode == "full"
+    with engine.connect() as connection:
+        trained_on = json.loads(connection.execute(select(model_version.c.trained_on).where(model_version.c.id == trained.id)).scalar_one())
+    assert (
+        set(trained_on["per_department"])
+        == set(settings.configured_sources)
+        == {"public_security", "human_resources", "statistics", "health"}
+    )
 
 
 def test_a_run_that_fails_while_writing_leaves_no_trace_and_the_next_run_recovers(index, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -22,22 +22,21 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
-from sqlalchemy import ARRAY, ColumnElement, Connection, Row, String, Table, any_, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Table, select
 
 from linkage.clustering import Pair
+from mmi.review.lookups import by_department, masters_of, members_of
 from mmi.store.index_tables import link_conflict, link_constraint, linkage_run, master_xref, match_pair
-from mmi.store.reads import arrow_batches, driver_rows
+from mmi.store.reads import arrow_batches, driver_rows, key_in
 from mmi.store.review_tables import review_decision
 from mmi.store.tables import source_record
 
 WEAK_MARGIN_BITS = 4.0  # a bottleneck link within this many bits of the threshold's weight is "near the threshold"
 SPARSE_DENSITY, SPARSE_SIZE = 0.5, 4  # masters of at least 4 records with under half their pairs linked
-K = TypeVar("K", str, int)
 
 
 @dataclass
@@ -102,7 +101,7 @@ def read_index(connection: Connection, scope: Collection[str] | None = None) -> 
     else:
         scope = set(scope)
         around = scope | _partners(connection, scope) | _decided_with(connection, scope)
-        master_of = _members_of(connection, set(_masters_of(connection, around).values()))
+        master_of = members_of(connection, set(masters_of(connection, around).values()))
         records = _current_records(connection, around | set(master_of))
     members: dict[str, list[str]] = defaultdict(list)
     for key, master in master_of.items():
@@ -121,38 +120,12 @@ def read_index(connection: Connection, scope: Collection[str] | None = None) -> 
     )
 
 
-def among(connection: Connection, column: ColumnElement[Any], keys: Collection[K]) -> Iterator[ColumnElement[bool]]:
-    """Conditions that together say `column IN keys`, each for its own query: none for no keys, else one, with the
-    keys as a single parameter however many there are. PostgreSQL: `column = ANY(…)` over an array; SQLite:
-    `column IN (SELECT value FROM json_each(…))` over a JSON array, which it reads by the column's index as it
-    would a list. SQLAlchemy renders and coerces a placeholder per key of an IN list: at 60,000 keys that cost
-    more than the queries (an incremental refresh of the review queue at a million records: 6.1 -> 5.1 s)."""
-    ordered = sorted(keys)
-    if not ordered:
-        return
-    if connection.dialect.name == "postgresql":
-        yield column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))
-        return
-    listed = func.json_each(bindparam(None, msgspec.json.encode(ordered).decode("utf-8"), type_=String)).table_valued("value")
-    yield column.in_(select(listed.c.value))
-
-
-def by_department(keys: Collection[str]) -> dict[str, list[str]]:
-    """Record keys (`department|source_key`) as each department's source keys, for the tables keyed by both."""
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for key in keys:
-        department, _, source_key = key.partition("|")
-        grouped[department].append(source_key)
-    return grouped
-
-
 def rows_touching(connection: Connection, table: Table, keys: Collection[str], *where: ColumnElement[bool]) -> list[Row[Any]]:
     """The rows of a pair table (left_key, right_key) with either key in `keys`, each once."""
     found: dict[tuple[str, str], Row[Any]] = {}
     for side in (table.c.left_key, table.c.right_key):
-        for condition in among(connection, side, keys):
-            for row in connection.execute(select(table).where(condition, *where)):
-                found[(row.left_key, row.right_key)] = row
+        for row in connection.execute(select(table).where(key_in(connection, side, keys), *where)):
+            found[(row.left_key, row.right_key)] = row
     return [found[pair] for pair in sorted(found)]
 
 
@@ -173,32 +146,15 @@ def _decided_with(connection: Connection, scope: set[str]) -> set[str]:
     return keys
 
 
-def _masters_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for department, source_keys in by_department(keys).items():
-        for condition in among(connection, master_xref.c.source_key, source_keys):
-            query = select(master_xref.c.source_key, master_xref.c.master_id).where(master_xref.c.department == department, condition)
-            found |= {f"{department}|{source_key}": master for source_key, master in connection.execute(query)}
-    return found
-
-
-def _members_of(connection: Connection, masters: Collection[str]) -> dict[str, str]:
-    """Record key → master, for every record of `masters`."""
-    found: dict[str, str] = {}
-    for condition in among(connection, master_xref.c.master_id, masters):
-        query = select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(condition)
-        found |= {f"{d}|{k}": m for d, k, m in connection.execute(query)}
-    return found
-
-
 def _current_records(connection: Connection, keys: Collection[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for department, source_keys in by_department(keys).items():
-        for condition in among(connection, source_record.c.source_key, source_keys):
-            query = select(*_RECORD_COLUMNS).where(
-                source_record.c.department == department, condition, source_record.c.is_current.is_(True)
-            )
-            found |= {f"{row.department}|{row.source_key}": row._asdict() for row in connection.execute(query)}
+        query = select(*_RECORD_COLUMNS).where(
+            source_record.c.department == department,
+            key_in(connection, source_record.c.source_key, source_keys),
+            source_record.c.is_current.is_(True),
+        )
+        found |= {f"{row.department}|{row.source_key}": row._asdict() for row in connection.execute(query)}
     return found
 
 

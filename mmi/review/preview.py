@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import combinations, count
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, select
 
 from linkage.clustering import cluster_records, ordered
 from linkage.master_ids import assign_master_ids
@@ -25,9 +25,10 @@ from mmi.principal import Principal
 from mmi.review.access import require_reader
 from mmi.review.errors import InvalidDecision
 from mmi.review.items import item_records, visible_item
+from mmi.review.lookups import masters_of, members_of
 from mmi.review.models import DecisionRequest, Preview
 from mmi.review.priority import delivered_to
-from mmi.store.index_tables import link_constraint, linkage_run, master_record, master_xref, match_pair
+from mmi.store.index_tables import link_constraint, linkage_run, master_record, match_pair
 from mmi.store.review_tables import review_decision
 
 Constraint = tuple[str, str, str]  # (must_link | cannot_link, left_key, right_key)
@@ -55,8 +56,8 @@ def preview_decision(
 def plan_decision(connection: Connection, item: Any, request: DecisionRequest, subscriptions: Mapping[str, Subscription]) -> Plan:
     kind, records = _decided_kind_and_records(connection, item)
     groups, constraints = plan_constraints(kind, records, request)
-    masters = sorted({m for m in _masters_of(connection, records).values()})
-    before = _members_of(connection, masters)
+    masters = sorted(set(masters_of(connection, records).values()))
+    before = _members(connection, masters)
     after = _simulate(connection, before, constraints)
     changed = _changed_masters(before, after)
     reached = delivered_to(connection, masters)
@@ -127,22 +128,10 @@ def _check_partition(groups: list[list[str]], records: list[str]) -> None:
         )
 
 
-def _masters_of(connection: Connection, records: list[str]) -> dict[str, str]:
-    named = or_(
-        *(and_(master_xref.c.department == key.partition("|")[0], master_xref.c.source_key == key.partition("|")[2]) for key in records)
-    )
-    return {
-        f"{d}|{k}": m
-        for d, k, m in connection.execute(select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(named))
-    }
-
-
-def _members_of(connection: Connection, masters: list[str]) -> dict[str, set[str]]:
+def _members(connection: Connection, masters: list[str]) -> dict[str, set[str]]:
     members: dict[str, set[str]] = {master: set() for master in masters}
-    for d, k, m in connection.execute(
-        select(master_xref.c.department, master_xref.c.source_key, master_xref.c.master_id).where(master_xref.c.master_id.in_(masters))
-    ):
-        members[m].add(f"{d}|{k}")
+    for record, master in members_of(connection, masters).items():
+        members[master].add(record)
     return members
 
 
@@ -216,5 +205,5 @@ def _subscribers_hearing(
 
 def _any_district(connection: Connection, districts: dict[str, str | None], before_members: set[str]) -> str | None:
     """A new master's district: that of a master one of its records comes from."""
-    masters = _masters_of(connection, sorted(before_members)) if before_members else {}
+    masters = masters_of(connection, before_members)
     return next((districts[m] for m in masters.values() if districts.get(m)), None)

@@ -18,10 +18,12 @@ from collections.abc import Collection, Iterable, Iterator
 
 from sqlalchemy import ColumnElement, Connection, FromClause, select
 
-from mmi.review.candidates import Candidate, IndexView, _masters_of, among, by_department
+from mmi.review.candidates import Candidate, IndexView
+from mmi.review.lookups import by_department, masters_of
 from mmi.review.models import PriorityFactor
 from mmi.store.exchange_tables import changeset, changeset_event, exchange_batch
 from mmi.store.index_tables import master_event
+from mmi.store.reads import key_in
 from mmi.store.tables import service_event
 
 KIND_WEIGHT = {"conflict": 3.0, "invalidated": 2.5, "cluster": 2.0, "pair": 1.0}
@@ -49,7 +51,7 @@ def delivered_since(connection: Connection, since: dt.datetime, records: Collect
     starting from the publications read every delivery and the whole cross-reference to keep a few thousand."""
     if not (subscribers := _subscribers(connection)):
         return set()
-    master_of_record = _masters_of(connection, records)
+    master_of_record = masters_of(connection, records)
     master_of_event = _events_of(connection, set(master_of_record.values()))
     delivered = {master_of_event[seq] for seq, _subscriber in _deliveries(connection, subscribers, master_of_event, published_after=since)}
     return {key for key, master in master_of_record.items() if master in delivered}
@@ -57,12 +59,8 @@ def delivered_since(connection: Connection, since: dt.datetime, records: Collect
 
 def _events_of(connection: Connection, masters: Collection[str]) -> dict[int, str]:
     """Outbox event number → master, for every event about `masters`."""
-    master_of: dict[int, str] = {}
-    for condition in among(connection, master_event.c.master_id, masters):
-        query = select(master_event.c.seq, master_event.c.master_id).where(condition)
-        # As pairs: a result has keys(), and dict.update would take it for a mapping.
-        master_of.update((seq, master) for seq, master in connection.execute(query))
-    return master_of
+    query = select(master_event.c.seq, master_event.c.master_id).where(key_in(connection, master_event.c.master_id, masters))
+    return {seq: master for seq, master in connection.execute(query)}
 
 
 def _subscribers(connection: Connection) -> list[str]:
@@ -84,21 +82,22 @@ def _deliveries(
             changeset, (changeset.c.subscriber == changeset_event.c.subscriber) & (changeset.c.seq == changeset_event.c.changeset_seq)
         ).join(exchange_batch, exchange_batch.c.id == changeset.c.batch_id)
         where.append(exchange_batch.c.published_at > published_after)
-    for condition in among(connection, changeset_event.c.outbox_seq, events):
-        query = select(changeset_event.c.outbox_seq, changeset_event.c.subscriber).select_from(source).where(condition, *where)
-        yield from ((seq, subscriber) for seq, subscriber in connection.execute(query))
+    where.append(key_in(connection, changeset_event.c.outbox_seq, events))
+    query = select(changeset_event.c.outbox_seq, changeset_event.c.subscriber).select_from(source).where(*where)
+    yield from ((seq, subscriber) for seq, subscriber in connection.execute(query))
 
 
 def services_of(connection: Connection, records: Iterable[str]) -> dict[str, dict[str, int]]:
     """Record key → service type → current service records (services name their person by the same department's key)."""
     found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for department, keys in by_department(set(records)).items():
-        for condition in among(connection, service_event.c.person_key, keys):
-            query = select(service_event.c.person_key, service_event.c.service_type).where(
-                service_event.c.department == department, service_event.c.is_current.is_(True), condition
-            )
-            for person, service in connection.execute(query):
-                found[f"{department}|{person}"][service] += 1
+        query = select(service_event.c.person_key, service_event.c.service_type).where(
+            service_event.c.department == department,
+            service_event.c.is_current.is_(True),
+            key_in(connection, service_event.c.person_key, keys),
+        )
+        for person, service in connection.execute(query):
+            found[f"{department}|{person}"][service] += 1
     return found
 
 

@@ -22,11 +22,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, or_, select, update
 
-from mmi.review.candidates import Candidate, IndexView, all_candidates, among, read_index
+from mmi.review.candidates import Candidate, IndexView, all_candidates, read_index
 from mmi.review.explain import explain_pairs
 from mmi.review.models import RefreshReport
 from mmi.review.priority import delivered_since, delivered_to, prioritise, services_of
 from mmi.store.landing import bulk_insert
+from mmi.store.reads import key_in
 from mmi.store.review_tables import review_explanation, review_item, review_item_record
 
 EXPLAIN_BATCH = 5000  # pairs per Splink prediction (about 0.5 ms a pair, plus 0.3 s to set up)
@@ -74,11 +75,8 @@ def _resolve_not_raised(connection: Connection, scope: set[str] | None, now: dt.
     )
     if scope is None:
         return int(connection.execute(resolve).rowcount)
-    resolved = 0
-    for condition in among(connection, review_item_record.c.record_key, scope):
-        looked_at = select(review_item_record.c.item_id).where(condition)
-        resolved += int(connection.execute(resolve.where(review_item.c.id.in_(looked_at))).rowcount)
-    return resolved
+    looked_at = select(review_item_record.c.item_id).where(key_in(connection, review_item_record.c.record_key, scope))
+    return int(connection.execute(resolve.where(review_item.c.id.in_(looked_at))).rowcount)
 
 
 def explain_pending(engine: Engine, batch: int = EXPLAIN_BATCH) -> int:
@@ -168,8 +166,9 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
     """Insert new items, update those already there (reopening any the index raises again); returns how many opened."""
     existing = {
         item.item_key: item
-        for condition in among(connection, review_item.c.item_key, {row["item_key"] for row in rows})
-        for item in connection.execute(select(review_item).where(condition))
+        for item in connection.execute(
+            select(review_item).where(key_in(connection, review_item.c.item_key, {row["item_key"] for row in rows}))
+        )
     }
     fresh = [row for row in rows if row["item_key"] not in existing]
     _insert(
@@ -181,11 +180,11 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
         ],
     )
     fresh_keys = {row["item_key"] for row in fresh}
-    ids = {
-        key: item_id
-        for condition in among(connection, review_item.c.item_key, fresh_keys)
-        for key, item_id in connection.execute(select(review_item.c.item_key, review_item.c.id).where(condition))
-    }
+    ids = dict(
+        connection.execute(
+            select(review_item.c.item_key, review_item.c.id).where(key_in(connection, review_item.c.item_key, fresh_keys))
+        ).all()
+    )
     changed, unexplained, reopened = [], [], 0
     for row in rows:
         old = existing.get(row["item_key"])
@@ -209,8 +208,8 @@ def _upsert(connection: Connection, rows: list[dict[str, Any]], run_id: int, now
         ids[row["item_key"]] = old.id
     if changed:
         connection.execute(update(review_item).where(review_item.c.id == bindparam("key")), changed)
-    for condition in among(connection, review_explanation.c.item_id, unexplained):  # scores or records changed: explained again below
-        connection.execute(delete(review_explanation).where(condition))
+    if unexplained:  # scores or records changed: explained again below
+        connection.execute(delete(review_explanation).where(key_in(connection, review_explanation.c.item_id, unexplained)))
     _write_records(connection, rows, ids, fresh_keys)
     return len(fresh) + reopened
 
@@ -227,19 +226,18 @@ def _columns(row: dict[str, Any]) -> dict[str, Any]:
 def _write_records(connection: Connection, rows: list[dict[str, Any]], ids: dict[str, int], fresh_keys: set[str]) -> None:
     """Each item's records with department and district: rewritten where they differ from what is stored."""
     stored: dict[int, set[tuple[str, str, str | None]]] = {}
-    for condition in among(
-        connection, review_item_record.c.item_id, {ids[row["item_key"]] for row in rows if row["item_key"] not in fresh_keys}
+    known = {ids[row["item_key"]] for row in rows if row["item_key"] not in fresh_keys}
+    for item_id, key, department, district in connection.execute(
+        select(review_item_record).where(key_in(connection, review_item_record.c.item_id, known))
     ):
-        query = select(review_item_record).where(condition)
-        for item_id, key, department, district in connection.execute(query):
-            stored.setdefault(item_id, set()).add((key, department, district))
+        stored.setdefault(item_id, set()).add((key, department, district))
     rewrite = {
         ids[row["item_key"]]: set(row["_records"])
         for row in rows
         if row["item_key"] in fresh_keys or stored.get(ids[row["item_key"]]) != set(row["_records"])
     }
-    for condition in among(connection, review_item_record.c.item_id, [item_id for item_id in rewrite if item_id in stored]):
-        connection.execute(delete(review_item_record).where(condition))
+    if replaced := [item_id for item_id in rewrite if item_id in stored]:
+        connection.execute(delete(review_item_record).where(key_in(connection, review_item_record.c.item_id, replaced)))
     _insert(
         connection,
         review_item_record,

@@ -4,18 +4,20 @@ index).
 
 - `arrow_batches`: a query's rows as Arrow tables of the columns' declared types (SQLite's text dates and times and
   integer booleans converted by Arrow), for rows as dicts; `arrow_stream`, the same as one stream for DuckDB;
-- `driver_rows`: a query's rows as named tuples of the driver's values, for queries of text and numbers only.
+- `driver_rows`: a query's rows as named tuples of the driver's values, for queries of text and numbers only;
+- `key_in`: a condition that a column is one of many keys, the keys sent as one parameter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import namedtuple
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
+import msgspec
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Select, TypeDecorator
+from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, Select, String, TypeDecorator, any_, bindparam, func, select
 from sqlalchemy.types import TypeEngine
 
 BATCH_ROWS = 50_000
@@ -96,3 +98,16 @@ def driver_rows(connection: Connection, query: Select[Any]) -> Iterator[Any]:
             yield from map(row._make, chunk)
     finally:
         cursor.close()
+
+
+def key_in(connection: Connection, column: ColumnElement[Any], keys: Collection[str] | Collection[int]) -> ColumnElement[bool]:
+    """The condition `column IN keys`, with the keys as a single parameter however many there are (none: true of no
+    row). PostgreSQL: `column = ANY(…)` over an array; SQLite: `column IN (SELECT value FROM json_each(…))` over a
+    JSON array, which it reads by the column's index as it would a list. SQLAlchemy renders and coerces a
+    placeholder per key of an IN list: at 60,000 keys that cost more than the queries (an incremental refresh of
+    the review queue at a million records: 6.1 -> 5.1 s)."""
+    ordered = sorted(keys)
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))
+    listed = func.json_each(bindparam(None, msgspec.json.encode(ordered).decode("utf-8"), type_=String)).table_valued("value")
+    return column.in_(select(listed.c.value))
